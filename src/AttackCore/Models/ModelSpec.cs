@@ -1,0 +1,127 @@
+using System.Text.Json.Serialization;
+
+namespace AttackCore.Models;
+
+/// <summary>Memory layout of the model's input tensor.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TensorLayout>))]
+public enum TensorLayout
+{
+    /// <summary>[N, channels, height, width] (PyTorch, most ONNX exports).</summary>
+    Nchw,
+
+    /// <summary>[N, height, width, channels] (TensorFlow / Keras exports).</summary>
+    Nhwc,
+}
+
+/// <summary>Order of the colour channels the model expects.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ChannelOrder>))]
+public enum ChannelOrder
+{
+    /// <summary>Red, green, blue.</summary>
+    Rgb,
+
+    /// <summary>Blue, green, red (Caffe-style exports).</summary>
+    Bgr,
+}
+
+/// <summary>How 8-bit pixels become model input values.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<InputScaling>))]
+public enum InputScaling
+{
+    /// <summary>x = (p / 255 - mean[c]) / std[c] (torchvision, timm).</summary>
+    MeanStd,
+
+    /// <summary>x = p / 127.5 - 1, the range [-1, 1] (Keras, TF-slim).</summary>
+    MinusOneToOne,
+
+    /// <summary>x = p / 255, the range [0, 1].</summary>
+    ZeroToOne,
+}
+
+/// <summary>What the model's output tensor holds.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<OutputKind>))]
+public enum OutputKind
+{
+    /// <summary>Pre-softmax scores.</summary>
+    Logits,
+
+    /// <summary>Softmax probabilities; the classifier turns them into log-probabilities.</summary>
+    Probabilities,
+}
+
+/// <summary>
+/// Everything needed to feed images to an ONNX image classifier and read its answer.
+/// Loadable from a JSON file beside the model (<c>model.onnx</c> + <c>model.json</c>).
+/// </summary>
+public sealed record ModelSpec
+{
+    /// <summary>Gets a short name used in reports (for example <c>inception-v3-timm</c>).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Gets the path of the ONNX file; relative paths are resolved against the JSON file's folder.</summary>
+    public string? OnnxPath { get; init; }
+
+    /// <summary>Gets the name of the input tensor; <see langword="null"/> takes the model's first input.</summary>
+    public string? InputName { get; init; }
+
+    /// <summary>Gets the name of the output tensor; <see langword="null"/> takes the model's first output.</summary>
+    public string? OutputName { get; init; }
+
+    /// <summary>Gets the input height and width in pixels (square inputs are the norm: 299 for Inception_V3).</summary>
+    public required int InputSize { get; init; }
+
+    /// <summary>Gets the shortest side the image is resized to before the center crop of <see cref="InputSize"/>.</summary>
+    /// <value>Defaults to <see cref="InputSize"/> (no margin cropped away).</value>
+    public int? ResizeTo { get; init; }
+
+    /// <summary>Gets the input tensor layout.</summary>
+    /// <value>Defaults to <see cref="TensorLayout.Nchw"/>.</value>
+    public TensorLayout Layout { get; init; } = TensorLayout.Nchw;
+
+    /// <summary>Gets the channel order of the input tensor.</summary>
+    /// <value>Defaults to <see cref="ChannelOrder.Rgb"/>.</value>
+    public ChannelOrder ChannelOrder { get; init; } = ChannelOrder.Rgb;
+
+    /// <summary>Gets how pixel values are scaled.</summary>
+    /// <value>Defaults to <see cref="InputScaling.MeanStd"/>.</value>
+    public InputScaling Scaling { get; init; } = InputScaling.MeanStd;
+
+    /// <summary>Gets the per-channel mean (RGB order, [0,1] units) for <see cref="InputScaling.MeanStd"/>.</summary>
+    /// <value>Defaults to the ImageNet mean (0.485, 0.456, 0.406).</value>
+    public IReadOnlyList<float> Mean { get; init; } = [0.485f, 0.456f, 0.406f];
+
+    /// <summary>Gets the per-channel standard deviation (RGB order, [0,1] units) for <see cref="InputScaling.MeanStd"/>.</summary>
+    /// <value>Defaults to the ImageNet std (0.229, 0.224, 0.225).</value>
+    public IReadOnlyList<float> Std { get; init; } = [0.229f, 0.224f, 0.225f];
+
+    /// <summary>Gets the number of scores the model outputs per image.</summary>
+    public required int NumClasses { get; init; }
+
+    /// <summary>
+    /// Gets how many leading outputs are not ImageNet classes (1 for TF-slim's "background" at index 0).
+    /// ImageNet class j is output index j + offset.
+    /// </summary>
+    /// <value>Defaults to 0.</value>
+    public int BackgroundOffset { get; init; }
+
+    /// <summary>Gets whether the output holds logits or probabilities.</summary>
+    /// <value>Defaults to <see cref="OutputKind.Logits"/>.</value>
+    public OutputKind Output { get; init; } = OutputKind.Logits;
+
+    /// <summary>
+    /// Gets the labels file (one label per output index, or per ImageNet class when it has
+    /// <see cref="NumClasses"/> - <see cref="BackgroundOffset"/> lines); <see langword="null"/> uses the
+    /// bundled ImageNet labels. Relative paths are resolved against the JSON file's folder.
+    /// </summary>
+    public string? LabelsPath { get; init; }
+
+    /// <summary>Gets the expected SHA-256 (hex) of the ONNX file, checked when the model is loaded or downloaded.</summary>
+    public string? Sha256 { get; init; }
+
+    /// <summary>Gets where the ONNX file can be downloaded from when it is not on disk.</summary>
+    public Uri? DownloadUrl { get; init; }
+
+    /// <summary>Gets the shortest side to resize to: <see cref="ResizeTo"/> or <see cref="InputSize"/>.</summary>
+    [JsonIgnore]
+    public int EffectiveResizeTo => ResizeTo ?? InputSize;
+}
