@@ -1,0 +1,171 @@
+using System.Text.Json;
+using AttackCore.Attacks.Square;
+
+namespace AttackCore.Attacks;
+
+/// <summary>
+/// Saves and restores attack states in a compact binary form (a JSON header with the options, then raw
+/// little-endian arrays), exactly: a restored state continues bit for bit like the one that was saved.
+/// </summary>
+/// <remarks>A 299 x 299 image takes about 2.1 MB (clean and best image as float32).</remarks>
+public static class AttackStateSerializer
+{
+    private const uint Magic = 0x53514154; // "TAQS"
+    private const int FormatVersion = 1;
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Writes <paramref name="state"/> to <paramref name="stream"/>.</summary>
+    /// <param name="state">The state to save.</param>
+    /// <param name="stream">A writable stream; left open.</param>
+    public static void Write(SquareAttackState state, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(stream);
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        writer.Write(Magic);
+        writer.Write(FormatVersion);
+        writer.Write("square");
+        writer.Write(JsonSerializer.Serialize(state.Options, JsonOptions));
+        writer.Write(state.Height);
+        writer.Write(state.Width);
+        writer.Write(state.Images.Count);
+        foreach (AttackImageState image in state.Images)
+        {
+            writer.Write(image.Goal.TrueClass);
+            writer.Write(image.Goal.TargetClass ?? -1);
+            WriteFloats(writer, image.Clean);
+            WriteFloats(writer, image.Best);
+            writer.Write(image.BestLoss);
+            writer.Write(image.BestMargin);
+            writer.Write(image.Queries);
+            writer.Write(image.Iterations);
+            writer.Write((int)image.Status);
+            writer.Write(image.ContinuousSuccessQueries ?? -1);
+            foreach (ulong word in image.Random.GetState())
+            {
+                writer.Write(word);
+            }
+
+            writer.Write(image.Trace.Count);
+            foreach (AttackTracePoint point in image.Trace)
+            {
+                writer.Write(point.Queries);
+                writer.Write(point.Loss);
+                writer.Write(point.Margin);
+                writer.Write(point.TrueConfidence);
+                writer.Write(point.WinningConfidence);
+                writer.Write(point.WinningClass);
+            }
+        }
+    }
+
+    /// <summary>Returns the bytes of <paramref name="state"/>.</summary>
+    /// <param name="state">The state to save.</param>
+    /// <returns>The serialized state.</returns>
+    public static byte[] ToBytes(SquareAttackState state)
+    {
+        using var memory = new MemoryStream();
+        Write(state, memory);
+        return memory.ToArray();
+    }
+
+    /// <summary>Reads a state written by <see cref="Write"/>.</summary>
+    /// <param name="stream">A readable stream positioned at the state.</param>
+    /// <returns>The restored state.</returns>
+    /// <exception cref="InvalidDataException">The data is not a state this version can read.</exception>
+    public static SquareAttackState Read(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        try
+        {
+            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            if (reader.ReadUInt32() != Magic)
+            {
+                throw new InvalidDataException("This is not a saved attack state.");
+            }
+
+            int version = reader.ReadInt32();
+            if (version != FormatVersion)
+            {
+                throw new InvalidDataException($"The attack state has format version {version}; this build reads version {FormatVersion}.");
+            }
+
+            string attack = reader.ReadString();
+            if (attack != "square")
+            {
+                throw new InvalidDataException($"The saved state belongs to attack '{attack}', not 'square'.");
+            }
+
+            SquareAttackOptions options = JsonSerializer.Deserialize<SquareAttackOptions>(reader.ReadString(), JsonOptions)
+                ?? throw new InvalidDataException("The saved state has no options.");
+            int height = reader.ReadInt32(), width = reader.ReadInt32(), count = reader.ReadInt32();
+            if (height <= 0 || width <= 0 || count < 0 || (long)height * width > 100_000_000)
+            {
+                throw new InvalidDataException("The saved state has an impossible image size or count.");
+            }
+
+            int length = 3 * height * width;
+            var images = new AttackImageState[count];
+            for (int i = 0; i < count; i++)
+            {
+                int trueClass = reader.ReadInt32(), target = reader.ReadInt32();
+                var goal = new AttackGoal(trueClass, target < 0 ? null : target);
+                float[] clean = ReadFloats(reader, length), best = ReadFloats(reader, length);
+                double bestLoss = reader.ReadDouble(), bestMargin = reader.ReadDouble();
+                int queries = reader.ReadInt32(), iterations = reader.ReadInt32(), status = reader.ReadInt32(), continuous = reader.ReadInt32();
+                ulong[] words = [reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadUInt64()];
+                var image = new AttackImageState(goal, clean, best, SeededRandom.FromState(words))
+                {
+                    BestLoss = bestLoss,
+                    BestMargin = bestMargin,
+                    Queries = queries,
+                    Iterations = iterations,
+                    Status = (ImageAttackStatus)status,
+                    ContinuousSuccessQueries = continuous < 0 ? null : continuous,
+                };
+                int points = reader.ReadInt32();
+                for (int k = 0; k < points; k++)
+                {
+                    image.Trace.Add(new AttackTracePoint(reader.ReadInt32(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt32()));
+                }
+
+                images[i] = image;
+            }
+
+            return new SquareAttackState(options, height, width, images);
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new InvalidDataException("The saved attack state is truncated.", ex);
+        }
+    }
+
+    /// <summary>Reads a state from bytes written by <see cref="ToBytes"/>.</summary>
+    /// <param name="data">The serialized state.</param>
+    /// <returns>The restored state.</returns>
+    public static SquareAttackState FromBytes(byte[] data)
+    {
+        using var memory = new MemoryStream(data, writable: false);
+        return Read(memory);
+    }
+
+    private static void WriteFloats(BinaryWriter writer, float[] values)
+    {
+        writer.Write(values.Length);
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+    }
+
+    private static float[] ReadFloats(BinaryReader reader, int expected)
+    {
+        int length = reader.ReadInt32();
+        if (length != expected)
+        {
+            throw new InvalidDataException($"The saved state holds an image of {length} values where {expected} were expected.");
+        }
+
+        var values = new float[length];
+        Span<byte> bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan());
+        reader.BaseStream.ReadExactly(bytes);
+        return values;
+    }
+}

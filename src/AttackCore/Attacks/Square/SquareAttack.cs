@@ -1,0 +1,652 @@
+using AttackCore.Models;
+
+namespace AttackCore.Attacks.Square;
+
+/// <summary>
+/// Square Attack: a score-based black-box attack by random search
+/// (Andriushchenko, Croce, Flammarion, Hein, "Square Attack: a query-efficient black-box adversarial
+/// attack via random search", ECCV 2020, arXiv:1912.00049), after the authors' reference code
+/// (github.com/max-andr/square-attack, <c>attack.py</c>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each iteration proposes, for every unfinished image, a change confined to one random square and
+/// keeps it only when the loss strictly decreases. All unfinished images share one batched model call
+/// per iteration, and each costs exactly one query; the initialization costs one more. The clean
+/// classification is not counted, as in the paper.
+/// </para>
+/// <para>
+/// Differences from the reference, each deliberate: every image draws from its own random stream
+/// (seeded by <see cref="SquareAttackOptions.Seed"/>), so its run does not depend on which images share
+/// its batch (the reference's L2 variant draws one window for the whole batch); the query cap counts the
+/// initialization for both norms (the reference's L2 loop runs one extra iteration); and by default every
+/// candidate lies on the 8-bit grid (<see cref="QuantizationMode.OnGrid"/>), so a success survives being
+/// written as PNG. <see cref="QuantizationMode.AfterSuccess"/> keeps the reference's continuous search.
+/// </para>
+/// </remarks>
+public sealed class SquareAttack
+{
+    private const int Channels = 3;
+    private readonly IAttackLoss _loss;
+    private readonly IAdversarialCriterion _criterion;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<int, double[]> _bumps = [];
+
+    /// <summary>Initializes a new instance of the <see cref="SquareAttack"/> class.</summary>
+    /// <param name="options">The options; checked here.</param>
+    /// <param name="loss">The loss to minimize; defaults to the paper's (<see cref="SquareAttackLoss"/>).</param>
+    /// <param name="criterion">When an image counts as fooled; defaults to <see cref="TopOneCriterion"/>.</param>
+    /// <param name="timeProvider">The clock for <see cref="StepBudget.MaxDuration"/>; defaults to the system clock.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public SquareAttack(SquareAttackOptions options, IAttackLoss? loss = null, IAdversarialCriterion? criterion = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        _loss = loss ?? SquareAttackLoss.Instance;
+        _criterion = criterion ?? TopOneCriterion.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Gets the options.</summary>
+    public SquareAttackOptions Options { get; }
+
+    /// <summary>
+    /// The paper's piecewise constant schedule for p, the fraction of pixels a square covers: the
+    /// iteration is first rescaled to a 10,000-query budget, then p halves after iterations 10, 50, 200,
+    /// 500, 1000, 2000, 4000, 6000 and 8000.
+    /// </summary>
+    /// <param name="pInit">The initial fraction.</param>
+    /// <param name="iteration">The 0-based iteration (the initialization is not one).</param>
+    /// <param name="maxQueries">The query budget (the reference's <c>n_iters</c>).</param>
+    /// <returns>p for this iteration.</returns>
+    public static double PSchedule(double pInit, int iteration, int maxQueries)
+    {
+        int it = (int)((double)iteration / maxQueries * 10000);
+        int halvings = it switch
+        {
+            <= 10 => 0,
+            <= 50 => 1,
+            <= 200 => 2,
+            <= 500 => 3,
+            <= 1000 => 4,
+            <= 2000 => 5,
+            <= 4000 => 6,
+            <= 6000 => 7,
+            <= 8000 => 8,
+            <= 10000 => 9,
+            _ => 0,
+        };
+        return pInit / (1 << halvings);
+    }
+
+    /// <summary>
+    /// Starts a run: draws the initial perturbation for every image (vertical stripes for L-inf, a grid
+    /// of pseudo-Gaussian bumps for L2) and scores all of them in one batched call (one query each).
+    /// </summary>
+    /// <param name="classifier">The model under attack.</param>
+    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each 3 x height x width of the classifier. Copied.</param>
+    /// <param name="goals">One goal per image.</param>
+    /// <returns>The state after the initialization.</returns>
+    public SquareAttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentNullException.ThrowIfNull(cleanImages);
+        ArgumentNullException.ThrowIfNull(goals);
+        if (cleanImages.Count != goals.Count)
+        {
+            throw new ArgumentException($"Got {cleanImages.Count} images but {goals.Count} goals.", nameof(goals));
+        }
+
+        int h = classifier.InputHeight, w = classifier.InputWidth, length = Channels * h * w;
+        var images = new AttackImageState[cleanImages.Count];
+        for (int i = 0; i < images.Length; i++)
+        {
+            if (cleanImages[i].Length != length)
+            {
+                throw new ArgumentException($"Image {i} has {cleanImages[i].Length} values; the model takes 3 x {h} x {w} = {length}.", nameof(cleanImages));
+            }
+
+            AttackGoal goal = goals[i];
+            if (goal.TrueClass < 0 || goal.TrueClass >= classifier.NumClasses || goal.TargetClass is < 0 || goal.TargetClass >= classifier.NumClasses)
+            {
+                throw new ArgumentException($"Goal {i} names a class outside 0..{classifier.NumClasses - 1}.", nameof(goals));
+            }
+
+            float[] clean = (float[])cleanImages[i].Clone();
+            var random = new SeededRandom(Options.Seed);
+            float[] best = new float[length];
+            if (Options.Norm == NormKind.LInf)
+            {
+                InitStripes(clean, best, h, w, random);
+            }
+            else
+            {
+                InitBumps(clean, best, h, w, random);
+            }
+
+            if (Options.Quantization == QuantizationMode.OnGrid)
+            {
+                PixelGrid.Project(clean, best, Options.Norm, Options.Epsilon);
+            }
+
+            images[i] = new AttackImageState(goal, clean, best, random);
+        }
+
+        var state = new SquareAttackState(Options, h, w, images);
+        var work = new Workspace(state, classifier.NumClasses, images.Length);
+        for (int i = 0; i < images.Length; i++)
+        {
+            images[i].Best.CopyTo(work.Candidate(i));
+            work.Active.Add(i);
+        }
+
+        Score(classifier, state, work);
+        return state;
+    }
+
+    /// <summary>
+    /// Runs iterations until every image is done or <paramref name="budget"/> is spent, and returns the
+    /// same state object, updated. A run cut into slices gives exactly the result of the uncut run,
+    /// including after the state is saved and read back.
+    /// </summary>
+    /// <param name="state">The state from <see cref="Start"/> or an earlier step.</param>
+    /// <param name="classifier">The model under attack (the same one the run started with).</param>
+    /// <param name="budget">The most work to do in this call.</param>
+    /// <param name="cancellationToken">Stops between iterations.</param>
+    /// <returns><paramref name="state"/>, updated in place.</returns>
+    public SquareAttackState Step(SquareAttackState state, IClassifier classifier, StepBudget budget, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentNullException.ThrowIfNull(budget);
+        if (state.Options != Options)
+        {
+            throw new ArgumentException("The state was started with other options; resume it with an attack built from state.Options.", nameof(state));
+        }
+
+        if (classifier.InputHeight != state.Height || classifier.InputWidth != state.Width)
+        {
+            throw new ArgumentException($"The state holds {state.Height}x{state.Width} images; the classifier takes {classifier.InputHeight}x{classifier.InputWidth}.", nameof(classifier));
+        }
+
+        var work = new Workspace(state, classifier.NumClasses, state.Images.Count(i => i.Status == ImageAttackStatus.Running));
+        long startTicks = _time.GetTimestamp();
+        long sliceQueries = 0;
+        for (int iteration = 0; ; iteration++)
+        {
+            work.Active.Clear();
+            for (int i = 0; i < state.Images.Count; i++)
+            {
+                if (state.Images[i].Status == ImageAttackStatus.Running)
+                {
+                    work.Active.Add(i);
+                }
+            }
+
+            if (work.Active.Count == 0 || cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            if (iteration > 0 && (
+                iteration >= budget.MaxIterations ||
+                sliceQueries + work.Active.Count > budget.MaxQueries ||
+                (budget.MaxDuration is TimeSpan limit && _time.GetElapsedTime(startTicks) >= limit)))
+            {
+                break;
+            }
+
+            for (int slot = 0; slot < work.Active.Count; slot++)
+            {
+                AttackImageState image = state.Images[work.Active[slot]];
+                double p = PSchedule(Options.EffectivePInit, image.Iterations, Options.MaxQueries);
+                if (Options.Norm == NormKind.LInf)
+                {
+                    ProposeLInf(image, work.Candidate(slot), state.Height, state.Width, p);
+                }
+                else
+                {
+                    ProposeL2(image, work.Candidate(slot), work.Delta, state.Height, state.Width, p);
+                }
+
+                image.Iterations++;
+            }
+
+            sliceQueries += Score(classifier, state, work);
+        }
+
+        return state;
+    }
+
+    /// <summary>Scores the candidates of the active images in one call, accepts strict improvements, and checks for success.</summary>
+    private long Score(IClassifier classifier, SquareAttackState state, Workspace work)
+    {
+        int n = work.Active.Count, classes = classifier.NumClasses, length = state.ImageLength;
+        classifier.Predict(work.Candidates.AsSpan(0, n * length), n, work.Logits.AsSpan(0, n * classes));
+        long queries = n;
+        work.GridChecks.Clear();
+        for (int slot = 0; slot < n; slot++)
+        {
+            AttackImageState image = state.Images[work.Active[slot]];
+            ReadOnlySpan<float> logits = work.Logits.AsSpan(slot * classes, classes);
+            image.Queries++;
+            LossValue value = _loss.Evaluate(logits, image.Goal);
+            if (value.Loss < image.BestLoss)
+            {
+                work.Candidate(slot).CopyTo(image.Best);
+                image.BestLoss = value.Loss;
+                image.BestMargin = value.Margin;
+                AddTrace(image, logits, value);
+                if (_criterion.IsAdversarial(logits, image.Goal))
+                {
+                    if (Options.Quantization == QuantizationMode.OnGrid)
+                    {
+                        image.Status = ImageAttackStatus.Succeeded;
+                    }
+                    else
+                    {
+                        image.ContinuousSuccessQueries ??= image.Queries;
+                        work.GridChecks.Add(work.Active[slot]);
+                    }
+                }
+            }
+        }
+
+        queries += CheckOnGrid(classifier, state, work);
+        foreach (int index in work.Active)
+        {
+            AttackImageState image = state.Images[index];
+            if (image.Status == ImageAttackStatus.Running && image.Queries >= Options.MaxQueries)
+            {
+                image.Status = ImageAttackStatus.Exhausted;
+            }
+        }
+
+        return queries;
+    }
+
+    /// <summary>
+    /// <see cref="QuantizationMode.AfterSuccess"/>: a continuous candidate fooled the model; query its
+    /// 8-bit projection (one more query) and finish the image only if that fools too.
+    /// </summary>
+    private int CheckOnGrid(IClassifier classifier, SquareAttackState state, Workspace work)
+    {
+        int n = 0, classes = classifier.NumClasses, length = state.ImageLength;
+        for (int k = 0; k < work.GridChecks.Count; k++)
+        {
+            int index = work.GridChecks[k];
+            AttackImageState image = state.Images[index];
+            if (image.Queries >= Options.MaxQueries)
+            {
+                continue;
+            }
+
+            Span<float> slotSpan = work.Candidate(n);
+            image.Best.CopyTo(slotSpan);
+            PixelGrid.Project(image.Clean, slotSpan, Options.Norm, Options.Epsilon);
+            work.GridChecks[n++] = index;
+        }
+
+        work.GridChecks.RemoveRange(n, work.GridChecks.Count - n);
+        if (n == 0)
+        {
+            return 0;
+        }
+
+        classifier.Predict(work.Candidates.AsSpan(0, n * length), n, work.Logits.AsSpan(0, n * classes));
+        for (int slot = 0; slot < n; slot++)
+        {
+            AttackImageState image = state.Images[work.GridChecks[slot]];
+            ReadOnlySpan<float> logits = work.Logits.AsSpan(slot * classes, classes);
+            image.Queries++;
+            if (_criterion.IsAdversarial(logits, image.Goal))
+            {
+                LossValue value = _loss.Evaluate(logits, image.Goal);
+                work.Candidate(slot).CopyTo(image.Best);
+                image.BestLoss = value.Loss;
+                image.BestMargin = value.Margin;
+                AddTrace(image, logits, value);
+                image.Status = ImageAttackStatus.Succeeded;
+            }
+        }
+
+        return n;
+    }
+
+    private void AddTrace(AttackImageState image, ReadOnlySpan<float> logits, LossValue value)
+    {
+        double logSum = SquareAttackLoss.LogSumExp(logits);
+        int trueClass = image.Goal.TrueClass;
+        int winner = image.Goal.TargetClass ?? -1;
+        if (winner < 0)
+        {
+            winner = trueClass == 0 ? 1 : 0;
+            for (int k = 0; k < logits.Length; k++)
+            {
+                if (k != trueClass && logits[k] > logits[winner])
+                {
+                    winner = k;
+                }
+            }
+        }
+
+        List<AttackTracePoint> trace = image.Trace;
+        if (trace.Count >= Options.TraceCapacity)
+        {
+            // Keep the first point and every other later one, so the trace covers the whole run at half the density.
+            int kept = 1;
+            for (int k = 2; k < trace.Count; k += 2)
+            {
+                trace[kept++] = trace[k];
+            }
+
+            trace.RemoveRange(kept, trace.Count - kept);
+        }
+
+        trace.Add(new AttackTracePoint(
+            image.Queries,
+            value.Loss,
+            value.Margin,
+            Math.Exp(logits[trueClass] - logSum),
+            Math.Exp(logits[winner] - logSum),
+            winner));
+    }
+
+    /// <summary>L-inf initialization: one random +-eps per channel and column (vertical stripes), clipped to [0,1].</summary>
+    private void InitStripes(float[] clean, float[] best, int h, int w, SeededRandom random)
+    {
+        float eps = (float)Options.Epsilon;
+        for (int c = 0; c < Channels; c++)
+        {
+            for (int col = 0; col < w; col++)
+            {
+                float delta = random.NextSign() * eps;
+                for (int row = 0; row < h; row++)
+                {
+                    int at = ((c * h) + row) * w + col;
+                    best[at] = Math.Clamp(clean[at] + delta, 0f, 1f);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// L2 initialization: a 5 x 5 grid of tiles of side min(h, w) / 5, each a meta pseudo-Gaussian bump
+    /// times a random sign per channel, the sum rescaled to norm eps and clipped to [0,1].
+    /// </summary>
+    private void InitBumps(float[] clean, float[] best, int h, int w, SeededRandom random)
+    {
+        int s = Math.Max(1, Math.Min(h, w) / 5);
+        int top = Math.Max(0, (h - (s * 5)) / 2), left = Math.Max(0, (w - (s * 5)) / 2);
+        int rows = Math.Min(h / s, (h - top) / s), cols = Math.Min(w / s, (w - left) / s);
+        var delta = new double[clean.Length];
+        for (int tr = 0; tr < rows; tr++)
+        {
+            for (int tc = 0; tc < cols; tc++)
+            {
+                double[] bump = Bump(s);
+                bool transpose = random.NextDouble() > 0.5;
+                for (int c = 0; c < Channels; c++)
+                {
+                    int sign = random.NextSign();
+                    for (int r = 0; r < s; r++)
+                    {
+                        for (int q = 0; q < s; q++)
+                        {
+                            double b = transpose ? bump[(q * s) + r] : bump[(r * s) + q];
+                            delta[((c * h) + top + (tr * s) + r) * w + left + (tc * s) + q] += b * sign;
+                        }
+                    }
+                }
+            }
+        }
+
+        double norm = Math.Sqrt(delta.Sum(d => d * d));
+        double scale = norm > 0 ? Options.Epsilon / norm : 0;
+        for (int i = 0; i < clean.Length; i++)
+        {
+            best[i] = Math.Clamp(clean[i] + (float)(delta[i] * scale), 0f, 1f);
+        }
+    }
+
+    /// <summary>
+    /// One L-inf proposal: a square of side round(sqrt(p h w)) (at least 1, below the image size) at a
+    /// random corner gets one new +-eps per channel; a draw that would leave the image unchanged is redrawn.
+    /// </summary>
+    private void ProposeLInf(AttackImageState image, Span<float> candidate, int h, int w, double p)
+    {
+        int s = (int)Math.Round(Math.Sqrt(p * h * w));
+        s = Math.Min(Math.Max(s, 1), Math.Min(h, w) - 1);
+        int top = image.Random.NextInt(h - s);
+        int left = image.Random.NextInt(w - s);
+        float[] clean = image.Clean, best = image.Best;
+        best.CopyTo(candidate);
+        float eps = (float)Options.Epsilon;
+        bool onGrid = Options.Quantization == QuantizationMode.OnGrid;
+        int steps = PixelGrid.StepsWithin(Options.Epsilon);
+        Span<int> signs = stackalloc int[Channels];
+        for (int attempt = 0; attempt < 1000; attempt++)
+        {
+            for (int c = 0; c < Channels; c++)
+            {
+                signs[c] = image.Random.NextSign();
+            }
+
+            bool changed = false;
+            for (int c = 0; c < Channels; c++)
+            {
+                for (int r = top; r < top + s; r++)
+                {
+                    int rowStart = ((c * h) + r) * w;
+                    for (int q = left; q < left + s; q++)
+                    {
+                        int at = rowStart + q;
+                        float value = onGrid
+                            ? PixelGrid.FromLevel(Math.Clamp(PixelGrid.ToLevel(clean[at]) + (signs[c] * steps), 0, 255))
+                            : Math.Clamp(clean[at] + (signs[c] * eps), 0f, 1f);
+                        candidate[at] = value;
+                        changed |= Math.Abs(value - best[at]) >= 1e-7f;
+                    }
+                }
+            }
+
+            if (changed)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One L2 proposal (the reference's windowed update): window 1 gets a fresh pseudo-Gaussian bump with a
+    /// random sign per channel plus its old content, rescaled so the total norm can stay eps; window 2 is
+    /// zeroed to free budget; then the whole perturbation is rescaled to norm eps and clipped.
+    /// </summary>
+    private void ProposeL2(AttackImageState image, Span<float> candidate, double[] delta, int h, int w, double p)
+    {
+        int s = Math.Max((int)Math.Round(Math.Sqrt(p * h * w)), 3);
+        if (s % 2 == 0)
+        {
+            s++;
+        }
+
+        s = Math.Min(s, Math.Min(h, w) - 1);
+        SeededRandom random = image.Random;
+        int top1 = random.NextInt(h - s), left1 = random.NextInt(w - s);
+        int top2 = random.NextInt(h - s), left2 = random.NextInt(w - s);
+        double[] bump = Bump(s);
+        bool transpose = random.NextDouble() > 0.5;
+
+        float[] clean = image.Clean, best = image.Best;
+        double imageSquared = 0;
+        for (int i = 0; i < clean.Length; i++)
+        {
+            double d = best[i] - (double)clean[i];
+            delta[i] = d;
+            imageSquared += d * d;
+        }
+
+        double eps = Options.Epsilon;
+        Span<double> window = s * s <= 4096 ? stackalloc double[s * s] : new double[s * s];
+        for (int c = 0; c < Channels; c++)
+        {
+            int sign = random.NextSign();
+            double w1 = 0, w2 = 0, both = 0;
+            for (int r = 0; r < s; r++)
+            {
+                for (int q = 0; q < s; q++)
+                {
+                    double d1 = delta[Index(c, top1 + r, left1 + q)];
+                    w1 += d1 * d1;
+                    int r2 = top1 + r - top2, q2 = left1 + q - left2;
+                    if (r2 >= 0 && r2 < s && q2 >= 0 && q2 < s)
+                    {
+                        both += d1 * d1;
+                    }
+
+                    double d2 = delta[Index(c, top2 + r, left2 + q)];
+                    w2 += d2 * d2;
+                }
+            }
+
+            double windowNorm = Math.Sqrt(w1);
+            double unionSquared = w1 + w2 - both;
+            double fresh = 0;
+            for (int r = 0; r < s; r++)
+            {
+                for (int q = 0; q < s; q++)
+                {
+                    double b = transpose ? bump[(q * s) + r] : bump[(r * s) + q];
+                    double v = (b * sign) + (delta[Index(c, top1 + r, left1 + q)] / (1e-10 + windowNorm));
+                    window[(r * s) + q] = v;
+                    fresh += v * v;
+                }
+            }
+
+            double target = Math.Sqrt((Math.Max((eps * eps) - imageSquared, 0) / Channels) + unionSquared);
+            double scale = fresh > 0 ? target / Math.Sqrt(fresh) : 0;
+            for (int r = 0; r < s; r++)
+            {
+                for (int q = 0; q < s; q++)
+                {
+                    delta[Index(c, top2 + r, left2 + q)] = 0;
+                }
+            }
+
+            for (int r = 0; r < s; r++)
+            {
+                for (int q = 0; q < s; q++)
+                {
+                    delta[Index(c, top1 + r, left1 + q)] = window[(r * s) + q] * scale;
+                }
+            }
+        }
+
+        double total = 0;
+        foreach (double d in delta)
+        {
+            total += d * d;
+        }
+
+        double rescale = total > 0 ? eps / Math.Sqrt(total) : 0;
+        for (int i = 0; i < clean.Length; i++)
+        {
+            candidate[i] = Math.Clamp(clean[i] + (float)(delta[i] * rescale), 0f, 1f);
+        }
+
+        if (Options.Quantization == QuantizationMode.OnGrid)
+        {
+            PixelGrid.Project(clean, candidate, NormKind.L2, eps);
+        }
+
+        int Index(int c, int row, int col) => ((c * h) + row) * w + col;
+    }
+
+    /// <summary>
+    /// The reference's "meta pseudo-Gaussian" bump of side s: the top half is a stack of concentric
+    /// rectangles weighted 1/(k+1)^2, the bottom half the same negated, normalized to unit L2 norm.
+    /// Cached per side; callers transpose it with probability 1/2.
+    /// </summary>
+    private double[] Bump(int s)
+    {
+        if (_bumps.TryGetValue(s, out double[]? cached))
+        {
+            return cached;
+        }
+
+        var bump = new double[s * s];
+        int half = s / 2;
+        AddRectangles(bump, s, 0, half, 1.0);
+        AddRectangles(bump, s, half, s - half, -1.0);
+        double norm = Math.Sqrt(bump.Sum(v => v * v));
+        for (int i = 0; i < bump.Length; i++)
+        {
+            bump[i] /= norm;
+        }
+
+        _bumps[s] = bump;
+        return bump;
+
+        // pseudo_gaussian_pert_rectangles(rows, s): concentric rectangles around the centre, normalized.
+        static void AddRectangles(double[] target, int s, int rowOffset, int rows, double sign)
+        {
+            if (rows == 0)
+            {
+                return;
+            }
+
+            var part = new double[rows * s];
+            int rc = (rows / 2) + 1, cc = (s / 2) + 1;
+            int r0 = rc - 1, c0 = cc - 1;
+            for (int k = 0; k < Math.Max(rc, cc); k++)
+            {
+                for (int r = Math.Max(r0, 0); r < Math.Min(r0 + (2 * k) + 1, rows); r++)
+                {
+                    for (int c = Math.Max(c0, 0); c < Math.Min(c0 + (2 * k) + 1, s); c++)
+                    {
+                        part[(r * s) + c] += 1.0 / ((k + 1) * (k + 1));
+                    }
+                }
+
+                r0--;
+                c0--;
+            }
+
+            double norm = Math.Sqrt(part.Sum(v => v * v));
+            for (int i = 0; i < part.Length; i++)
+            {
+                target[(rowOffset * s) + i] = sign * part[i] / norm;
+            }
+        }
+    }
+
+    /// <summary>Buffers for one Start or Step call, reused by every iteration in it (no allocation per query).</summary>
+    private sealed class Workspace
+    {
+        private readonly int _length;
+
+        public Workspace(SquareAttackState state, int classes, int capacity)
+        {
+            _length = state.ImageLength;
+            capacity = Math.Max(capacity, 1);
+            Candidates = new float[capacity * _length];
+            Logits = new float[capacity * classes];
+            Delta = state.Options.Norm == NormKind.L2 ? new double[_length] : [];
+            Active = new List<int>(capacity);
+            GridChecks = new List<int>(capacity);
+        }
+
+        public float[] Candidates { get; }
+
+        public float[] Logits { get; }
+
+        public double[] Delta { get; }
+
+        public List<int> Active { get; }
+
+        public List<int> GridChecks { get; }
+
+        public Span<float> Candidate(int slot) => Candidates.AsSpan(slot * _length, _length);
+    }
+}

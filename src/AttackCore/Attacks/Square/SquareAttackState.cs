@@ -1,0 +1,94 @@
+namespace AttackCore.Attacks.Square;
+
+/// <summary>
+/// Everything needed to continue a Square Attack run exactly where it stopped: the options, the
+/// images' sizes and, per image, the clean and best images, the best loss, the query count and the
+/// random stream. Save it with <see cref="AttackStateSerializer"/>; large arrays travel in that binary
+/// form, so an orchestration passes only a reference to where it is stored.
+/// </summary>
+public sealed class SquareAttackState
+{
+    /// <summary>Initializes a new instance of the <see cref="SquareAttackState"/> class.</summary>
+    /// <param name="options">The options the run was started with.</param>
+    /// <param name="height">Image height in pixels.</param>
+    /// <param name="width">Image width in pixels.</param>
+    /// <param name="images">Per-image states.</param>
+    public SquareAttackState(SquareAttackOptions options, int height, int width, IReadOnlyList<AttackImageState> images)
+    {
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        Height = height;
+        Width = width;
+        Images = images ?? throw new ArgumentNullException(nameof(images));
+    }
+
+    /// <summary>Gets the options of the run; a resumed run must use the same.</summary>
+    public SquareAttackOptions Options { get; }
+
+    /// <summary>Gets the image height in pixels.</summary>
+    public int Height { get; }
+
+    /// <summary>Gets the image width in pixels.</summary>
+    public int Width { get; }
+
+    /// <summary>Gets the number of values per image (3 x height x width).</summary>
+    public int ImageLength => 3 * Height * Width;
+
+    /// <summary>Gets the per-image states, in the order the images were given.</summary>
+    public IReadOnlyList<AttackImageState> Images { get; }
+
+    /// <summary>Gets a value indicating whether every image is done.</summary>
+    public bool IsFinished => Images.All(i => i.Status != ImageAttackStatus.Running);
+
+    /// <summary>Gets the queries spent so far, summed over images.</summary>
+    public long TotalQueries => Images.Sum(i => (long)i.Queries);
+}
+
+/// <summary>The state of one image inside an attack run.</summary>
+public sealed class AttackImageState
+{
+    /// <summary>Initializes a new instance of the <see cref="AttackImageState"/> class.</summary>
+    /// <param name="goal">What the attack wants.</param>
+    /// <param name="clean">The clean image (CHW, [0,1], on the 8-bit grid). The state owns this array.</param>
+    /// <param name="best">The best image so far. The state owns this array.</param>
+    /// <param name="random">The image's own random stream.</param>
+    public AttackImageState(AttackGoal goal, float[] clean, float[] best, SeededRandom random)
+    {
+        Goal = goal ?? throw new ArgumentNullException(nameof(goal));
+        Clean = clean ?? throw new ArgumentNullException(nameof(clean));
+        Best = best ?? throw new ArgumentNullException(nameof(best));
+        Random = random ?? throw new ArgumentNullException(nameof(random));
+    }
+
+    /// <summary>Gets the goal.</summary>
+    public AttackGoal Goal { get; }
+
+    /// <summary>Gets the clean image.</summary>
+    public float[] Clean { get; }
+
+    /// <summary>Gets the best image found so far (the lowest loss).</summary>
+    public float[] Best { get; }
+
+    /// <summary>Gets the image's random stream; each image has its own, so its run does not depend on its batch-mates.</summary>
+    public SeededRandom Random { get; internal set; }
+
+    /// <summary>Gets or sets the loss of <see cref="Best"/>.</summary>
+    public double BestLoss { get; set; } = double.PositiveInfinity;
+
+    /// <summary>Gets or sets the margin of <see cref="Best"/> (zero or below: fooled).</summary>
+    public double BestMargin { get; set; } = double.PositiveInfinity;
+
+    /// <summary>Gets or sets the queries spent on this image: 1 for the initialization, then 1 per iteration (plus grid checks in <see cref="QuantizationMode.AfterSuccess"/> mode).</summary>
+    public int Queries { get; set; }
+
+    /// <summary>Gets or sets the iterations run on this image (not counting the initialization).</summary>
+    public int Iterations { get; set; }
+
+    /// <summary>Gets or sets where the image stands.</summary>
+    public ImageAttackStatus Status { get; set; } = ImageAttackStatus.Running;
+
+    /// <summary>Gets or sets the queries at which a continuous (not yet 8-bit) candidate first fooled the model, in <see cref="QuantizationMode.AfterSuccess"/> mode.</summary>
+    public int? ContinuousSuccessQueries { get; set; }
+
+    /// <summary>Gets the progress points: the start and every improvement, thinned to the trace capacity.</summary>
+    public List<AttackTracePoint> Trace { get; } = [];
+}
