@@ -22,6 +22,12 @@ public static class ReportHtml
     private const int ChartTop = 16;
     private const int ChartBottom = 44;
 
+    // Colours of the chart lines, repeated from the CSS variables because browsers do not resolve
+    // var() inside SVG presentation attributes.
+    private const string TrueColor = "#2f6fdf";
+    private const string WinColor = "#d9480f";
+    private const string LossColor = "#6741d9";
+
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     private const string Css = """
@@ -123,7 +129,7 @@ public static class ReportHtml
         Summary(sb, "Model", $"{r.Model.Name} ({r.Model.Provider})");
         Summary(sb, "Attack", $"{attack.Name} {attack.Norm}, {mode}");
         Summary(sb, "Eps", EpsText(attack.Eps));
-        Summary(sb, "Queries", $"{r.Outcome.Queries.ToString(Inv)} of {attack.MaxQueries.ToString(Inv)}");
+        Summary(sb, "Queries", $"{r.Outcome.Queries.ToString("N0", Inv)} of {attack.MaxQueries.ToString("N0", Inv)}");
         Summary(sb, "Eps*", r.Outcome.EpsStar is { } epsStar ? EpsText(epsStar) : "not searched");
         Summary(sb, "True class", $"{r.Clean.TrueClass.Label} (#{r.Clean.TrueClass.Index.ToString(Inv)}, {r.Clean.TrueClassSource})");
         if (r.Adversarial is { } adv)
@@ -219,13 +225,13 @@ public static class ReportHtml
         var winName = r.Attack.Targeted ? "target class" : "best other class";
         var confidence = new[]
         {
-            new Series("true class", "var(--true)", trace.Select(p => p.TrueConfidence).ToArray()),
-            new Series(winName, "var(--win)", trace.Select(p => p.WinningConfidence).ToArray()),
+            new Series("true class", TrueColor, trace.Select(p => p.TrueConfidence).ToArray()),
+            new Series(winName, WinColor, trace.Select(p => p.WinningConfidence).ToArray()),
         };
         LineChart(sb, trace, confidence, "Probability", 220, fixedMin: 0, fixedMax: 1, "Softmax probability of the true class and of the " + winName + " over queries");
         sb.Append(Inv, $"<p class=\"legend\"><span style=\"background:var(--true)\"></span>true class<span style=\"background:var(--win)\"></span>{E(winName)}</p>\n");
 
-        var loss = new[] { new Series("loss", "var(--loss)", trace.Select(p => p.Loss).ToArray()) };
+        var loss = new[] { new Series("loss", LossColor, trace.Select(p => p.Loss).ToArray()) };
         LineChart(sb, trace, loss, "Loss", 160, fixedMin: null, fixedMax: null, "Margin loss over queries; the attack has succeeded below zero");
         sb.Append("<p class=\"legend\"><span style=\"background:var(--loss)\"></span>margin loss (success below 0)</p>\n</section>\n");
     }

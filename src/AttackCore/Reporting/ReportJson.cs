@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Unicode;
 
 namespace AttackCore.Reporting;
 
@@ -12,8 +14,18 @@ public static class ReportJson
     /// indented, null values omitted, nullable annotations enforced. Read-only.
     /// </summary>
     /// <remarks>
+    /// <para>
+    /// Metadata comes from a source-generated context (no reflection), which knows the report types only:
+    /// a new top-level document type is added to that context with <c>[JsonSerializable]</c>.
+    /// </para>
+    /// <para>
     /// Number handling is left strict on purpose: NaN and infinity are not JSON, so writing them throws
     /// instead of producing a file other tools cannot read. Values that may be undefined are nullable.
+    /// </para>
+    /// <para>
+    /// Non-ASCII text (labels, file names) is written as is; characters that matter in HTML
+    /// (<c>&lt; &gt; &amp; ' "</c>) stay escaped, so the file is safe even if someone inlines it in a page.
+    /// </para>
     /// </remarks>
     public static JsonSerializerOptions Options { get; } = CreateOptions();
 
@@ -79,9 +91,13 @@ public static class ReportJson
             WriteIndented = true,
             NumberHandling = JsonNumberHandling.Strict,
             RespectNullableAnnotations = true,
+            TypeInfoResolver = ReportJsonContext.Default,
+            Encoder = JavaScriptEncoder.Create(UnicodeRanges.All),
         };
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
-        options.MakeReadOnly(populateMissingResolver: true);
+
+        // The generic converter keeps the enum AOT-safe; integers are refused so a reader never sees "2".
+        options.Converters.Add(new JsonStringEnumConverter<OutcomeStatus>(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+        options.MakeReadOnly();
         return options;
     }
 }
