@@ -1,0 +1,29 @@
+namespace AttackCore.Reporting;
+
+/// <summary>What the attack achieved and the model queries it spent.</summary>
+public sealed record AttackOutcome
+{
+    /// <summary>Gets the verdict.</summary>
+    public required OutcomeStatus Status { get; init; }
+
+    /// <summary>Gets whether a verified adversarial image was found (true exactly when <see cref="Status"/> is <see cref="OutcomeStatus.Fooled"/>).</summary>
+    public required bool Success { get; init; }
+
+    /// <summary>
+    /// Gets the model queries the attack spent, counted as in the Square Attack paper: one for the
+    /// initialization plus one per iteration. The clean classification is not counted.
+    /// </summary>
+    public required int Queries { get; init; }
+
+    /// <summary>Gets the queries spent verifying the PNG read back.</summary>
+    public int VerificationQueries { get; init; }
+
+    /// <summary>Gets the queries spent shrinking the perturbation after success (the eps search).</summary>
+    public int MinimizeQueries { get; init; }
+
+    /// <summary>Gets the smallest eps found that still fools the model, on the [0, 1] scale; omitted when not searched.</summary>
+    public double? EpsStar { get; init; }
+
+    /// <summary>Gets a human-readable explanation (the error for <see cref="OutcomeStatus.Failed"/>); omitted when there is none.</summary>
+    public string? Message { get; init; }
+}

@@ -1,0 +1,20 @@
+namespace AttackCore.Reporting;
+
+/// <summary>The input image as it was received, before any preprocessing.</summary>
+public sealed record InputInfo
+{
+    /// <summary>Gets the input's name (blob name or file name).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Gets the decoded width in pixels.</summary>
+    public required int Width { get; init; }
+
+    /// <summary>Gets the decoded height in pixels.</summary>
+    public required int Height { get; init; }
+
+    /// <summary>Gets the size of the encoded file in bytes.</summary>
+    public required long Bytes { get; init; }
+
+    /// <summary>Gets the SHA-256 (lower-case hex) of the encoded file.</summary>
+    public required string Sha256 { get; init; }
+}

@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using AttackCore.Reporting;
+
+namespace AttackCore.Tests.Reporting;
+
+public class ReportHtmlTests
+{
+    [Fact]
+    public void Render_FullReport_ReferencesTheThreeImagesByRelativeName()
+    {
+        var html = ReportHtml.Render(SampleReports.Fooled());
+
+        Assert.Contains("<img src=\"clean.png\"", html, StringComparison.Ordinal);
+        Assert.Contains("<img src=\"adversarial.png\"", html, StringComparison.Ordinal);
+        Assert.Contains("<img src=\"perturbation.png\"", html, StringComparison.Ordinal);
+        Assert.Contains("image-rendering:pixelated", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_FullReport_ShowsTop5LabelsBeforeAndAfter()
+    {
+        var report = SampleReports.Fooled();
+
+        var html = ReportHtml.Render(report);
+
+        foreach (var score in report.Clean.Top5.Concat(report.Adversarial!.Top5))
+        {
+            Assert.Contains(score.Label, html, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("87.65%", html, StringComparison.Ordinal);
+        Assert.Contains("width:87.65%", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_FullReport_HeaderShowsVerdictAndKeyFacts()
+    {
+        var html = ReportHtml.Render(SampleReports.Fooled());
+
+        Assert.Contains("zoo/panda.jpg", html, StringComparison.Ordinal);
+        Assert.Contains("class=\"badge fooled\">Fooled<", html, StringComparison.Ordinal);
+        Assert.Contains("inception-v3-timm", html, StringComparison.Ordinal);
+        Assert.Contains("square linf", html, StringComparison.Ordinal);
+        Assert.Contains("0.05 (12.75/255)", html, StringComparison.Ordinal);
+        Assert.Contains("137 of 10,000", html, StringComparison.Ordinal);
+        Assert.Contains("0.03137 (8/255)", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_NotFooled_ShowsNotFooledBadge()
+    {
+        var report = SampleReports.Fooled();
+        var sut = report with { Outcome = report.Outcome with { Status = OutcomeStatus.NotFooled, Success = false, EpsStar = null } };
+
+        var html = ReportHtml.Render(sut);
+
+        Assert.Contains(">Not fooled<", html, StringComparison.Ordinal);
+        Assert.Contains("not searched", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_Trace_DrawsSvgChartsWithAxesAndOneLinePerSeries()
+    {
+        var html = ReportHtml.Render(SampleReports.Fooled());
+
+        Assert.Equal(2, Regex.Count(html, "<svg "));
+        Assert.Equal(3, Regex.Count(html, "<polyline "));
+        Assert.Contains(">Queries</text>", html, StringComparison.Ordinal);
+        Assert.Contains(">Probability</text>", html, StringComparison.Ordinal);
+        Assert.Contains(">Loss</text>", html, StringComparison.Ordinal);
+        Assert.Contains("class=\"zero\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("stroke=\"var(", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_EmptyTrace_SaysSoWithoutChart()
+    {
+        var html = ReportHtml.Render(SampleReports.Fooled() with { Trace = [] });
+
+        Assert.DoesNotContain("<svg", html, StringComparison.Ordinal);
+        Assert.Contains("No trace was recorded.", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_SinglePointTrace_MarksThePoint()
+    {
+        var report = SampleReports.Fooled();
+        var html = ReportHtml.Render(report with { Trace = [report.Trace[0]] });
+
+        Assert.Contains("<circle ", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("NaN", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_HostileText_IsHtmlEncoded()
+    {
+        const string hostile = "<script>alert('x')</script> & \"quoted\"";
+        var report = SampleReports.Fooled(hostile);
+        var sut = report with
+        {
+            Input = report.Input with { Name = "<img src=x onerror=alert(1)>.png" },
+            Attack = report.Attack with { Options = new Dictionary<string, string> { ["<b>key</b>"] = "</td><script>" } },
+            Outcome = report.Outcome with { Message = "<iframe>" },
+        };
+
+        var html = ReportHtml.Render(sut);
+
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<iframe", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<img src=x", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<b>key", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quoted&quot;", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_IsSelfContained_NoScriptsOrExternalResources()
+    {
+        var html = ReportHtml.Render(SampleReports.Fooled());
+
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<link", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("@import", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("url(", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Matches("src=\"(clean|adversarial|perturbation)\\.png\"", html);
+        Assert.Equal(3, Regex.Count(html, "src=\""));
+    }
+
+    [Fact]
+    public void Render_CommaDecimalCulture_WritesInvariantNumbers()
+    {
+        // The build runs with InvariantGlobalization, where de-DE cannot be created; a clone of the
+        // invariant culture with German separators breaks culture-sensitive formatting the same way.
+        var german = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+        german.NumberFormat.NumberDecimalSeparator = ",";
+        german.NumberFormat.NumberGroupSeparator = ".";
+        german.NumberFormat.PercentDecimalSeparator = ",";
+        var previous = CultureInfo.CurrentCulture;
+        var report = SampleReports.Fooled();
+        string html;
+        string invariantHtml = ReportHtml.Render(report);
+        try
+        {
+            CultureInfo.CurrentCulture = german;
+            Assert.Equal("0,5", 0.5.ToString(CultureInfo.CurrentCulture));
+            html = ReportHtml.Render(report);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = previous;
+        }
+
+        Assert.Equal(invariantHtml, html);
+        Assert.Contains("87.65%", html, StringComparison.Ordinal);
+        Assert.Contains("0.05 (12.75/255)", html, StringComparison.Ordinal);
+        Assert.Contains("31.25 dB", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("87,65", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("12,75", html, StringComparison.Ordinal);
+        Assert.DoesNotMatch("points=\"[^\"]*\\d,\\d+,\\d", html);
+    }
+
+    [Fact]
+    public void Render_NoAdversarialImage_OmitsItsImagesAndAfterBars()
+    {
+        var report = SampleReports.Fooled();
+        var sut = report with
+        {
+            Adversarial = null,
+            Perturbation = null,
+            Images = new ImageFiles { Adversarial = null, Perturbation = null },
+            Outcome = report.Outcome with { Status = OutcomeStatus.AlreadyMisclassified, Success = false },
+        };
+
+        var html = ReportHtml.Render(sut);
+
+        Assert.Contains("src=\"clean.png\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("adversarial.png", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("perturbation.png", html, StringComparison.Ordinal);
+        Assert.Contains(">Already misclassified<", html, StringComparison.Ordinal);
+        Assert.Contains("No adversarial image was written.", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_IdenticalImages_ShowsInfinitePsnr()
+    {
+        var report = SampleReports.Fooled();
+        var html = ReportHtml.Render(report with { Perturbation = report.Perturbation! with { Psnr = null } });
+
+        Assert.Contains("∞ (identical)", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_Options_ListsEveryOption()
+    {
+        var html = ReportHtml.Render(SampleReports.Fooled());
+
+        Assert.Contains("<th scope=\"row\">pInit</th>", html, StringComparison.Ordinal);
+        Assert.Contains("<th scope=\"row\">batch</th>", html, StringComparison.Ordinal);
+        Assert.Contains("<code>margin</code>", html, StringComparison.Ordinal);
+    }
+}
