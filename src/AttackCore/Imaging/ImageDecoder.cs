@@ -240,18 +240,19 @@ public static class ImageDecoder
                 $"{claimed}, which is not a valid size: re-export or re-upload the original file.");
         }
 
-        if (width > limits.MaxWidth || height > limits.MaxHeight)
-        {
-            throw new InvalidImageException(
-                ImageRejectionReason.TooManyPixels,
-                Invariant($"{claimed}, above the limit of {limits.MaxWidth}x{limits.MaxHeight}: resize it before uploading."));
-        }
-
         if (pixels > limits.MaxPixels)
         {
             throw new InvalidImageException(
                 ImageRejectionReason.TooManyPixels,
                 $"{claimed}, above the limit of {FormatMegapixels(limits.MaxPixels)}: resize it before uploading.");
+        }
+
+        // Sides are limited too: a 1 x 40,000,000 strip is within the pixel limit but is no photograph.
+        if (width > limits.MaxWidth || height > limits.MaxHeight)
+        {
+            throw new InvalidImageException(
+                ImageRejectionReason.TooManyPixels,
+                Invariant($"{claimed}, above the limit of {limits.MaxWidth}x{limits.MaxHeight} pixels: resize it before uploading."));
         }
     }
 
@@ -340,7 +341,10 @@ public static class ImageDecoder
             ? Invariant($"{bytes / (1024.0 * 1024.0):0.#} MiB ({bytes:N0} bytes)")
             : Invariant($"{bytes:N0} bytes");
 
-    private static string FormatMegapixels(long pixels) => Invariant($"{pixels / 1_000_000.0:0.##} megapixels");
+    private static string FormatMegapixels(long pixels) =>
+        pixels >= 10_000
+            ? Invariant($"{pixels / 1_000_000.0:0.##} megapixels")
+            : Invariant($"{pixels:N0} pixels");
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
