@@ -1,0 +1,20 @@
+namespace AttackCore.Imaging;
+
+/// <summary>Why <see cref="ImageDecoder"/> refused an input; callers map it to an error report or status code.</summary>
+public enum ImageRejectionReason
+{
+    /// <summary>The input has no bytes.</summary>
+    Empty,
+
+    /// <summary>The input has more bytes than <see cref="DecodeLimits.MaxBytes"/>.</summary>
+    TooLarge,
+
+    /// <summary>The bytes are not in any supported image format.</summary>
+    UnknownFormat,
+
+    /// <summary>The image is wider, taller or has more pixels than the <see cref="DecodeLimits"/> allow.</summary>
+    TooManyPixels,
+
+    /// <summary>The format was recognised but the data is truncated or damaged.</summary>
+    Corrupt,
+}
