@@ -282,6 +282,9 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
             string reason;
             try
             {
+                // The environment (and its logger) must exist before the CUDA provider library is loaded, or a
+                // load failure surfaces as "Attempt to use DefaultLogger but none has been registered".
+                _ = OrtEnv.Instance();
                 using var cudaOptions = new OrtCUDAProviderOptions();
                 cudaOptions.UpdateOptions(new Dictionary<string, string>
                 {

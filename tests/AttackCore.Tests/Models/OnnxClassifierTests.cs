@@ -1,9 +1,10 @@
 using AttackCore.Models;
 using AttackCore.Tests.TestSupport;
+using Xunit.Abstractions;
 
 namespace AttackCore.Tests.Models;
 
-public sealed class OnnxClassifierTests : IDisposable
+public sealed class OnnxClassifierTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly OnnxClassifierOptions Cpu = new() { Provider = ExecutionProviderKind.Cpu };
     private readonly TempFolder temp = new();
@@ -171,6 +172,7 @@ public sealed class OnnxClassifierTests : IDisposable
 
         using var sut = new OnnxClassifier(Spec(TinyOnnx.MatMul(null, Weights(2)), 2), new OnnxClassifierOptions());
 
+        output.WriteLine(sut.ProviderNote);
         Assert.Equal(OnnxClassifier.CpuProviderName, sut.ProviderName);
         Assert.StartsWith("CUDA unavailable: ", sut.ProviderNote, StringComparison.Ordinal);
         Assert.EndsWith("; using CPU", sut.ProviderNote, StringComparison.Ordinal);
