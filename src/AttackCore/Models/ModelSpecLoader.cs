@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AttackCore.Models;
+
+/// <summary>Reads, validates and locates <see cref="ModelSpec"/> JSON files (<c>model.onnx</c> + <c>model.json</c>).</summary>
+/// <remarks>
+/// The JSON uses camelCase property names and enum names as strings, for example
+/// <c>{"name": "my-inception", "onnxPath": "inception_v3.onnx", "inputSize": 299, "resizeTo": 342,
+/// "scaling": "MeanStd", "numClasses": 1000}</c>. Unknown properties are rejected so that a typo does not
+/// silently fall back to a default.
+/// </remarks>
+public static class ModelSpecLoader
+{
+    /// <summary>Gets the serializer options used for model JSON files (camelCase, indented, unknown members rejected).</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>
+    /// Loads and validates a model JSON file; relative <see cref="ModelSpec.OnnxPath"/> and
+    /// <see cref="ModelSpec.LabelsPath"/> are resolved against the JSON file's folder.
+    /// </summary>
+    /// <param name="jsonPath">Path of the JSON file.</param>
+    /// <returns>The validated spec with absolute paths.</returns>
+    /// <exception cref="ModelSpecException">The file is missing, is not valid JSON, or a value is out of range.</exception>
+    public static ModelSpec Load(string jsonPath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(jsonPath);
+        var fullPath = Path.GetFullPath(jsonPath);
+        if (!File.Exists(fullPath))
+        {
+            throw new ModelSpecException($"Model JSON file '{fullPath}' does not exist.");
+        }
+
+        ModelSpec? spec;
+        try
+        {
+            spec = JsonSerializer.Deserialize<ModelSpec>(File.ReadAllText(fullPath), JsonOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new ModelSpecException(
+                $"Model JSON file '{fullPath}' is invalid: {ex.Message} Required: name, inputSize, numClasses; " +
+                "enums: layout Nchw|Nhwc, channelOrder Rgb|Bgr, scaling MeanStd|MinusOneToOne|ZeroToOne, output Logits|Probabilities.",
+                ex);
+        }
+
+        if (spec is null)
+        {
+            throw new ModelSpecException($"Model JSON file '{fullPath}' is empty (null).");
+        }
+
+        var folder = Path.GetDirectoryName(fullPath)!;
+        spec = spec with
+        {
+            OnnxPath = spec.OnnxPath is null ? null : Path.GetFullPath(spec.OnnxPath, folder),
+            LabelsPath = spec.LabelsPath is null ? null : Path.GetFullPath(spec.LabelsPath, folder),
+        };
+        Validate(spec, fullPath);
+        return spec;
+    }
+
+    /// <summary>
+    /// Finds the description of an ONNX file: a sidecar JSON in the same folder (<c>&lt;name&gt;.json</c>, then
+    /// <c>model.json</c>), else a preset whose SHA-256 matches the file (a Model Zoo download placed by hand).
+    /// </summary>
+    /// <param name="onnxPath">Path of the ONNX file.</param>
+    /// <returns>The spec, with <see cref="ModelSpec.OnnxPath"/> set to <paramref name="onnxPath"/>.</returns>
+    /// <exception cref="ModelSpecException">The file is missing or nothing describes it; the message shows how to write a sidecar.</exception>
+    public static ModelSpec ForOnnxFile(string onnxPath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(onnxPath);
+        var fullPath = Path.GetFullPath(onnxPath);
+        if (!File.Exists(fullPath))
+        {
+            throw new ModelSpecException($"ONNX file '{fullPath}' does not exist.");
+        }
+
+        var folder = Path.GetDirectoryName(fullPath)!;
+        foreach (var candidate in new[] { Path.ChangeExtension(fullPath, ".json"), Path.Combine(folder, "model.json") })
+        {
+            if (File.Exists(candidate))
+            {
+                return Load(candidate) with { OnnxPath = fullPath };
+            }
+        }
+
+        var sha = ComputeSha256(fullPath);
+        foreach (var name in ModelPresets.Names)
+        {
+            if (ModelPresets.TryGet(name, out var preset) &&
+                string.Equals(preset.Sha256, sha, StringComparison.OrdinalIgnoreCase))
+            {
+                return preset with { OnnxPath = fullPath };
+            }
+        }
+
+        var example = JsonSerializer.Serialize(
+            ModelPresets.InceptionV3Torchvision with { Name = "my-model", OnnxPath = Path.GetFileName(fullPath) },
+            JsonOptions);
+        throw new ModelSpecException(
+            $"No description found for ONNX file '{fullPath}'. Write '{Path.ChangeExtension(fullPath, ".json")}' " +
+            $"(or 'model.json' in the same folder) describing its preprocessing, for example:{Environment.NewLine}{example}{Environment.NewLine}" +
+            $"or use a preset name instead of a path: {string.Join(", ", ModelPresets.Names)}.");
+    }
+
+    /// <summary>Checks every field of <paramref name="spec"/> against its allowed range.</summary>
+    /// <param name="spec">The spec to check.</param>
+    /// <param name="source">Where the spec came from, for the message (a file path or preset name).</param>
+    /// <exception cref="ModelSpecException">A field is out of range; the message names it and the allowed values.</exception>
+    public static void Validate(ModelSpec spec, string? source = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var where = source is null ? $"Model '{spec.Name}'" : $"Model '{spec.Name}' ({source})";
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(spec.Name))
+        {
+            errors.Add("name must be a non-empty string");
+        }
+
+        if (spec.InputSize <= 0)
+        {
+            errors.Add(Invariant($"inputSize must be > 0 (got {spec.InputSize})"));
+        }
+
+        if (spec.ResizeTo is { } resize && resize < spec.InputSize)
+        {
+            errors.Add(Invariant($"resizeTo must be >= inputSize ({spec.InputSize}) or omitted (got {resize})"));
+        }
+
+        if (spec.NumClasses <= 0)
+        {
+            errors.Add(Invariant($"numClasses must be > 0 (got {spec.NumClasses})"));
+        }
+
+        if (spec.BackgroundOffset < 0 || (spec.NumClasses > 0 && spec.BackgroundOffset >= spec.NumClasses))
+        {
+            errors.Add(Invariant($"backgroundOffset must be in [0, numClasses - 1] = [0, {Math.Max(0, spec.NumClasses - 1)}] (got {spec.BackgroundOffset})"));
+        }
+
+        if (spec.Mean is null || spec.Mean.Count != 3)
+        {
+            errors.Add(Invariant($"mean must have 3 values (R, G, B in [0, 1] units) (got {spec.Mean?.Count ?? 0})"));
+        }
+        else if (spec.Mean.Any(m => !float.IsFinite(m)))
+        {
+            errors.Add("mean values must be finite numbers");
+        }
+
+        if (spec.Std is null || spec.Std.Count != 3)
+        {
+            errors.Add(Invariant($"std must have 3 values (R, G, B in [0, 1] units) (got {spec.Std?.Count ?? 0})"));
+        }
+        else if (spec.Std.Any(s => !(s > 0) || !float.IsFinite(s)))
+        {
+            errors.Add($"std values must be > 0 (got {string.Join(", ", spec.Std.Select(s => s.ToString(CultureInfo.InvariantCulture)))})");
+        }
+
+        if (!Enum.IsDefined(spec.Layout))
+        {
+            errors.Add($"layout must be one of {string.Join(", ", Enum.GetNames<TensorLayout>())}");
+        }
+
+        if (!Enum.IsDefined(spec.ChannelOrder))
+        {
+            errors.Add($"channelOrder must be one of {string.Join(", ", Enum.GetNames<ChannelOrder>())}");
+        }
+
+        if (!Enum.IsDefined(spec.Scaling))
+        {
+            errors.Add($"scaling must be one of {string.Join(", ", Enum.GetNames<InputScaling>())}");
+        }
+
+        if (!Enum.IsDefined(spec.Output))
+        {
+            errors.Add($"output must be one of {string.Join(", ", Enum.GetNames<OutputKind>())}");
+        }
+
+        if (spec.Sha256 is { } sha && (sha.Length != 64 || !sha.All(Uri.IsHexDigit)))
+        {
+            errors.Add($"sha256 must be 64 hexadecimal digits (got '{sha}')");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ModelSpecException($"{where} is invalid: {string.Join("; ", errors)}.");
+        }
+    }
+
+    /// <summary>Computes the lower-case hex SHA-256 of a file.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>64 lower-case hex digits.</returns>
+    public static string ComputeSha256(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

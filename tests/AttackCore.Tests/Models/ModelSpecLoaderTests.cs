@@ -1,0 +1,134 @@
+using AttackCore.Models;
+using AttackCore.Tests.TestSupport;
+
+namespace AttackCore.Tests.Models;
+
+public sealed class ModelSpecLoaderTests : IDisposable
+{
+    private readonly TempFolder temp = new();
+
+    public void Dispose() => temp.Dispose();
+
+    [Fact]
+    public void Load_ValidJson_ResolvesPathsAgainstJsonFolder()
+    {
+        var path = temp.Write("model.json", """
+            {
+              "name": "my-inception",
+              "onnxPath": "inception.onnx",
+              "labelsPath": "sub/labels.txt",
+              "inputSize": 299,
+              "resizeTo": 342,
+              "layout": "Nhwc",
+              "channelOrder": "Bgr",
+              "scaling": "MinusOneToOne",
+              "numClasses": 1001,
+              "backgroundOffset": 1,
+              "output": "Probabilities"
+            }
+            """);
+
+        var sut = ModelSpecLoader.Load(path);
+
+        Assert.Equal("my-inception", sut.Name);
+        Assert.Equal(Path.Combine(temp.Path, "inception.onnx"), sut.OnnxPath);
+        Assert.Equal(Path.Combine(temp.Path, "sub", "labels.txt"), sut.LabelsPath);
+        Assert.Equal(342, sut.EffectiveResizeTo);
+        Assert.Equal(TensorLayout.Nhwc, sut.Layout);
+        Assert.Equal(ChannelOrder.Bgr, sut.ChannelOrder);
+        Assert.Equal(InputScaling.MinusOneToOne, sut.Scaling);
+        Assert.Equal(OutputKind.Probabilities, sut.Output);
+        Assert.Equal(1, sut.BackgroundOffset);
+    }
+
+    [Theory]
+    [InlineData("\"inputSize\": 0", "inputSize must be > 0")]
+    [InlineData("\"numClasses\": 0", "numClasses must be > 0")]
+    [InlineData("\"backgroundOffset\": 10", "backgroundOffset must be in [0, numClasses - 1] = [0, 9]")]
+    [InlineData("\"backgroundOffset\": -1", "backgroundOffset must be in")]
+    [InlineData("\"mean\": [0.5, 0.5]", "mean must have 3 values")]
+    [InlineData("\"std\": [0.5, 0, 0.5]", "std values must be > 0")]
+    [InlineData("\"std\": [0.5]", "std must have 3 values")]
+    [InlineData("\"resizeTo\": 100", "resizeTo must be >= inputSize")]
+    [InlineData("\"sha256\": \"abc\"", "sha256 must be 64 hexadecimal digits")]
+    public void Load_OutOfRange_ThrowsNamingField(string field, string expected)
+    {
+        // A repeated property overrides the earlier one.
+        var json = "{\"name\": \"m\", \"inputSize\": 224, \"numClasses\": 10, " + field + "}";
+        var path = temp.Write("bad.json", json);
+
+        var ex = Assert.Throws<ModelSpecException>(() => ModelSpecLoader.Load(path));
+
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_UnknownEnum_ThrowsListingAllowedValues()
+    {
+        var path = temp.Write("bad.json", """{"name": "m", "inputSize": 224, "numClasses": 10, "layout": "Chwn"}""");
+
+        var ex = Assert.Throws<ModelSpecException>(() => ModelSpecLoader.Load(path));
+
+        Assert.Contains("layout Nchw|Nhwc", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_MissingRequiredField_ThrowsNamingIt()
+    {
+        var path = temp.Write("bad.json", """{"name": "m", "inputSize": 224}""");
+
+        var ex = Assert.Throws<ModelSpecException>(() => ModelSpecLoader.Load(path));
+
+        Assert.Contains("numClasses", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_TypoInPropertyName_Rejected()
+    {
+        var path = temp.Write("bad.json", """{"name": "m", "inputSize": 224, "numClasses": 10, "scalling": "MeanStd"}""");
+
+        var ex = Assert.Throws<ModelSpecException>(() => ModelSpecLoader.Load(path));
+
+        Assert.Contains("scalling", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_MissingFile_Throws()
+    {
+        Assert.Throws<ModelSpecException>(() => ModelSpecLoader.Load(temp.File("none.json")));
+    }
+
+    [Fact]
+    public void ForOnnxFile_NamedSidecar_LoadedWithOnnxPath()
+    {
+        var onnx = temp.Write("net.onnx", [1, 2, 3]);
+        temp.Write("net.json", """{"name": "net", "inputSize": 224, "numClasses": 10}""");
+
+        var sut = ModelSpecLoader.ForOnnxFile(onnx);
+
+        Assert.Equal("net", sut.Name);
+        Assert.Equal(onnx, sut.OnnxPath);
+    }
+
+    [Fact]
+    public void ForOnnxFile_ModelJsonSidecar_Loaded()
+    {
+        var onnx = temp.Write("weights.onnx", [1, 2, 3]);
+        temp.Write("model.json", """{"name": "generic", "inputSize": 224, "numClasses": 10}""");
+
+        Assert.Equal("generic", ModelSpecLoader.ForOnnxFile(onnx).Name);
+    }
+
+    [Fact]
+    public void ForOnnxFile_NoSidecar_ThrowsWithExampleAndPresets()
+    {
+        var onnx = temp.Write("lonely.onnx", [1, 2, 3]);
+
+        var ex = Assert.Throws<ModelSpecException>(() => ModelSpecLoader.ForOnnxFile(onnx));
+
+        Assert.Contains("lonely.json", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("\"inputSize\": 299", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(ModelPresets.DefaultName, ex.Message, StringComparison.Ordinal);
+    }
+}
