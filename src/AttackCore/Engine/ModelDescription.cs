@@ -1,0 +1,44 @@
+using System.Globalization;
+using AttackCore.Models;
+using AttackCore.Reporting;
+
+namespace AttackCore.Engine;
+
+/// <summary>Builds the model part of reports from a loaded classifier.</summary>
+public static class ModelDescription
+{
+    /// <summary>Describes <paramref name="classifier"/> for reports.</summary>
+    /// <param name="classifier">The loaded model.</param>
+    /// <returns>The report's model section.</returns>
+    public static ModelInfo From(OnnxClassifier classifier)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        ModelSpec spec = classifier.Spec;
+        return new ModelInfo
+        {
+            Name = spec.Name,
+            Sha256 = classifier.ModelSha256,
+            Provider = classifier.ProviderName,
+            ProviderNote = string.IsNullOrEmpty(classifier.ProviderNote) ? null : classifier.ProviderNote,
+            InputSize = spec.InputSize,
+            NumClasses = spec.NumClasses,
+            BackgroundOffset = spec.BackgroundOffset,
+            Preprocessing = Preprocessing(spec),
+        };
+    }
+
+    /// <summary>Says in words how images become model inputs.</summary>
+    /// <param name="spec">The model spec.</param>
+    /// <returns>For example "resize shortest side to 342 (bilinear), center crop 299, (p/255 - mean) / std, NCHW, RGB".</returns>
+    public static string Preprocessing(ModelSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        string scaling = spec.Scaling switch
+        {
+            InputScaling.MeanStd => string.Create(CultureInfo.InvariantCulture, $"(p/255 - mean) / std, mean ({string.Join(", ", spec.Mean)}), std ({string.Join(", ", spec.Std)})"),
+            InputScaling.MinusOneToOne => "p/127.5 - 1",
+            _ => "p/255",
+        };
+        return string.Create(CultureInfo.InvariantCulture, $"resize shortest side to {spec.EffectiveResizeTo} (bilinear), center crop {spec.InputSize}, {scaling}, {spec.Layout.ToString().ToUpperInvariant()}, {spec.ChannelOrder.ToString().ToUpperInvariant()}");
+    }
+}

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Globalization;
+using AttackCore.Attacks.Square;
+using AttackCore.Engine;
+using AttackCore.Imaging;
+using AttackCore.Models;
+using AttackCore.Reporting;
+using Microsoft.Extensions.Logging;
+
+namespace AttackCli;
+
+/// <summary>Runs the attack command: resolves the model, attacks the inputs in batches, writes results and prints a summary.</summary>
+internal sealed class AttackJob(AttackSettings settings, TextWriter output, TextWriter errors)
+{
+    private const int ExitOk = 0;
+    private const int ExitInputFailed = 1;
+    private const int ExitUsage = 2;
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        AttackRequest request;
+        try
+        {
+            request = BuildRequest();
+        }
+        catch (ArgumentException ex)
+        {
+            await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        (List<InputFile> inputs, List<string> missing) = InputCollector.Collect(settings.Inputs, settings.Recursive);
+        var rows = new List<SummaryRow>();
+        foreach (string name in missing)
+        {
+            rows.Add(SummaryRow.Failed(name, $"not found: no file or folder \"{name}\""));
+        }
+
+        if (inputs.Count == 0 && missing.Count == 0)
+        {
+            await errors.WriteLineAsync($"error: no images found in {string.Join(", ", settings.Inputs)} (looked for {string.Join(" ", InputCollector.ImageExtensions)}{(settings.Recursive ? string.Empty : "; add --recursive for sub-folders")}).").ConfigureAwait(false);
+            return ExitInputFailed;
+        }
+
+        using ILoggerFactory loggers = LoggerFactory.Create(b => b
+            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = null; })
+            .SetMinimumLevel(settings.Verbose ? LogLevel.Debug : LogLevel.Error));
+        OnnxClassifier classifier;
+        try
+        {
+            ModelSpec spec = await ResolveModelAsync(cancellationToken).ConfigureAwait(false);
+            classifier = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = settings.Provider, MaxBatch = Math.Max(1, settings.Batch) }, loggers.CreateLogger<OnnxClassifier>());
+        }
+        catch (Exception ex) when (ex is ModelSpecException or ModelUnavailableException or InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        using (classifier)
+        {
+            ModelInfo modelInfo = ModelDescription.From(classifier);
+            await errors.WriteLineAsync($"Model {modelInfo.Name} (sha256 {modelInfo.Sha256[..12]}…), {modelInfo.Provider}{(modelInfo.ProviderNote is null ? string.Empty : " — " + modelInfo.ProviderNote)}").ConfigureAwait(false);
+            await errors.WriteLineAsync($"Attack: square, {request.Describe()["norm"]} eps {request.Attack.Epsilon.ToString("0.#####", Inv)}, up to {request.Attack.MaxQueries} queries per image, {(request.Target is null ? "untargeted" : "target " + request.Target)}, seed {request.Attack.Seed}; {inputs.Count} images").ConfigureAwait(false);
+            var runner = new AttackRunner(classifier, modelInfo, loggers.CreateLogger<AttackRunner>());
+            var limits = new DecodeLimits { MaxBytes = settings.MaxImageBytes };
+            var progress = new ProgressDisplay(errors, inputs.Count);
+            foreach (InputFile[] chunk in inputs.Chunk(Math.Max(1, settings.Batch)))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var prepared = new List<(InputFile Input, PreparedImage Image)>();
+                foreach (InputFile input in chunk)
+                {
+                    try
+                    {
+                        byte[] data = ReadLimited(input.Path, settings.MaxImageBytes);
+                        prepared.Add((input, PreparedImage.Load(input.Name, data, classifier.Spec.EffectiveResizeTo, classifier.Spec.InputSize, limits)));
+                    }
+                    catch (InvalidImageException ex)
+                    {
+                        ResultWriter.WriteError(settings.OutDir, input, ex.Reason.ToString(), ex.Message);
+                        rows.Add(SummaryRow.Failed(input.Name, ex.Message));
+                        progress.InputDone();
+                    }
+                    catch (IOException ex)
+                    {
+                        rows.Add(SummaryRow.Failed(input.Name, $"cannot read: {ex.Message}"));
+                        progress.InputDone();
+                    }
+                }
+
+                if (prepared.Count == 0)
+                {
+                    continue;
+                }
+
+                IReadOnlyList<ImageResult> results;
+                try
+                {
+                    results = runner.Run(prepared.Select(p => p.Image).ToList(), request, progress.ForBatch(), cancellationToken);
+                }
+                catch (ArgumentException ex)
+                {
+                    await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+                    return ExitUsage;
+                }
+
+                for (int i = 0; i < results.Count; i++)
+                {
+                    ResultWriter.WriteResult(settings.OutDir, prepared[i].Input, results[i]);
+                    rows.Add(SummaryRow.From(prepared[i].Input.Name, results[i].Report));
+                }
+
+                progress.BatchDone(prepared.Count);
+            }
+
+            progress.Finish();
+        }
+
+        SummaryRow.WriteTable(output, rows, Path.GetFullPath(settings.OutDir));
+        return rows.Any(r => r.Error is not null) ? ExitInputFailed : ExitOk;
+    }
+
+    private AttackRequest BuildRequest()
+    {
+        double eps = settings.Eps is null ? (settings.Norm == AttackCore.Attacks.NormKind.LInf ? 0.05 : 5.0) : AttackCommand.ParseEpsilon(settings.Eps);
+        var request = new AttackRequest
+        {
+            Attack = new SquareAttackOptions
+            {
+                Norm = settings.Norm,
+                Epsilon = eps,
+                MaxQueries = settings.MaxQueries,
+                PInit = settings.PInit,
+                Seed = settings.Seed,
+                Quantization = settings.Quantization,
+            },
+            Target = settings.Target,
+            Minimize = settings.Minimize,
+            MinimizeSteps = settings.MinimizeSteps,
+        };
+        request.Validate();
+        if (settings.Batch is < 1 or > 1024)
+        {
+            throw new ArgumentException($"--batch must be between 1 and 1024; got {settings.Batch}.");
+        }
+
+        if (settings.MaxImageBytes <= 0)
+        {
+            throw new ArgumentException("--max-image-mb must be at least 1.");
+        }
+
+        return request;
+    }
+
+    private async Task<ModelSpec> ResolveModelAsync(CancellationToken cancellationToken)
+    {
+        if (settings.Preset is not null)
+        {
+            if (!ModelPresets.TryGet(settings.Preset, out ModelSpec? preset))
+            {
+                throw new ModelSpecException($"Unknown preset \"{settings.Preset}\". Presets: {string.Join(", ", ModelPresets.Names)}.");
+            }
+
+            if (!File.Exists(settings.Model))
+            {
+                throw new ModelSpecException($"--preset needs --model to name an .onnx file; \"{settings.Model}\" does not exist.");
+            }
+
+            // The preset describes preprocessing and classes; the user's file has its own hash.
+            return preset with { OnnxPath = Path.GetFullPath(settings.Model), Sha256 = null, DownloadUrl = null };
+        }
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+        var resolver = new ModelResolver(http, settings.CacheDir);
+        var bar = new DownloadBar(errors);
+        return await resolver.ResolveAsync(settings.Model, bar, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static byte[] ReadLimited(string path, long maxBytes)
+    {
+        long length = new FileInfo(path).Length;
+        if (length > maxBytes)
+        {
+            throw new InvalidImageException(ImageRejectionReason.TooLarge, $"The file is {length:N0} bytes, above the limit of {maxBytes:N0} bytes: resize or recompress it, or raise --max-image-mb.");
+        }
+
+        return File.ReadAllBytes(path);
+    }
+}

@@ -1,0 +1,26 @@
+using System.CommandLine;
+
+namespace AttackCli;
+
+/// <summary>Entry point of the <c>advaudit</c> command-line runner.</summary>
+public static class Program
+{
+    /// <summary>Parses the command line and runs the chosen command.</summary>
+    /// <param name="args">The arguments.</param>
+    /// <returns>0 when every input was processed; 1 when any input failed; 2 for a usage or model error.</returns>
+    public static Task<int> Main(string[] args) => BuildRoot(Console.Out, Console.Error).Parse(args).InvokeAsync();
+
+    /// <summary>Builds the command tree, writing to the given streams (tests pass their own).</summary>
+    /// <param name="output">Where results and tables go.</param>
+    /// <param name="errors">Where progress, warnings and errors go.</param>
+    /// <returns>The root command.</returns>
+    public static RootCommand BuildRoot(TextWriter output, TextWriter errors)
+    {
+        var root = new RootCommand(
+            "advaudit: adversarial robustness audits of image classifiers. Finds small, verified perturbations that change " +
+            "an ONNX classifier's answer (Square Attack, black-box, scores only) and writes adversarial images and reports.");
+        root.Subcommands.Add(AttackCommand.Create(output, errors));
+        root.Subcommands.Add(ModelsCommand.Create(output));
+        return root;
+    }
+}
