@@ -34,6 +34,46 @@ public sealed class OnnxClassifierTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("inception-v3", -1.2445415, -0.25, 0.8622222, false)]
+    [InlineData("inception-v3-timm", -1.2445415, -0.25, 0.8622222, false)]
+    [InlineData("inception-v3-torchhub", -1.2445415, -0.25, 0.8622222, false)]
+    [InlineData("inception-v3-torchvision", -1.2445415, -0.25, 0.8622222, false)]
+    [InlineData("inception-v3-keras", -0.6, -0.2, 0.2, true)]
+    [InlineData("inception-v3-tfslim", -0.6, -0.2, 0.2, true)]
+    [InlineData("mobilenet-v2", -0.6, -0.2, 0.2, false)]
+    public void Predict_EachPreset_ModelReceivesHandComputedValues(string preset, double red, double green, double blue, bool nhwc)
+    {
+        // Pixels (R, G, B) = (0.2, 0.4, 0.6) everywhere. ImageNet mean/std: (0.2 - 0.485) / 0.229 = -1.2445415,
+        // (0.4 - 0.456) / 0.224 = -0.25, (0.6 - 0.406) / 0.225 = 0.8622222; [-1, 1]: 2p - 1.
+        Assert.True(ModelPresets.TryGet(preset, out ModelSpec? presetSpec));
+        Assert.Equal(nhwc, presetSpec.Layout == TensorLayout.Nhwc);
+        long?[] dims = nhwc ? [null, 2, 2, 3] : [null, 3, 2, 2];
+        ModelSpec tiny = Spec(TinyOnnx.Flatten(dims), 12);
+        var spec = presetSpec with
+        {
+            OnnxPath = tiny.OnnxPath,
+            LabelsPath = tiny.LabelsPath,
+            InputName = null,
+            OutputName = null,
+            InputSize = 2,
+            ResizeTo = 2,
+            NumClasses = 12,
+            Output = OutputKind.Logits,
+            Sha256 = null,
+            DownloadUrl = null,
+        };
+        using var sut = new OnnxClassifier(spec, Cpu);
+        float[] image = [.. Enumerable.Repeat(0.2f, 4), .. Enumerable.Repeat(0.4f, 4), .. Enumerable.Repeat(0.6f, 4)];
+
+        var received = Predict(sut, image, 1);
+
+        int step = nhwc ? 1 : 4;
+        Assert.Equal(red, received[0], 5);
+        Assert.Equal(green, received[step], 5);
+        Assert.Equal(blue, received[2 * step], 5);
+    }
+
     [Fact]
     public void Predict_MinusOneToOne_ModelReceivesTwiceMinusOne()
     {
