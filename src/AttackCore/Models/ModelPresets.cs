@@ -32,7 +32,10 @@ public static class ModelPresets
     /// Gets the ONNX Model Zoo export of timm's <c>inception_v3.tv_in1k</c> (torchvision weights):
     /// <c>Computer_Vision/inception_v3_Opset17_timm/inception_v3_Opset17.onnx</c>, input [1, 3, 299, 299]
     /// (batch fixed to 1 in the file; the classifier makes it symbolic), 95,317,116 bytes.
-    /// Mean/std ImageNet, resize 342 then crop 299, 1000 logits. The default preset.
+    /// Resize 342 then crop 299 (timm's <c>crop_pct</c> 0.875), 1000 logits, and [-1, 1] input: timm's config
+    /// for this model uses the "Inception" mean and std (0.5, 0.5, 0.5), because these weights were trained on
+    /// [-1, 1] input (torchvision reaches the same domain through <c>transform_input</c>, which timm does not
+    /// have). The default preset.
     /// </summary>
     /// <remarks>
     /// The URL points at GitHub's media server because the file is stored with Git LFS: the <c>raw</c> URL
@@ -43,9 +46,7 @@ public static class ModelPresets
         Name = "inception-v3-timm",
         InputSize = 299,
         ResizeTo = 342,
-        Scaling = InputScaling.MeanStd,
-        Mean = ImageNetMean,
-        Std = ImageNetStd,
+        Scaling = InputScaling.MinusOneToOne,
         NumClasses = 1000,
         Output = OutputKind.Logits,
         Sha256 = "d714dcf66d2a2819681b7e1900deab67d5a4be0725014390bd044d1fea746b1c",

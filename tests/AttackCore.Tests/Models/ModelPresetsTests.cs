@@ -22,7 +22,7 @@ public class ModelPresetsTests
         Assert.Same(ModelPresets.InceptionV3Timm, sut);
         Assert.Equal(299, sut.InputSize);
         Assert.Equal(342, sut.EffectiveResizeTo);
-        Assert.Equal(InputScaling.MeanStd, sut.Scaling);
+        Assert.Equal(InputScaling.MinusOneToOne, sut.Scaling); // timm: inception mean/std (0.5, 0.5, 0.5) for inception_v3.tv_in1k
         Assert.Equal("d714dcf66d2a2819681b7e1900deab67d5a4be0725014390bd044d1fea746b1c", sut.Sha256);
         Assert.Equal("media.githubusercontent.com", sut.DownloadUrl!.Host);
         Assert.EndsWith("inception_v3_Opset17_timm/inception_v3_Opset17.onnx", sut.DownloadUrl.AbsolutePath, StringComparison.Ordinal);
