@@ -1,3 +1,5 @@
+using AttackCore.Imaging;
+
 namespace AttackCore.Attacks;
 
 /// <summary>
@@ -7,14 +9,10 @@ namespace AttackCore.Attacks;
 /// </summary>
 public static class PixelGrid
 {
-    /// <summary>Returns the 8-bit level nearest to <paramref name="value"/>, clamped to [0, 255].</summary>
+    /// <summary>Returns the 8-bit level nearest to <paramref name="value"/>, clamped to [0, 255] (the PNG writer's own rounding).</summary>
     /// <param name="value">A value in [0,1] units.</param>
     /// <returns>The level.</returns>
-    public static int ToLevel(float value)
-    {
-        float scaled = MathF.Round(value * 255f, MidpointRounding.AwayFromZero);
-        return scaled <= 0 ? 0 : scaled >= 255 ? 255 : (int)scaled;
-    }
+    public static int ToLevel(float value) => TensorImage.ToByte(value);
 
     /// <summary>Returns the float that an 8-bit level decodes to.</summary>
     /// <param name="level">A level in [0, 255].</param>

@@ -28,6 +28,9 @@ public sealed record ImageJob
     /// <summary>Gets the message that goes with <see cref="EarlyOutcome"/>.</summary>
     public string? EarlyMessage { get; init; }
 
+    /// <summary>Gets the clean crop as PNG for an image that is not attacked (attacked images keep theirs in the attack state).</summary>
+    public byte[]? CleanPng { get; init; }
+
     /// <summary>Gets the milliseconds spent decoding, preprocessing and classifying the clean image.</summary>
     public double PrepareMs { get; init; }
 }

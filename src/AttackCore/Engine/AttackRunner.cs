@@ -124,7 +124,7 @@ public sealed class AttackRunner
             };
             if (target == top)
             {
-                job = job with { EarlyOutcome = OutcomeStatus.AlreadyMisclassified, EarlyMessage = $"The clean image is already classified as the target \"{_classifier.Labels[top]}\"; nothing to attack." };
+                job = job with { EarlyOutcome = OutcomeStatus.AlreadyMisclassified, EarlyMessage = $"The clean image is already classified as the target \"{_classifier.Labels[top]}\"; nothing to attack.", CleanPng = images[i].CleanPng };
             }
             else
             {
@@ -366,7 +366,7 @@ public sealed class AttackRunner
             Timings = new TimingInfo { PrepareMs = job.PrepareMs, AttackMs = 0, VerifyMs = 0, TotalMs = job.PrepareMs },
             Images = new ImageFiles { Adversarial = null, Perturbation = null },
         };
-        return new ImageResult(report, Array.Empty<byte>(), null, null);
+        return new ImageResult(report, job.CleanPng ?? [], null, null);
     }
 
     private ImageResult BuildResult(AttackBatch batch, ImageJob job, AttackImageState image, float[] verifiedLogits, int minimizeQueries, int verifyQueries, double? epsStar, double minimizeMs, double verifyMs)

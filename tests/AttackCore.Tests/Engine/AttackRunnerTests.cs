@@ -114,6 +114,7 @@ public class AttackRunnerTests
         Assert.Equal(OutcomeStatus.AlreadyMisclassified, result.Report.Outcome.Status);
         Assert.Equal(0, result.Report.Outcome.Queries);
         Assert.Null(result.AdversarialPng);
+        Assert.Equal(images[0].CleanPng, result.CleanPng);
     }
 
     [Fact]
