@@ -1,3 +1,4 @@
+using System.Buffers;
 using AttackCore.Models;
 
 namespace AttackCore.Attacks.Square;
@@ -134,7 +135,7 @@ public sealed class SquareAttack
         }
 
         var state = new SquareAttackState(Options, h, w, images);
-        var work = new Workspace(state, classifier.NumClasses, images.Length);
+        using var work = new Workspace(state, classifier.NumClasses, images.Length);
         for (int i = 0; i < images.Length; i++)
         {
             images[i].Best.CopyTo(work.Candidate(i));
@@ -170,7 +171,7 @@ public sealed class SquareAttack
             throw new ArgumentException($"The state holds {state.Height}x{state.Width} images; the classifier takes {classifier.InputHeight}x{classifier.InputWidth}.", nameof(classifier));
         }
 
-        var work = new Workspace(state, classifier.NumClasses, state.Images.Count(i => i.Status == ImageAttackStatus.Running));
+        using var work = new Workspace(state, classifier.NumClasses, state.Images.Count(i => i.Status == ImageAttackStatus.Running));
         long startTicks = _time.GetTimestamp();
         long sliceQueries = 0;
         for (int iteration = 0; ; iteration++)
@@ -207,7 +208,7 @@ public sealed class SquareAttack
                 }
                 else
                 {
-                    ProposeL2(image, work.Candidate(slot), work.Delta, state.Height, state.Width, p);
+                    ProposeL2(image, work.Candidate(slot), work.Delta, work.Window, state.Height, state.Width, p);
                 }
 
                 image.Iterations++;
@@ -463,7 +464,7 @@ public sealed class SquareAttack
     /// random sign per channel plus its old content, rescaled so the total norm can stay eps; window 2 is
     /// zeroed to free budget; then the whole perturbation is rescaled to norm eps and clipped.
     /// </summary>
-    private void ProposeL2(AttackImageState image, Span<float> candidate, double[] delta, int h, int w, double p)
+    private void ProposeL2(AttackImageState image, Span<float> candidate, double[] delta, double[] windowBuffer, int h, int w, double p)
     {
         int s = Math.Max((int)Math.Round(Math.Sqrt(p * h * w)), 3);
         if (s % 2 == 0)
@@ -488,7 +489,7 @@ public sealed class SquareAttack
         }
 
         double eps = Options.Epsilon;
-        Span<double> window = s * s <= 4096 ? stackalloc double[s * s] : new double[s * s];
+        Span<double> window = windowBuffer.AsSpan(0, s * s);
         for (int c = 0; c < Channels; c++)
         {
             int sign = random.NextSign();
@@ -544,9 +545,9 @@ public sealed class SquareAttack
         }
 
         double total = 0;
-        foreach (double d in delta)
+        for (int i = 0; i < clean.Length; i++)
         {
-            total += d * d;
+            total += delta[i] * delta[i];
         }
 
         double rescale = total > 0 ? eps / Math.Sqrt(total) : 0;
@@ -621,8 +622,11 @@ public sealed class SquareAttack
         }
     }
 
-    /// <summary>Buffers for one Start or Step call, reused by every iteration in it (no allocation per query).</summary>
-    private sealed class Workspace
+    /// <summary>
+    /// Buffers for one Start or Step call, rented from the shared array pool and reused by every iteration
+    /// in it, so the attack allocates nothing per query. Returned when the call ends.
+    /// </summary>
+    private sealed class Workspace : IDisposable
     {
         private readonly int _length;
 
@@ -630,9 +634,11 @@ public sealed class SquareAttack
         {
             _length = state.ImageLength;
             capacity = Math.Max(capacity, 1);
-            Candidates = new float[capacity * _length];
-            Logits = new float[capacity * classes];
-            Delta = state.Options.Norm == NormKind.L2 ? new double[_length] : [];
+            Candidates = ArrayPool<float>.Shared.Rent(capacity * _length);
+            Logits = ArrayPool<float>.Shared.Rent(capacity * classes);
+            bool l2 = state.Options.Norm == NormKind.L2;
+            Delta = l2 ? ArrayPool<double>.Shared.Rent(_length) : [];
+            Window = l2 ? ArrayPool<double>.Shared.Rent(state.Height * state.Width) : [];
             Active = new List<int>(capacity);
             GridChecks = new List<int>(capacity);
         }
@@ -643,10 +649,23 @@ public sealed class SquareAttack
 
         public double[] Delta { get; }
 
+        public double[] Window { get; }
+
         public List<int> Active { get; }
 
         public List<int> GridChecks { get; }
 
         public Span<float> Candidate(int slot) => Candidates.AsSpan(slot * _length, _length);
+
+        public void Dispose()
+        {
+            ArrayPool<float>.Shared.Return(Candidates);
+            ArrayPool<float>.Shared.Return(Logits);
+            if (Delta.Length > 0)
+            {
+                ArrayPool<double>.Shared.Return(Delta);
+                ArrayPool<double>.Shared.Return(Window);
+            }
+        }
     }
 }
