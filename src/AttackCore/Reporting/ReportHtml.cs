@@ -354,10 +354,6 @@ public static class ReportHtml
         Row(sb, "Minimize", Ms(t.MinimizeMs));
         Row(sb, "Verify", Ms(t.VerifyMs));
         Row(sb, "Total", Ms(t.TotalMs));
-        if (o.Queries > 0 && t.AttackMs > 0)
-        {
-            Row(sb, "Attack per query", Ms(t.AttackMs / o.Queries));
-        }
 
         sb.Append("</table>\n</div>\n</div>\n</section>\n");
     }
