@@ -43,6 +43,13 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
             return ExitInputFailed;
         }
 
+        if (inputs.Count == 0)
+        {
+            // Every argument names nothing: say so now rather than load (or download) a model first.
+            SummaryRow.WriteTable(output, rows, Path.GetFullPath(settings.OutDir));
+            return ExitInputFailed;
+        }
+
         using ILoggerFactory loggers = LoggerFactory.Create(b => b
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = null; })
             .SetMinimumLevel(settings.Verbose ? LogLevel.Debug : LogLevel.Error));
@@ -83,9 +90,11 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
                         rows.Add(SummaryRow.Failed(input.Name, ex.Message));
                         progress.InputDone();
                     }
-                    catch (IOException ex)
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                     {
-                        rows.Add(SummaryRow.Failed(input.Name, $"cannot read: {ex.Message}"));
+                        string message = $"cannot read: {ex.Message}";
+                        ResultWriter.WriteError(settings.OutDir, input, "Unreadable", message);
+                        rows.Add(SummaryRow.Failed(input.Name, message));
                         progress.InputDone();
                     }
                 }

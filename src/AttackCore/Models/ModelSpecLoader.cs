@@ -81,7 +81,9 @@ public static class ModelSpecLoader
         var fullPath = Path.GetFullPath(onnxPath);
         if (!File.Exists(fullPath))
         {
-            throw new ModelSpecException($"ONNX file '{fullPath}' does not exist.");
+            throw new ModelSpecException(
+                $"ONNX file '{fullPath}' does not exist. Give the path of an existing .onnx file (described by a .json spec " +
+                $"beside it or by a preset), the path of a .json model spec, or a preset name: {string.Join(", ", ModelPresets.Names)}.");
         }
 
         var folder = Path.GetDirectoryName(fullPath)!;
