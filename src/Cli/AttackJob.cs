@@ -30,7 +30,7 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
             return ExitUsage;
         }
 
-        (List<InputFile> inputs, List<string> missing) = InputCollector.Collect(settings.Inputs, settings.Recursive);
+        (List<InputFile> inputs, List<string> missing) = InputCollector.Collect(settings.Inputs, settings.Recursive, settings.OutDir);
         var rows = new List<SummaryRow>();
         foreach (string name in missing)
         {

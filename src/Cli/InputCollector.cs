@@ -12,8 +12,10 @@ internal static class InputCollector
     public static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".tga", ".webp", ".pbm"];
 
     /// <summary>Returns the inputs and, separately, arguments that name nothing.</summary>
-    public static (List<InputFile> Inputs, List<string> Missing) Collect(IEnumerable<string> arguments, bool recursive)
+    /// <remarks>Files under <paramref name="outputFolder"/> are skipped, so a run never attacks an earlier run's results.</remarks>
+    public static (List<InputFile> Inputs, List<string> Missing) Collect(IEnumerable<string> arguments, bool recursive, string outputFolder)
     {
+        string outputPrefix = System.IO.Path.GetFullPath(outputFolder).TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar;
         var inputs = new List<InputFile>();
         var missing = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -24,7 +26,8 @@ internal static class InputCollector
                 var option = recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly;
                 foreach (string file in Directory.EnumerateFiles(argument, "*", option).Order(StringComparer.Ordinal))
                 {
-                    if (ImageExtensions.Contains(System.IO.Path.GetExtension(file).ToLowerInvariant()))
+                    if (ImageExtensions.Contains(System.IO.Path.GetExtension(file).ToLowerInvariant()) &&
+                        !System.IO.Path.GetFullPath(file).StartsWith(outputPrefix, StringComparison.Ordinal))
                     {
                         string relative = System.IO.Path.GetRelativePath(argument, file);
                         Add(file, relative);

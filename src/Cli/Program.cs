@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace AttackCli;
 
@@ -8,7 +9,29 @@ public static class Program
     /// <summary>Parses the command line and runs the chosen command.</summary>
     /// <param name="args">The arguments.</param>
     /// <returns>0 when every input was processed; 1 when any input failed; 2 for a usage or model error.</returns>
-    public static Task<int> Main(string[] args) => BuildRoot(Console.Out, Console.Error).Parse(args).InvokeAsync();
+    public static Task<int> Main(string[] args) => RunAsync(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the command line with the given streams: usage errors print the problem and the help hint, and return 2.</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="output">Where results, tables and help go.</param>
+    /// <param name="errors">Where progress, warnings and errors go.</param>
+    /// <returns>The exit code, as for <see cref="Main"/>.</returns>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors)
+    {
+        ParseResult parse = BuildRoot(output, errors).Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (ParseError error in parse.Errors)
+            {
+                await errors.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
+            }
+
+            await errors.WriteLineAsync("Run with --help to see every option.").ConfigureAwait(false);
+            return 2;
+        }
+
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = errors }).ConfigureAwait(false);
+    }
 
     /// <summary>Builds the command tree, writing to the given streams (tests pass their own).</summary>
     /// <param name="output">Where results and tables go.</param>

@@ -105,4 +105,22 @@ public class AttackCommandTests(ITestOutputHelper log)
         Assert.True(File.Exists(temp.File("deep/sub/nested/adversarial.png")));
         Assert.Equal("sub/nested.png", ReportJson.Deserialize(File.ReadAllText(temp.File("deep/sub/nested/report.json"))).Input.Name);
     }
+
+    [SharedPhotosFact]
+    public async Task Attack_OutputInsideInputFolderRecursive_NeverAttacksEarlierResults()
+    {
+        using var temp = new TempFolder();
+        string input = temp.File("in");
+        Directory.CreateDirectory(input);
+        File.Copy(SharedAssets.Photo("grace_hopper.png"), Path.Combine(input, "top.png"));
+        string[] args = ["attack", input, .. SharedAssets.ModelArgs, "--max-queries", "300", "--recursive", "--out", Path.Combine(input, "results")];
+
+        CliRun first = await CliRun.InvokeAsync(args);
+        CliRun second = await CliRun.InvokeAsync(args);
+
+        Assert.True(first.ExitCode == 0, first.AllText);
+        Assert.True(second.ExitCode == 0, second.AllText);
+        Assert.False(Directory.Exists(Path.Combine(input, "results", "results")));
+        Assert.DoesNotContain("clean.png", second.Output, StringComparison.Ordinal);
+    }
 }

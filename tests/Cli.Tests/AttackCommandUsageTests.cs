@@ -11,7 +11,7 @@ public class AttackCommandUsageTests
     {
         CliRun run = await CliRun.InvokeAsync("attack", "x.png", "--norm", "l3");
 
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(2, run.ExitCode);
         Assert.Contains("l3", run.Errors, StringComparison.Ordinal);
         Assert.Contains("linf", run.Errors, StringComparison.Ordinal);
         Assert.Contains("l2", run.Errors, StringComparison.Ordinal);

@@ -10,16 +10,15 @@ internal sealed record CliRun(int ExitCode, string Output, string Errors, TimeSp
     public string AllText => Output + Errors;
 
     /// <summary>
-    /// Runs <see cref="Program.BuildRoot"/> in process with its own writers. The invocation configuration gets the same
-    /// writers, so help and parse errors (written by System.CommandLine itself) are captured too.
+    /// Runs the program's entry path (<see cref="Program.RunAsync"/>) in process with its own writers, so help and
+    /// parse errors are captured too.
     /// </summary>
     public static async Task<CliRun> InvokeAsync(params string[] args)
     {
         using var output = new StringWriter();
         using var errors = new StringWriter();
-        RootCommand sut = Program.BuildRoot(output, errors);
         var clock = Stopwatch.StartNew();
-        int exit = await sut.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = errors });
+        int exit = await Program.RunAsync(args, output, errors);
         return new CliRun(exit, output.ToString(), errors.ToString(), clock.Elapsed);
     }
 }
