@@ -1,3 +1,4 @@
+using System.Buffers;
 using AttackCore.Imaging;
 
 namespace AttackCore.Attacks;
@@ -50,9 +51,7 @@ public static class PixelGrid
     /// <remarks>
     /// L-inf: each value moves to the nearest level within floor(255 eps) levels of the clean one.
     /// L2: rounding to the nearest level adds noise of about 0.29 levels per value, which on a
-    /// 224 x 224 image adds about 0.4 to the norm; when the rounded image is over budget the perturbation
-    /// is shrunk and rounded again (three tries), and at last rounded toward the clean value, which can only
-    /// shrink each entry and so always fits.
+    /// 224 x 224 image adds about 0.4 to the norm; see <see cref="ProjectL2"/> for how the budget is kept.
     /// </remarks>
     public static void Project(ReadOnlySpan<float> clean, Span<float> candidate, NormKind norm, double epsilon)
     {
@@ -74,27 +73,55 @@ public static class PixelGrid
             return;
         }
 
+        double[] direction = ArrayPool<double>.Shared.Rent(clean.Length);
+        try
+        {
+            for (int i = 0; i < clean.Length; i++)
+            {
+                direction[i] = candidate[i] - (double)clean[i];
+            }
+
+            ProjectL2(clean, direction.AsSpan(0, clean.Length), 1.0, candidate, epsilon);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(direction);
+        }
+    }
+
+    /// <summary>
+    /// Writes the 8-bit projection of clip(clean + scale x direction) into <paramref name="candidate"/>, with
+    /// an L2 distance from <paramref name="clean"/> of at most <paramref name="epsilon"/>: each try rounds to
+    /// the nearest level in the same pass that measures the norm (usually one pass suffices); when over budget
+    /// the scale shrinks and it tries again (three tries), and at last it rounds toward the clean value.
+    /// </summary>
+    /// <param name="clean">The clean image, on the grid.</param>
+    /// <param name="direction">The perturbation direction.</param>
+    /// <param name="scale">The factor for <paramref name="direction"/>; clip(clean + scale x direction) should have norm at most eps.</param>
+    /// <param name="candidate">Receives the projected image.</param>
+    /// <param name="epsilon">The L2 budget.</param>
+    public static void ProjectL2(ReadOnlySpan<float> clean, ReadOnlySpan<double> direction, double scale, Span<float> candidate, double epsilon)
+    {
+        if (clean.Length != candidate.Length || clean.Length != direction.Length)
+        {
+            throw new ArgumentException("Clean image, direction and candidate differ in length.", nameof(candidate));
+        }
+
         double epsSquared = epsilon * epsilon;
-        double scale = 1.0;
         for (int attempt = 0; attempt < 3; attempt++)
         {
             double sum = 0;
             for (int i = 0; i < clean.Length; i++)
             {
                 float x = clean[i];
-                float v = x + (float)((candidate[i] - x) * scale);
-                double d = FromLevel(ToLevel(v)) - (double)x;
+                float level = FromLevel(ToLevel(x + (float)(direction[i] * scale)));
+                candidate[i] = level;
+                double d = level - (double)x;
                 sum += d * d;
             }
 
             if (sum <= epsSquared)
             {
-                for (int i = 0; i < clean.Length; i++)
-                {
-                    float x = clean[i];
-                    candidate[i] = Snap(x + (float)((candidate[i] - x) * scale));
-                }
-
                 return;
             }
 
@@ -105,7 +132,7 @@ public static class PixelGrid
         {
             float x = clean[i];
             int k = ToLevel(x);
-            double steps = (candidate[i] - (double)x) * scale * 255.0;
+            double steps = (Math.Clamp(x + (float)(direction[i] * scale), 0f, 1f) - (double)x) * 255.0;
             candidate[i] = FromLevel(Math.Clamp(k + (int)Math.Truncate(steps), 0, 255));
         }
     }

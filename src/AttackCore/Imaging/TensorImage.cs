@@ -108,7 +108,9 @@ public static class TensorImage
             return 255;
         }
 
-        return (byte)MathF.Round(value * 255f, MidpointRounding.AwayFromZero);
+        // Same as MathF.Round(value * 255f, MidpointRounding.AwayFromZero) for these positive values, but several
+        // times faster: the float product is exact in double, where adding 0.5 cannot round.
+        return (byte)(int)((double)(value * 255f) + 0.5);
     }
 
     private static void CheckLength(int length, int height, int width, string parameterName)

@@ -143,4 +143,32 @@ public class TensorImageTests
 
         Assert.Equal(TestImages.Pixels(image), TestImages.Pixels(sut));
     }
+
+    [Fact]
+    public void ToByte_NearEveryHalfStepAndAtRandom_EqualsRoundingHalvesAwayFromZero()
+    {
+        static byte Reference(float v) => v > 0f ? v >= 1f ? (byte)255 : (byte)MathF.Round(v * 255f, MidpointRounding.AwayFromZero) : (byte)0;
+        var values = new List<float>();
+        for (int k = 0; k < 255; k++)
+        {
+            float mid = (k + 0.5f) / 255f;
+            float below = mid, above = mid;
+            values.Add(mid);
+            for (int u = 0; u < 8; u++)
+            {
+                below = MathF.BitDecrement(below);
+                above = MathF.BitIncrement(above);
+                values.Add(below);
+                values.Add(above);
+            }
+        }
+
+        var random = new Random(5);
+        for (int i = 0; i < 1_000_000; i++)
+        {
+            values.Add(random.NextSingle());
+        }
+
+        Assert.All(values, v => Assert.Equal(Reference(v), TensorImage.ToByte(v)));
+    }
 }

@@ -489,6 +489,7 @@ public sealed class SquareAttack
         }
 
         double eps = Options.Epsilon;
+        double total = imageSquared;
         Span<double> window = windowBuffer.AsSpan(0, s * s);
         for (int c = 0; c < Channels; c++)
         {
@@ -527,6 +528,7 @@ public sealed class SquareAttack
 
             double target = Math.Sqrt((Math.Max((eps * eps) - imageSquared, 0) / Channels) + unionSquared);
             double scale = fresh > 0 ? target / Math.Sqrt(fresh) : 0;
+            total += (scale * scale * fresh) - unionSquared;
             for (int r = 0; r < s; r++)
             {
                 for (int q = 0; q < s; q++)
@@ -544,21 +546,19 @@ public sealed class SquareAttack
             }
         }
 
-        double total = 0;
-        for (int i = 0; i < clean.Length; i++)
-        {
-            total += delta[i] * delta[i];
-        }
-
+        // The total norm changes only inside the two windows: the union's old content left, window 1's new content came in.
         double rescale = total > 0 ? eps / Math.Sqrt(total) : 0;
-        for (int i = 0; i < clean.Length; i++)
-        {
-            candidate[i] = Math.Clamp(clean[i] + (float)(delta[i] * rescale), 0f, 1f);
-        }
-
+        Span<double> direction = delta.AsSpan(0, clean.Length);
         if (Options.Quantization == QuantizationMode.OnGrid)
         {
-            PixelGrid.Project(clean, candidate, NormKind.L2, eps);
+            PixelGrid.ProjectL2(clean, direction, rescale, candidate, eps);
+        }
+        else
+        {
+            for (int i = 0; i < clean.Length; i++)
+            {
+                candidate[i] = Math.Clamp(clean[i] + (float)(direction[i] * rescale), 0f, 1f);
+            }
         }
 
         int Index(int c, int row, int col) => ((c * h) + row) * w + col;
