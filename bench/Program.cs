@@ -2,7 +2,7 @@ using AttackBench;
 
 const string Usage = """
     usage:
-      bench speed   [--model PATH [--preset NAME]]... [--batches 1,8,32] [--seconds N] [--provider auto|cpu|cuda]
+      bench speed   [--model PATH [--preset NAME]]... [--batches 1,8,32] [--seconds N] [--rounds R] [--provider auto|cpu|cuda]
       bench queries [--seeds 0-4] [--configs all|linf-0.05,linf-4/255,linf-2/255,l2-5]
                     [--quantization on-grid|after-success|both] [--max-queries 10000]
                     [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]

@@ -19,14 +19,16 @@ internal static class SpeedBench
 {
     private const double OverheadTarget = 0.05;
     private const int OverheadTargetBatch = 32;
-    private const int Rounds = 3;
-    private static readonly HashSet<string> Known = ["--model", "--preset", "--batches", "--seconds", "--provider", "--images"];
+    private const int AllocationProbeIterations = 4;
+    private const int DefaultRounds = 3;
+    private static readonly HashSet<string> Known = ["--model", "--preset", "--batches", "--seconds", "--provider", "--images", "--rounds"];
 
     public static int Run(IReadOnlyList<string> args, TextWriter output)
     {
         BenchArgs a = BenchArgs.Parse(args, Known);
         List<int> batches = BenchArgs.IntList(a.Last("--batches") ?? "1,8,32");
-        double seconds = a.Double("--seconds", 6);
+        double seconds = a.Double("--seconds", 12);
+        int rounds = Math.Max(1, a.Int("--rounds", DefaultRounds));
         ExecutionProviderKind provider = BenchEnvironment.ParseProvider(a.Last("--provider"));
         string imagesDir = a.Last("--images") ?? BenchEnvironment.DefaultImagesDir();
         List<ModelSpec> specs = ModelsFrom(a);
@@ -35,17 +37,17 @@ internal static class SpeedBench
         md.Line($"# Speed: raw ONNX Runtime vs Square Attack step ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
         md.Line();
         md.Line($"CPU count {Environment.ProcessorCount} ({RuntimeInformation.ProcessArchitecture}, {RuntimeInformation.OSDescription}), .NET {Environment.Version}, " +
-            $"{Markdown.F(seconds, "0.#")} s per measurement in {Rounds} alternating rounds, after warm-up. " +
+            $"{Markdown.F(seconds, "0.#")} s per measurement in {rounds} alternating rounds, after warm-up. " +
             "Attack: L-inf eps 1/255 on the 8-bit grid, p_init 0.05, a criterion that never reports success (no image finishes), MaxQueries 10,000,000.");
         md.Line();
-        md.Header("model", "provider", "input", "batch", "raw images/s", "attack queries/s", "overhead", $"target < {OverheadTarget:P0} at batch {OverheadTargetBatch}", "raw B/image", "attack B/query", "attack extra B/query");
+        md.Header("model", "provider", "input", "batch", "raw images/s", "attack queries/s", "overhead (1 - ratio)", "time outside Predict in Step", $"target < {OverheadTarget:P0} at batch {OverheadTargetBatch}", "raw B/image", "attack B/query (timed)", "attack B/query (marginal)", "attack B/Step call (fixed)");
         foreach (ModelSpec spec in specs)
         {
             using OnnxClassifier classifier = BenchEnvironment.Load(spec, provider, batches.Max());
             List<PreparedImage> photos = BenchEnvironment.LoadPhotos(imagesDir, spec);
             foreach (int batch in batches)
             {
-                Measurement m = Measure(classifier, photos, batch, seconds);
+                Measurement m = Measure(classifier, photos, batch, seconds, rounds);
                 double overhead = 1 - (m.AttackQueriesPerSecond / m.RawImagesPerSecond);
                 string verdict = batch == OverheadTargetBatch ? (overhead < OverheadTarget ? "PASS" : "FAIL") : "—";
                 md.Row(
@@ -56,10 +58,12 @@ internal static class SpeedBench
                     Markdown.F(m.RawImagesPerSecond, "0.0"),
                     Markdown.F(m.AttackQueriesPerSecond, "0.0"),
                     Markdown.F(overhead * 100, "0.00") + " %",
+                    Markdown.F(m.OutsidePredictShare * 100, "0.00") + " %",
                     verdict,
                     Markdown.F(m.RawBytesPerImage, "0"),
                     Markdown.F(m.AttackBytesPerQuery, "0"),
-                    Markdown.F(m.AttackBytesPerQuery - m.RawBytesPerImage, "0"));
+                    Markdown.F(m.MarginalBytesPerQuery, "0"),
+                    Markdown.F(m.BytesPerStepCall, "0"));
             }
 
             md.Line($"<!-- {spec.Name}: {classifier.ProviderNote} -->");
@@ -95,7 +99,7 @@ internal static class SpeedBench
         return specs;
     }
 
-    private static Measurement Measure(OnnxClassifier classifier, List<PreparedImage> photos, int batch, double seconds)
+    private static Measurement Measure(OnnxClassifier classifier, List<PreparedImage> photos, int batch, double seconds, int rounds)
     {
         int length = 3 * classifier.InputHeight * classifier.InputWidth;
         var cleans = Enumerable.Range(0, batch).Select(i => photos[i % photos.Count].Clean).ToList();
@@ -121,17 +125,18 @@ internal static class SpeedBench
             Quantization = QuantizationMode.OnGrid,
         };
         var attack = new SquareAttack(options, criterion: NeverAdversarial.Instance);
-        SquareAttackState state = attack.Start(classifier, cleans, goals);
+        var timed = new TimedClassifier(classifier);
+        SquareAttackState state = attack.Start(timed, cleans, goals);
 
         // Warm-up: JIT (tier-1 after PGO), ORT's arena and thread pool, for both loops.
         TimeSpan warm = TimeSpan.FromSeconds(Math.Min(2, seconds / 2));
         RawLoop(classifier, input, batch, logits, warm);
-        attack.Step(state, classifier, new StepBudget(MaxDuration: warm));
+        attack.Step(state, timed, new StepBudget(MaxDuration: warm));
 
-        TimeSpan slice = TimeSpan.FromSeconds(seconds / Rounds);
-        double rawSeconds = 0, attackSeconds = 0;
+        TimeSpan slice = TimeSpan.FromSeconds(seconds / rounds);
+        double rawSeconds = 0, attackSeconds = 0, insidePredictSeconds = 0;
         long rawImages = 0, attackQueries = 0, rawBytes = 0, attackBytes = 0;
-        for (int round = 0; round < Rounds; round++)
+        for (int round = 0; round < rounds; round++)
         {
             (long images, double elapsed, long bytes) = RawLoop(classifier, input, batch, logits, slice);
             rawImages += images;
@@ -140,12 +145,21 @@ internal static class SpeedBench
 
             long queriesBefore = state.TotalQueries;
             long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
+            double predictBefore = timed.Seconds;
             long start = Stopwatch.GetTimestamp();
-            attack.Step(state, classifier, new StepBudget(MaxDuration: slice));
+            attack.Step(state, timed, new StepBudget(MaxDuration: slice));
             attackSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+            insidePredictSeconds += timed.Seconds - predictBefore;
             attackBytes += GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
             attackQueries += state.TotalQueries - queriesBefore;
         }
+
+        // Allocation split: Step allocates its workspace once per call (a candidate buffer for the whole batch);
+        // what matters is the marginal cost per query, from two calls that differ only in iterations.
+        (long shortBytes, long shortQueries) = AllocatedInStep(attack, state, timed, 1);
+        (long longBytes, long longQueries) = AllocatedInStep(attack, state, timed, 1 + AllocationProbeIterations);
+        double marginal = (double)(longBytes - shortBytes) / (longQueries - shortQueries);
+        double perCall = shortBytes - (marginal * shortQueries);
 
         if (state.Images.Any(i => i.Status != ImageAttackStatus.Running))
         {
@@ -156,7 +170,18 @@ internal static class SpeedBench
             rawImages / rawSeconds,
             attackQueries / attackSeconds,
             (double)rawBytes / rawImages,
-            (double)attackBytes / attackQueries);
+            (double)attackBytes / attackQueries,
+            1 - (insidePredictSeconds / attackSeconds),
+            marginal,
+            perCall);
+    }
+
+    private static (long Bytes, long Queries) AllocatedInStep(SquareAttack attack, SquareAttackState state, IClassifier classifier, int iterations)
+    {
+        long queriesBefore = state.TotalQueries;
+        long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
+        attack.Step(state, classifier, StepBudget.Iterations(iterations));
+        return (GC.GetAllocatedBytesForCurrentThread() - bytesBefore, state.TotalQueries - queriesBefore);
     }
 
     private static (long Images, double Seconds, long Bytes) RawLoop(OnnxClassifier classifier, float[] input, int batch, float[] logits, TimeSpan duration)
@@ -175,7 +200,30 @@ internal static class SpeedBench
         return (images, elapsed, GC.GetAllocatedBytesForCurrentThread() - bytesBefore);
     }
 
-    private sealed record Measurement(double RawImagesPerSecond, double AttackQueriesPerSecond, double RawBytesPerImage, double AttackBytesPerQuery);
+    private sealed record Measurement(double RawImagesPerSecond, double AttackQueriesPerSecond, double RawBytesPerImage, double AttackBytesPerQuery, double OutsidePredictShare, double MarginalBytesPerQuery, double BytesPerStepCall);
+
+    /// <summary>Measures the wall time spent inside <see cref="IClassifier.Predict"/>: the rest of a Step is the attack's own work.</summary>
+    private sealed class TimedClassifier(OnnxClassifier inner) : IClassifier
+    {
+        private long _ticks;
+
+        public double Seconds => (double)_ticks / Stopwatch.Frequency;
+
+        public int InputHeight => inner.InputHeight;
+
+        public int InputWidth => inner.InputWidth;
+
+        public int NumClasses => inner.NumClasses;
+
+        public IReadOnlyList<string> Labels => inner.Labels;
+
+        public void Predict(ReadOnlySpan<float> images, int count, Span<float> logits)
+        {
+            long start = Stopwatch.GetTimestamp();
+            inner.Predict(images, count, logits);
+            _ticks += Stopwatch.GetTimestamp() - start;
+        }
+    }
 
     /// <summary>Keeps every image running so the batch stays full for the whole measurement; the loss is the real one.</summary>
     private sealed class NeverAdversarial : IAdversarialCriterion
