@@ -1,0 +1,32 @@
+using AttackBench;
+
+const string Usage = """
+    usage:
+      bench speed   [--model PATH [--preset NAME]]... [--batches 1,8,32] [--seconds N] [--rounds R] [--provider auto|cpu|cuda]
+      bench queries [--seeds 0-4] [--configs all|linf-0.05,linf-4/255,linf-2/255,l2-5]
+                    [--quantization on-grid|after-success|both] [--max-queries 10000]
+                    [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]
+    Prints markdown tables to stdout. Build with -c Release before trusting any timing.
+    """;
+
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine(Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+
+try
+{
+    return args[0] switch
+    {
+        "speed" => SpeedBench.Run(args[1..], Console.Out),
+        "queries" => QueryBench.Run(args[1..], Console.Out),
+        _ => throw new ArgumentException($"unknown command '{args[0]}'"),
+    };
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or AttackCore.Models.ModelSpecException)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
