@@ -36,7 +36,7 @@ internal static class AttackCommand
         var targeted = new Option<string?>("--targeted") { Description = "Make the model answer this class: a label (\"toaster\"), an output index, random, or least-likely. Default: untargeted." };
         var noMinimize = new Option<bool>("--no-minimize") { Description = "Skip shrinking the perturbation after a success (eps* is then not reported)." };
         var minimizeSteps = new Option<int>("--minimize-steps") { Description = "Binary-search steps when shrinking the perturbation (one query each).", DefaultValueFactory = _ => 10 };
-        var quantization = new Option<string>("--quantization") { Description = "on-grid: every query is an 8-bit image, so successes survive saving as PNG. after-success: search continuous values as the paper's code does, then check the 8-bit version.", DefaultValueFactory = _ => "on-grid" };
+        var quantization = new Option<string?>("--quantization") { Description = "on-grid: every query is an 8-bit image, so successes survive saving as PNG. after-success: search continuous values as the paper's code does, then check the 8-bit version before stopping. Default: on-grid for linf, after-success for l2 (fewer queries there)." };
         quantization.AcceptOnlyFromAmong("on-grid", "after-success");
         var batch = new Option<int>("--batch") { Description = "Images attacked together (each iteration is one model call for all of them).", DefaultValueFactory = _ => 32 };
         var provider = new Option<string>("--provider") { Description = "Execution provider: auto (CUDA when it loads, else CPU), cuda, or cpu.", DefaultValueFactory = _ => "auto" };
@@ -67,7 +67,7 @@ internal static class AttackCommand
                 Target = parse.GetValue(targeted),
                 Minimize = !parse.GetValue(noMinimize),
                 MinimizeSteps = parse.GetValue(minimizeSteps),
-                Quantization = parse.GetValue(quantization) == "after-success" ? QuantizationMode.AfterSuccess : QuantizationMode.OnGrid,
+                Quantization = parse.GetValue(quantization) switch { "after-success" => QuantizationMode.AfterSuccess, "on-grid" => QuantizationMode.OnGrid, _ => null },
                 Batch = parse.GetValue(batch),
                 Provider = parse.GetValue(provider) switch { "cuda" => ExecutionProviderKind.Cuda, "cpu" => ExecutionProviderKind.Cpu, _ => ExecutionProviderKind.Auto },
                 CacheDir = parse.GetValue(cacheDir),
@@ -127,7 +127,7 @@ internal sealed record AttackSettings
 
     public int MinimizeSteps { get; init; }
 
-    public QuantizationMode Quantization { get; init; }
+    public QuantizationMode? Quantization { get; init; }
 
     public int Batch { get; init; }
 

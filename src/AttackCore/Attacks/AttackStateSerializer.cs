@@ -39,6 +39,7 @@ public static class AttackStateSerializer
             writer.Write(image.BestMargin);
             writer.Write(image.Queries);
             writer.Write(image.Iterations);
+            writer.Write(image.GridChecks);
             writer.Write((int)image.Status);
             writer.Write(image.ContinuousSuccessQueries ?? -1);
             foreach (ulong word in image.Random.GetState())
@@ -112,7 +113,7 @@ public static class AttackStateSerializer
                 var goal = new AttackGoal(trueClass, target < 0 ? null : target);
                 float[] clean = ReadFloats(reader, length), best = ReadFloats(reader, length);
                 double bestLoss = reader.ReadDouble(), bestMargin = reader.ReadDouble();
-                int queries = reader.ReadInt32(), iterations = reader.ReadInt32(), status = reader.ReadInt32(), continuous = reader.ReadInt32();
+                int queries = reader.ReadInt32(), iterations = reader.ReadInt32(), gridChecks = reader.ReadInt32(), status = reader.ReadInt32(), continuous = reader.ReadInt32();
                 ulong[] words = [reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadUInt64()];
                 var image = new AttackImageState(goal, clean, best, SeededRandom.FromState(words))
                 {
@@ -120,6 +121,7 @@ public static class AttackStateSerializer
                     BestMargin = bestMargin,
                     Queries = queries,
                     Iterations = iterations,
+                    GridChecks = gridChecks,
                     Status = (ImageAttackStatus)status,
                     ContinuousSuccessQueries = continuous < 0 ? null : continuous,
                 };

@@ -63,7 +63,7 @@ public sealed record AttackRequest
             ["maxQueries"] = Attack.MaxQueries.ToString(inv),
             ["pInit"] = Attack.EffectivePInit.ToString("R", inv),
             ["seed"] = Attack.Seed.ToString(inv),
-            ["quantization"] = Attack.Quantization.ToString(),
+            ["quantization"] = Attack.EffectiveQuantization.ToString(),
             ["target"] = Target ?? "none",
             ["minimize"] = Minimize ? "true" : "false",
             ["minimizeSteps"] = MinimizeSteps.ToString(inv),

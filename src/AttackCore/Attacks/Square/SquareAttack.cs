@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using AttackCore.Models;
 
 namespace AttackCore.Attacks.Square;
@@ -18,11 +21,12 @@ namespace AttackCore.Attacks.Square;
 /// </para>
 /// <para>
 /// Differences from the reference, each deliberate: every image draws from its own random stream
-/// (seeded by <see cref="SquareAttackOptions.Seed"/>), so its run does not depend on which images share
+/// (seeded by <see cref="SquareAttackOptions.Seed"/> and the image, see <see cref="ImageSeed"/>), so its run does not depend on which images share
 /// its batch (the reference's L2 variant draws one window for the whole batch); the query cap counts the
-/// initialization for both norms (the reference's L2 loop runs one extra iteration); and by default every
-/// candidate lies on the 8-bit grid (<see cref="QuantizationMode.OnGrid"/>), so a success survives being
-/// written as PNG. <see cref="QuantizationMode.AfterSuccess"/> keeps the reference's continuous search.
+/// initialization for both norms (the reference's L2 loop runs one extra iteration); and a success must
+/// survive being written as an 8-bit PNG: L-inf queries only 8-bit images (<see cref="QuantizationMode.OnGrid"/>),
+/// L2 keeps the reference's continuous search but checks the 8-bit image before it stops
+/// (<see cref="QuantizationMode.AfterSuccess"/>).
 /// </para>
 /// </remarks>
 public sealed class SquareAttack
@@ -51,6 +55,20 @@ public sealed class SquareAttack
 
     /// <summary>Gets the options.</summary>
     public SquareAttackOptions Options { get; }
+
+    /// <summary>
+    /// The seed of one image's random stream: the run's seed mixed with a hash of the image, so images in one
+    /// batch draw independent squares, while an image's run does not depend on which images share its batch.
+    /// </summary>
+    /// <param name="seed">The run's seed.</param>
+    /// <param name="clean">The clean image.</param>
+    /// <returns>The image's seed.</returns>
+    public static ulong ImageSeed(ulong seed, ReadOnlySpan<float> clean)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(MemoryMarshal.AsBytes(clean), hash);
+        return SeededRandom.DeriveSeed(seed, BinaryPrimitives.ReadUInt64LittleEndian(hash));
+    }
 
     /// <summary>
     /// The paper's piecewise constant schedule for p, the fraction of pixels a square covers: the
@@ -115,7 +133,7 @@ public sealed class SquareAttack
             }
 
             float[] clean = (float[])cleanImages[i].Clone();
-            var random = new SeededRandom(Options.Seed);
+            var random = new SeededRandom(ImageSeed(Options.Seed, clean));
             float[] best = new float[length];
             if (Options.Norm == NormKind.LInf)
             {
@@ -126,7 +144,7 @@ public sealed class SquareAttack
                 InitBumps(clean, best, h, w, random);
             }
 
-            if (Options.Quantization == QuantizationMode.OnGrid)
+            if (Options.EffectiveQuantization == QuantizationMode.OnGrid)
             {
                 PixelGrid.Project(clean, best, Options.Norm, Options.Epsilon);
             }
@@ -241,7 +259,7 @@ public sealed class SquareAttack
                 AddTrace(image, logits, value);
                 if (_criterion.IsAdversarial(logits, image.Goal))
                 {
-                    if (Options.Quantization == QuantizationMode.OnGrid)
+                    if (Options.EffectiveQuantization == QuantizationMode.OnGrid)
                     {
                         image.Status = ImageAttackStatus.Succeeded;
                     }
@@ -301,6 +319,7 @@ public sealed class SquareAttack
             AttackImageState image = state.Images[work.GridChecks[slot]];
             ReadOnlySpan<float> logits = work.Logits.AsSpan(slot * classes, classes);
             image.Queries++;
+            image.GridChecks++;
             if (_criterion.IsAdversarial(logits, image.Goal))
             {
                 LossValue value = _loss.Evaluate(logits, image.Goal);
@@ -424,7 +443,7 @@ public sealed class SquareAttack
         float[] clean = image.Clean, best = image.Best;
         best.CopyTo(candidate);
         float eps = (float)Options.Epsilon;
-        bool onGrid = Options.Quantization == QuantizationMode.OnGrid;
+        bool onGrid = Options.EffectiveQuantization == QuantizationMode.OnGrid;
         int steps = PixelGrid.StepsWithin(Options.Epsilon);
         Span<int> signs = stackalloc int[Channels];
         for (int attempt = 0; attempt < 1000; attempt++)
@@ -549,7 +568,7 @@ public sealed class SquareAttack
         // The total norm changes only inside the two windows: the union's old content left, window 1's new content came in.
         double rescale = total > 0 ? eps / Math.Sqrt(total) : 0;
         Span<double> direction = delta.AsSpan(0, clean.Length);
-        if (Options.Quantization == QuantizationMode.OnGrid)
+        if (Options.EffectiveQuantization == QuantizationMode.OnGrid)
         {
             PixelGrid.ProjectL2(clean, direction, rescale, candidate, eps);
         }

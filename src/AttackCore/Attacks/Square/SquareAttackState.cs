@@ -83,6 +83,9 @@ public sealed class AttackImageState
     /// <summary>Gets or sets the iterations run on this image (not counting the initialization).</summary>
     public int Iterations { get; set; }
 
+    /// <summary>Gets or sets the queries spent checking 8-bit versions of continuous successes (<see cref="QuantizationMode.AfterSuccess"/> only); <see cref="Queries"/> = 1 + <see cref="Iterations"/> + this.</summary>
+    public int GridChecks { get; set; }
+
     /// <summary>Gets or sets where the image stands.</summary>
     public ImageAttackStatus Status { get; set; } = ImageAttackStatus.Running;
 

@@ -96,7 +96,7 @@ public class SquareAttackTests
         Assert.Equal(model.ImagesScored - before, state.TotalQueries);
         Assert.All(state.Images, i => Assert.True(i.Queries <= 200));
         Assert.All(state.Images.Where(i => i.Status == ImageAttackStatus.Exhausted), i => Assert.Equal(200, i.Queries));
-        Assert.All(state.Images, i => Assert.Equal(i.Queries, i.Iterations + 1));
+        Assert.All(state.Images, i => Assert.Equal(i.Queries, 1 + i.Iterations + i.GridChecks));
     }
 
     [Fact]
@@ -225,6 +225,29 @@ public class SquareAttackTests
     }
 
     [Fact]
+    public void ImageSeed_DependsOnSeedAndImageContentOnly()
+    {
+        float[] a = LinearClassifier.RandomImage(Size, 1), b = LinearClassifier.RandomImage(Size, 2);
+
+        Assert.Equal(SquareAttack.ImageSeed(3, a), SquareAttack.ImageSeed(3, (float[])a.Clone()));
+        Assert.NotEqual(SquareAttack.ImageSeed(3, a), SquareAttack.ImageSeed(3, b));
+        Assert.NotEqual(SquareAttack.ImageSeed(3, a), SquareAttack.ImageSeed(4, a));
+    }
+
+    [Fact]
+    public void Start_TwoImagesInABatch_DrawDifferentStripes()
+    {
+        var (model, images, goals) = Problem(2);
+        var sut = new SquareAttack(new SquareAttackOptions { Epsilon = 0.05, MaxQueries = 10 });
+
+        SquareAttackState state = sut.Start(model, images, goals);
+
+        // The sign of each stripe is the sign of best - clean where the clean value is far from the bounds.
+        static int[] Signs(AttackImageState s) => s.Best.Zip(s.Clean).Select(p => Math.Sign(p.First - p.Second)).ToArray();
+        Assert.NotEqual(Signs(state.Images[0]), Signs(state.Images[1]));
+    }
+
+    [Fact]
     public void Step_OtherOptions_Rejected()
     {
         var (model, images, goals) = Problem(1);
@@ -268,6 +291,7 @@ public class SquareAttackTests
             AttackImageState e = expected.Images[i], a = actual.Images[i];
             Assert.Equal(e.Status, a.Status);
             Assert.Equal(e.Queries, a.Queries);
+            Assert.Equal(e.GridChecks, a.GridChecks);
             Assert.Equal(e.BestLoss, a.BestLoss);
             Assert.Equal(e.Best, a.Best);
             Assert.Equal(e.Trace, a.Trace);
