@@ -1,0 +1,7 @@
+using Microsoft.Extensions.Hosting;
+
+IHost host = new HostBuilder()
+    .ConfigureFunctionsWorkerDefaults()
+    .Build();
+
+await host.RunAsync().ConfigureAwait(false);
