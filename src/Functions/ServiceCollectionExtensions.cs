@@ -4,7 +4,10 @@ using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Polly.Registry;
 
 namespace AdvAudit.Functions;
 
@@ -34,6 +37,11 @@ public static class ServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => BlobServiceClientFactory.Create(configuration, SettingNames.StorageConnection));
+        services.TryAddSingleton<ResiliencePipelineProvider<string>>(sp => StorageResilience.CreateRegistry(
+            sp.GetRequiredService<IOptions<ResilienceOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
+        services.TryAddSingleton<BlobStore>();
         return services;
     }
 }
