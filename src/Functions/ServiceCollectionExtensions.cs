@@ -1,5 +1,6 @@
 using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Storage;
+using AdvAudit.Functions.Upload;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,6 +43,7 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
         services.TryAddSingleton<BlobStore>();
+        services.TryAddSingleton<UploadHandler>();
         return services;
     }
 }

@@ -17,7 +17,8 @@ namespace AdvAudit.Functions.Storage;
 /// <param name="ETag">The version's ETag.</param>
 /// <param name="ContentType">The stored content type.</param>
 /// <param name="Metadata">The blob's metadata (per-blob attack options live here).</param>
-public sealed record BlobInfo(string Container, string Name, long Length, string ETag, string? ContentType, IReadOnlyDictionary<string, string> Metadata);
+/// <param name="LastModified">When this version was written.</param>
+public sealed record BlobInfo(string Container, string Name, long Length, string ETag, string? ContentType, IReadOnlyDictionary<string, string> Metadata, DateTimeOffset LastModified);
 
 /// <summary>One file of a result folder.</summary>
 /// <param name="Name">The file name inside the folder (e.g. <c>adversarial.png</c>).</param>
@@ -84,7 +85,7 @@ public sealed class BlobStore
         try
         {
             BlobProperties p = await _read.ExecuteAsync(async ct => (await blob.GetPropertiesAsync(cancellationToken: ct).ConfigureAwait(false)).Value, cancellationToken).ConfigureAwait(false);
-            return new BlobInfo(container, name, p.ContentLength, p.ETag.ToString(), p.ContentType, new Dictionary<string, string>(p.Metadata, StringComparer.OrdinalIgnoreCase));
+            return new BlobInfo(container, name, p.ContentLength, p.ETag.ToString(), p.ContentType, new Dictionary<string, string>(p.Metadata, StringComparer.OrdinalIgnoreCase), p.LastModified);
         }
         catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.NotFound)
         {
@@ -127,6 +128,53 @@ public sealed class BlobStore
         BlobClient blob = _service.GetBlobContainerClient(container).GetBlobClient(name);
         var options = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType } };
         return _write.ExecuteAsync(async ct => { await blob.UploadAsync(content, options, ct).ConfigureAwait(false); }, cancellationToken).AsTask();
+    }
+
+    /// <summary>Creates a blob only if no blob of that name exists (an atomic claim); creates the container when missing.</summary>
+    /// <param name="container">The container.</param>
+    /// <param name="name">The blob name.</param>
+    /// <param name="content">The bytes.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="true"/> when this call created it; <see langword="false"/> when it already existed.</returns>
+    public async Task<bool> TryCreateAsync(string container, string name, BinaryData content, CancellationToken cancellationToken = default)
+    {
+        BlobClient blob = _service.GetBlobContainerClient(container).GetBlobClient(name);
+        var options = new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } };
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await _write.ExecuteAsync(async ct => { await blob.UploadAsync(content, options, ct).ConfigureAwait(false); }, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.Conflict || e.Status == (int)HttpStatusCode.PreconditionFailed)
+            {
+                return false;
+            }
+            catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.NotFound && attempt == 0)
+            {
+                await EnsureContainerAsync(container, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Deletes a blob only if it is still the version with <paramref name="etag"/>.</summary>
+    /// <param name="container">The container.</param>
+    /// <param name="name">The blob name.</param>
+    /// <param name="etag">The version.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="true"/> when this call deleted it.</returns>
+    public async Task<bool> TryDeleteVersionAsync(string container, string name, string etag, CancellationToken cancellationToken = default)
+    {
+        BlobClient blob = _service.GetBlobContainerClient(container).GetBlobClient(name);
+        try
+        {
+            return await _write.ExecuteAsync(async ct => (await blob.DeleteIfExistsAsync(conditions: new BlobRequestConditions { IfMatch = new ETag(etag) }, cancellationToken: ct).ConfigureAwait(false)).Value, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.PreconditionFailed)
+        {
+            return false;
+        }
     }
 
     /// <summary>Deletes a blob if it exists.</summary>
