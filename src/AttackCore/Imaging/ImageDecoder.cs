@@ -89,6 +89,40 @@ public static class ImageDecoder
         return DecodeChecked(data, limits);
     }
 
+    /// <summary>
+    /// Runs the checks that <see cref="Decode(byte[], DecodeLimits?)"/> runs before it decodes a pixel: the byte count,
+    /// the format, and the dimensions in the header. Cheap (no pixel memory), for refusing an upload at once; a file
+    /// that passes can still be damaged further in, which only a full decode finds.
+    /// </summary>
+    /// <param name="data">The encoded bytes.</param>
+    /// <param name="limits">The limits to enforce; <see langword="null"/> uses <see cref="DecodeLimits.Default"/>.</param>
+    /// <returns>The header's width, height and format name.</returns>
+    /// <exception cref="InvalidImageException">The data is empty, too large, not an image, has too many pixels, or has a damaged header.</exception>
+    public static ImageHeader Identify(byte[] data, DecodeLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        limits ??= DecodeLimits.Default;
+        CheckByteCount(data.LongLength, limits);
+        IImageInfo? info;
+        IImageFormat? format;
+        try
+        {
+            info = Image.Identify(ConfigurationFor(limits), data, out format);
+        }
+        catch (Exception e) when (IsDataFailure(e))
+        {
+            throw Wrap(e, null, data, limits);
+        }
+
+        if (info is null || format is null)
+        {
+            throw UnknownFormat(data, null);
+        }
+
+        CheckDimensions(info.Width, info.Height, limits);
+        return new ImageHeader(info.Width, info.Height, format.Name);
+    }
+
     private static Image<Rgb24> DecodeChecked(byte[] data, DecodeLimits limits)
     {
         Configuration configuration = ConfigurationFor(limits);
@@ -348,3 +382,9 @@ public static class ImageDecoder
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
+
+/// <summary>What an image header says, read by <see cref="ImageDecoder.Identify(byte[], DecodeLimits?)"/>.</summary>
+/// <param name="Width">The width in pixels.</param>
+/// <param name="Height">The height in pixels.</param>
+/// <param name="Format">The format's name (e.g. <c>PNG</c>).</param>
+public readonly record struct ImageHeader(int Width, int Height, string Format);

@@ -12,6 +12,40 @@ namespace AttackCore.Tests.Imaging;
 public class ImageDecoderTests
 {
     [Fact]
+    public void Identify_Png_ReturnsHeaderWithoutDecoding()
+    {
+        ImageHeader header = ImageDecoder.Identify(TestImages.RandomPng(40, 30, seed: 3));
+
+        Assert.Equal(new ImageHeader(40, 30, "PNG"), header);
+    }
+
+    [Fact]
+    public void Identify_Text_RejectsAsUnknownFormat()
+    {
+        var ex = Assert.Throws<InvalidImageException>(() => ImageDecoder.Identify(Encoding.UTF8.GetBytes("just some text, not a picture")));
+
+        Assert.Equal(ImageRejectionReason.UnknownFormat, ex.Reason);
+    }
+
+    [Fact]
+    public void Identify_HeaderClaims30000x30000_RejectsAsTooManyPixels()
+    {
+        byte[] png = TestImages.WithIhdrSize(TestImages.RandomPng(8, 8, seed: 2), 30000, 30000);
+
+        var ex = Assert.Throws<InvalidImageException>(() => ImageDecoder.Identify(png));
+
+        Assert.Equal(ImageRejectionReason.TooManyPixels, ex.Reason);
+    }
+
+    [Fact]
+    public void Identify_OverByteLimit_RejectsAsTooLarge()
+    {
+        var ex = Assert.Throws<InvalidImageException>(() => ImageDecoder.Identify(new byte[2048], new DecodeLimits { MaxBytes = 1024 }));
+
+        Assert.Equal(ImageRejectionReason.TooLarge, ex.Reason);
+    }
+
+    [Fact]
     public void Decode_ZeroBytes_RejectsAsEmpty()
     {
         var ex = Assert.Throws<InvalidImageException>(() => ImageDecoder.Decode([]));

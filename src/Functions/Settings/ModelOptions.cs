@@ -1,0 +1,43 @@
+namespace AdvAudit.Functions.Settings;
+
+/// <summary>The model each worker loads once (section <c>Model</c>).</summary>
+public sealed class ModelOptions
+{
+    /// <summary>The section name.</summary>
+    public const string Section = "Model";
+
+    /// <summary>
+    /// Gets or sets the preset that gives the model's preprocessing and classes (and, for Model Zoo presets, its SHA-256);
+    /// may be empty when <see cref="LocalPath"/> is a model JSON spec, which describes the model itself.
+    /// </summary>
+    /// <value>Defaults to <c>inception-v3</c>.</value>
+    public string Preset { get; set; } = "inception-v3";
+
+    /// <summary>Gets or sets the ONNX file's name in the models container; empty when <see cref="LocalPath"/> is used.</summary>
+    /// <value>Defaults to empty.</value>
+    public string? BlobName { get; set; }
+
+    /// <summary>Gets or sets a local path of the ONNX file (or a model JSON spec); empty when <see cref="BlobName"/> is used.</summary>
+    /// <value>Defaults to empty.</value>
+    public string? LocalPath { get; set; }
+
+    /// <summary>Gets or sets the expected SHA-256 of the ONNX file, as 64 hex digits; empty takes the preset's.</summary>
+    /// <value>Defaults to empty.</value>
+    public string? Sha256 { get; set; }
+
+    /// <summary>Gets or sets the execution provider: <c>auto</c>, <c>cuda</c> or <c>cpu</c>.</summary>
+    /// <value>Defaults to <c>auto</c> (CUDA when it loads, else CPU).</value>
+    public string Provider { get; set; } = "auto";
+
+    /// <summary>Gets or sets the most images merged into one model call.</summary>
+    /// <value>Defaults to 32. Between 1 and 1024.</value>
+    public int MaxBatch { get; set; } = 32;
+
+    /// <summary>Gets or sets how long a model call waits for queries of other activities to merge with, in milliseconds.</summary>
+    /// <value>Defaults to 5. Between 0 and 1000.</value>
+    public int MaxWaitMs { get; set; } = 5;
+
+    /// <summary>Gets or sets where the verified local copy of the model is kept; empty uses <c>advaudit-models</c> under the temp folder.</summary>
+    /// <value>Defaults to empty.</value>
+    public string? CacheDir { get; set; }
+}

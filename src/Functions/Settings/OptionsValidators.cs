@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using AttackCore.Models;
+using AdvAudit.Functions.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace AdvAudit.Functions.Settings;
+
+/// <summary>
+/// Checks the settings when the worker starts (ValidateOnStart), so a typo stops the app with a message that names
+/// the app setting, the value found and what is allowed, instead of failing on the first upload.
+/// </summary>
+internal static partial class OptionsValidators
+{
+    [GeneratedRegex("^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant)]
+    private static partial Regex ContainerName();
+
+    [GeneratedRegex("^[0-9a-fA-F]{64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex Sha256Hex();
+
+    internal static ValidateOptionsResult Result(List<string> failures) =>
+        failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+    internal static void Container(List<string> failures, string setting, string? value)
+    {
+        if (value is null || !ContainerName().IsMatch(value))
+        {
+            failures.Add(Invariant($"{setting} is '{value}'; a container name has 3 to 63 characters: lowercase letters, digits and single hyphens, starting and ending with a letter or digit."));
+        }
+    }
+
+    internal static void Range(List<string> failures, string setting, long value, long min, long max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add(Invariant($"{setting} is {value}; allowed: {min} to {max}."));
+        }
+    }
+
+    internal static void OneOf(List<string> failures, string setting, string? value, params string[] allowed)
+    {
+        if (value is null || !allowed.Contains(value, StringComparer.OrdinalIgnoreCase))
+        {
+            failures.Add(Invariant($"{setting} is '{value}'; allowed values: {string.Join(", ", allowed)}."));
+        }
+    }
+
+    internal static bool IsSha256(string value) => Sha256Hex().IsMatch(value);
+
+    internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Validates <see cref="StorageOptions"/>.</summary>
+/// <remarks>Also checks that the storage connection is configured, as the options are useless without it.</remarks>
+internal sealed class StorageOptionsValidator(IConfiguration configuration) : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions options)
+    {
+        var failures = new List<string>();
+        try
+        {
+            _ = BlobServiceClientFactory.Create(configuration, SettingNames.StorageConnection);
+        }
+        catch (InvalidOperationException e)
+        {
+            failures.Add(e.Message);
+        }
+
+        OptionsValidators.Container(failures, SettingNames.UploadsContainer, options.UploadsContainer);
+        OptionsValidators.Container(failures, SettingNames.ResultsContainer, options.ResultsContainer);
+        OptionsValidators.Container(failures, SettingNames.ModelsContainer, options.ModelsContainer);
+        OptionsValidators.Container(failures, SettingNames.AttackWorkContainer, options.AttackWorkContainer);
+        if (string.Equals(options.UploadsContainer, options.ResultsContainer, StringComparison.Ordinal)
+            || string.Equals(options.UploadsContainer, options.AttackWorkContainer, StringComparison.Ordinal))
+        {
+            failures.Add(OptionsValidators.Invariant($"{SettingNames.UploadsContainer} ('{options.UploadsContainer}') must differ from {SettingNames.ResultsContainer} and {SettingNames.AttackWorkContainer}, or every result would trigger a new audit."));
+        }
+
+        return OptionsValidators.Result(failures);
+    }
+}
+
+/// <summary>Validates <see cref="TriggerOptions"/>.</summary>
+/// <remarks>Also checks that the host switch of the selected trigger function does not turn it off.</remarks>
+internal sealed class TriggerOptionsValidator(IConfiguration configuration) : IValidateOptions<TriggerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TriggerOptions options)
+    {
+        var failures = new List<string>();
+        OptionsValidators.OneOf(failures, SettingNames.TriggerSource, options.Source, nameof(UploadSource.Polling), nameof(UploadSource.EventGrid));
+        OptionsValidators.Range(failures, SettingNames.TriggerMaxImageMb, options.MaxImageMb, 1, 1024);
+        if (failures.Count == 0)
+        {
+            string disabledSetting = options.ParsedSource == UploadSource.Polling ? SettingNames.PollingTriggerDisabled : SettingNames.EventGridTriggerDisabled;
+            if (bool.TryParse(configuration[disabledSetting], out bool disabled) && disabled)
+            {
+                failures.Add(OptionsValidators.Invariant($"{SettingNames.TriggerSource} is {options.Source} but {disabledSetting} is true, so no upload would ever be processed; set {disabledSetting} to false (and the other trigger's switch to true)."));
+            }
+        }
+
+        return OptionsValidators.Result(failures);
+    }
+}
+
+/// <summary>Validates <see cref="ModelOptions"/>.</summary>
+internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ModelOptions options)
+    {
+        var failures = new List<string>();
+        if (!string.IsNullOrWhiteSpace(options.Preset))
+        {
+            OptionsValidators.OneOf(failures, SettingNames.ModelPreset, options.Preset.Trim(), [.. ModelPresets.Names]);
+        }
+        else if (string.IsNullOrWhiteSpace(options.LocalPath) || !options.LocalPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add(OptionsValidators.Invariant($"{SettingNames.ModelPreset} is empty; name a preset ({string.Join(", ", ModelPresets.Names)}) or set {SettingNames.ModelLocalPath} to a model JSON spec."));
+        }
+
+        OptionsValidators.OneOf(failures, SettingNames.ModelProvider, options.Provider, "auto", "cuda", "cpu");
+        OptionsValidators.Range(failures, SettingNames.ModelMaxBatch, options.MaxBatch, 1, 1024);
+        OptionsValidators.Range(failures, SettingNames.ModelMaxWaitMs, options.MaxWaitMs, 0, 1000);
+        if (!string.IsNullOrWhiteSpace(options.BlobName) && !string.IsNullOrWhiteSpace(options.LocalPath))
+        {
+            failures.Add(OptionsValidators.Invariant($"{SettingNames.ModelBlobName} ('{options.BlobName}') and {SettingNames.ModelLocalPath} ('{options.LocalPath}') are both set; set one of them (or neither, to download the preset's file)."));
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Sha256) && !OptionsValidators.IsSha256(options.Sha256))
+        {
+            failures.Add(OptionsValidators.Invariant($"{SettingNames.ModelSha256} is '{options.Sha256}'; it must be 64 hexadecimal digits (or empty to take the preset's)."));
+        }
+
+        return OptionsValidators.Result(failures);
+    }
+}
+
+/// <summary>Validates <see cref="AttackDefaults"/>, through the engine's own request validation as well.</summary>
+internal sealed class AttackDefaultsValidator : IValidateOptions<AttackDefaults>
+{
+    public ValidateOptionsResult Validate(string? name, AttackDefaults options)
+    {
+        var failures = new List<string>();
+        OptionsValidators.OneOf(failures, SettingNames.AttackNorm, options.Norm, "linf", "l2");
+        OptionsValidators.Range(failures, SettingNames.AttackMaxQueries, options.MaxQueries, 1, 1_000_000);
+        OptionsValidators.Range(failures, SettingNames.AttackSliceQueries, options.SliceQueries, 1, 100_000);
+        OptionsValidators.Range(failures, SettingNames.AttackSliceSeconds, options.SliceSeconds, 1, 600);
+        if (options.Eps is double eps && (double.IsNaN(eps) || eps <= 0 || (options.ParsedNorm == AttackCore.Attacks.NormKind.LInf && eps > 1)))
+        {
+            failures.Add(OptionsValidators.Invariant($"{SettingNames.AttackEps} is {eps}; it must be greater than 0 (and at most 1 for linf), or empty for the norm's default."));
+        }
+
+        if (failures.Count == 0)
+        {
+            try
+            {
+                options.ToRequest().Validate();
+            }
+            catch (ArgumentException e)
+            {
+                failures.Add(OptionsValidators.Invariant($"Attack settings ({SettingNames.AttackNorm}, {SettingNames.AttackEps}, {SettingNames.AttackMaxQueries}): {e.Message}"));
+            }
+        }
+
+        return OptionsValidators.Result(failures);
+    }
+}
+
+/// <summary>Validates <see cref="ResilienceOptions"/>.</summary>
+internal sealed class ResilienceOptionsValidator : IValidateOptions<ResilienceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ResilienceOptions options)
+    {
+        var failures = new List<string>();
+        OptionsValidators.Range(failures, SettingNames.ResilienceMaxRetries, options.MaxRetries, 0, 20);
+        OptionsValidators.Range(failures, SettingNames.ResilienceBaseDelayMs, options.BaseDelayMs, 0, 60_000);
+        OptionsValidators.Range(failures, SettingNames.ResilienceAttemptTimeoutSeconds, options.AttemptTimeoutSeconds, 1, 600);
+        OptionsValidators.Range(failures, SettingNames.ResilienceModelDownloadTimeoutSeconds, options.ModelDownloadTimeoutSeconds, 10, 3600);
+        return OptionsValidators.Result(failures);
+    }
+}

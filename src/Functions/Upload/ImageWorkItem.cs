@@ -1,0 +1,23 @@
+namespace AdvAudit.Functions.Upload;
+
+/// <summary>The input of the per-image orchestration: which blob version to audit and where its results go. Small, so the history stays small.</summary>
+public sealed record ImageWorkItem
+{
+    /// <summary>Gets the input container.</summary>
+    public required string Container { get; init; }
+
+    /// <summary>Gets the input blob's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Gets the ETag of the version to audit (without quotes).</summary>
+    public required string ETag { get; init; }
+
+    /// <summary>Gets the result folder inside the results container (see <see cref="ResultPaths.FolderFor"/>).</summary>
+    public required string ResultFolder { get; init; }
+
+    /// <summary>Gets the input's size in bytes, as its properties said when the event arrived.</summary>
+    public long Length { get; init; }
+
+    /// <summary>Gets the blob's metadata, which may override attack settings for this image.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+}

@@ -1,0 +1,31 @@
+using AdvAudit.Functions.Settings;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AdvAudit.Functions.Tests.TestSupport;
+
+/// <summary>The app's real service composition, over Azurite and containers unique to one test.</summary>
+internal static class TestServices
+{
+    public static Dictionary<string, string?> Settings(string tag) => new()
+    {
+        [SettingNames.StorageConnection] = Azurite.ConnectionString,
+        [SettingNames.UploadsContainer] = Azurite.UniqueContainer("up-" + tag),
+        [SettingNames.ResultsContainer] = Azurite.UniqueContainer("res-" + tag),
+        [SettingNames.ModelsContainer] = Azurite.UniqueContainer("mod-" + tag),
+        [SettingNames.AttackWorkContainer] = Azurite.UniqueContainer("work-" + tag),
+        [SettingNames.ResilienceBaseDelayMs] = "10",
+        [SettingNames.ResilienceMaxRetries] = "2",
+    };
+
+    public static IConfiguration Configuration(IDictionary<string, string?> settings) =>
+        new ConfigurationBuilder().AddInMemoryCollection(settings.ToDictionary(kv => SettingNames.Key(kv.Key), kv => kv.Value)).Build();
+
+    public static ServiceProvider Build(IDictionary<string, string?> settings, Action<IServiceCollection>? more = null)
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddAdvAudit(Configuration(settings));
+        more?.Invoke(services);
+        return services.BuildServiceProvider();
+    }
+}
