@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using AttackCore.Models;
+
+namespace AttackCore.Tests.Models;
+
+public sealed class BatchingClassifierTests
+{
+    /// <summary>A 1x1-pixel classifier whose logits echo each image's first value; it counts and records its calls.</summary>
+    private sealed class CountingClassifier : IClassifier
+    {
+        public ConcurrentQueue<int> CallSizes { get; } = new();
+
+        public Func<int, Exception?> Fail { get; set; } = _ => null;
+
+        public TimeSpan Delay { get; set; }
+
+        public int InputHeight => 1;
+
+        public int InputWidth => 1;
+
+        public int NumClasses => 2;
+
+        public IReadOnlyList<string> Labels { get; } = ["a", "b"];
+
+        public void Predict(ReadOnlySpan<float> images, int count, Span<float> logits)
+        {
+            CallSizes.Enqueue(count);
+            if (Delay > TimeSpan.Zero)
+            {
+                Thread.Sleep(Delay);
+            }
+
+            if (Fail(count) is { } e)
+            {
+                throw e;
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                logits[2 * i] = images[3 * i];
+                logits[(2 * i) + 1] = -images[3 * i];
+            }
+        }
+    }
+
+    private static float[] Images(params float[] firstValues) => firstValues.SelectMany(v => new[] { v, 0f, 0f }).ToArray();
+
+    [Fact]
+    public void Predict_TwoThreadsAtOnce_OneInnerCallWithResultsRoutedToEachCaller()
+    {
+        var inner = new CountingClassifier();
+        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(2));
+        using var barrier = new Barrier(2);
+        var results = new float[2][];
+
+        Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t =>
+        {
+            float[] input = t == 0 ? Images(1, 2) : Images(10, 20, 30);
+            var logits = new float[input.Length / 3 * 2];
+            barrier.SignalAndWait();
+            sut.Predict(input, input.Length / 3, logits);
+            results[t] = logits;
+        });
+
+        Assert.Equal([5], inner.CallSizes);
+        Assert.Equal([1f, -1f, 2f, -2f], results[0]);
+        Assert.Equal([10f, -10f, 20f, -20f, 30f, -30f], results[1]);
+    }
+
+    [Fact]
+    public void Predict_LoneCaller_ReturnsWithinTheWaitBound()
+    {
+        var inner = new CountingClassifier();
+        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromMilliseconds(100));
+        var logits = new float[2];
+        var watch = Stopwatch.StartNew();
+
+        sut.Predict(Images(3), 1, logits);
+
+        watch.Stop();
+        Assert.Equal([3f, -3f], logits);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(90), TimeSpan.FromSeconds(5));
+        Assert.Equal([1], inner.CallSizes);
+    }
+
+    [Fact]
+    public void Predict_FullBatch_DoesNotWait()
+    {
+        var inner = new CountingClassifier();
+        using var sut = new BatchingClassifier(inner, maxBatch: 2, maxWait: TimeSpan.FromSeconds(5));
+        var logits = new float[4];
+        var watch = Stopwatch.StartNew();
+
+        sut.Predict(Images(1, 2), 2, logits);
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4), $"took {watch.Elapsed}");
+        Assert.Equal([1f, -1f, 2f, -2f], logits);
+    }
+
+    [Fact]
+    public void Predict_RequestLargerThanMaxBatch_IsSplitAndReassembled()
+    {
+        var inner = new CountingClassifier();
+        using var sut = new BatchingClassifier(inner, maxBatch: 2, maxWait: TimeSpan.Zero);
+        var logits = new float[10];
+
+        sut.Predict(Images(1, 2, 3, 4, 5), 5, logits);
+
+        Assert.Equal([1f, -1f, 2f, -2f, 3f, -3f, 4f, -4f, 5f, -5f], logits);
+        Assert.All(inner.CallSizes, n => Assert.InRange(n, 1, 2));
+        Assert.Equal(5, inner.CallSizes.Sum());
+    }
+
+    [Fact]
+    public void Predict_InnerThrows_EveryWaitingCallerGetsTheException()
+    {
+        var inner = new CountingClassifier { Fail = _ => new InvalidOperationException("model broke") };
+        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(2));
+        using var barrier = new Barrier(2);
+        var errors = new Exception?[2];
+
+        Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t =>
+        {
+            barrier.SignalAndWait();
+            errors[t] = Record.Exception(() => sut.Predict(Images(t), 1, new float[2]));
+        });
+
+        Assert.Single(inner.CallSizes);
+        Assert.All(errors, e => Assert.Equal("model broke", Assert.IsType<InvalidOperationException>(e).Message));
+    }
+
+    [Fact]
+    public void Predict_AfterAFailure_LaterCallsStillWork()
+    {
+        int calls = 0;
+        var inner = new CountingClassifier { Fail = _ => Interlocked.Increment(ref calls) == 1 ? new InvalidOperationException("once") : null };
+        using var sut = new BatchingClassifier(inner, maxBatch: 4, maxWait: TimeSpan.Zero);
+        var logits = new float[2];
+
+        Assert.Throws<InvalidOperationException>(() => sut.Predict(Images(1), 1, logits));
+        sut.Predict(Images(7), 1, logits);
+
+        Assert.Equal([7f, -7f], logits);
+    }
+
+    [Fact]
+    public void Predict_AfterDispose_Throws()
+    {
+        var sut = new BatchingClassifier(new CountingClassifier(), maxBatch: 4, maxWait: TimeSpan.Zero);
+        sut.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => sut.Predict(Images(1), 1, new float[2]));
+    }
+}
