@@ -1,3 +1,5 @@
+using AdvAudit.Functions.Orchestration;
+using AdvAudit.Functions.Serving;
 using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Storage;
 using AdvAudit.Functions.Upload;
@@ -44,6 +46,13 @@ public static class ServiceCollectionExtensions
             sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
         services.TryAddSingleton<BlobStore>();
         services.TryAddSingleton<UploadHandler>();
+
+        // One model per worker, shared by every activity through a batching front; stateless activities.
+        services.TryAddSingleton<ModelProvider>();
+        services.TryAddSingleton<CheckpointStore>();
+        services.TryAddSingleton<PrepareImage>();
+        services.TryAddSingleton<AttackSlice>();
+        services.TryAddSingleton<FinalizeImage>();
         return services;
     }
 }

@@ -42,6 +42,10 @@ public sealed class AttackDefaults
     /// <value>Defaults to 60. Between 1 and 600 (keep it well under the host's functionTimeout).</value>
     public int SliceSeconds { get; set; } = 60;
 
+    /// <summary>Gets or sets how many slices one orchestration execution runs before it continues as new (keeps the history small).</summary>
+    /// <value>Defaults to 10. Between 1 and 1,000.</value>
+    public int SlicesPerExecution { get; set; } = 10;
+
     /// <summary>Gets the parsed norm (valid after validation).</summary>
     public NormKind ParsedNorm => string.Equals(Norm, "l2", StringComparison.OrdinalIgnoreCase) ? NormKind.L2 : NormKind.LInf;
 

@@ -145,6 +145,7 @@ internal sealed class AttackDefaultsValidator : IValidateOptions<AttackDefaults>
         OptionsValidators.Range(failures, SettingNames.AttackMaxQueries, options.MaxQueries, 1, 1_000_000);
         OptionsValidators.Range(failures, SettingNames.AttackSliceQueries, options.SliceQueries, 1, 100_000);
         OptionsValidators.Range(failures, SettingNames.AttackSliceSeconds, options.SliceSeconds, 1, 600);
+        OptionsValidators.Range(failures, SettingNames.AttackSlicesPerExecution, options.SlicesPerExecution, 1, 1000);
         if (options.Eps is double eps && (double.IsNaN(eps) || eps <= 0 || (options.ParsedNorm == AttackCore.Attacks.NormKind.LInf && eps > 1)))
         {
             failures.Add(OptionsValidators.Invariant($"{SettingNames.AttackEps} is {eps}; it must be greater than 0 (and at most 1 for linf), or empty for the norm's default."));

@@ -108,6 +108,9 @@ public static class SettingNames
     /// <summary>The most seconds one activity attacks before it checkpoints.</summary>
     public const string AttackSliceSeconds = "Attack__SliceSeconds";
 
+    /// <summary>How many slices one orchestration execution runs before it continues as new.</summary>
+    public const string AttackSlicesPerExecution = "Attack__SlicesPerExecution";
+
     /// <summary>Blob retries after the first attempt on transient errors.</summary>
     public const string ResilienceMaxRetries = "Resilience__MaxRetries";
 
@@ -152,6 +155,7 @@ public static class SettingNames
         [AttackMinimize] = "true",
         [AttackSliceQueries] = "500",
         [AttackSliceSeconds] = "60",
+        [AttackSlicesPerExecution] = "10",
         [ResilienceMaxRetries] = "5",
         [ResilienceBaseDelayMs] = "500",
         [ResilienceAttemptTimeoutSeconds] = "60",

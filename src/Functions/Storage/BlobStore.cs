@@ -49,6 +49,7 @@ public sealed class BlobStore
     private readonly BlobServiceClient _service;
     private readonly ResiliencePipeline _read;
     private readonly ResiliencePipeline _write;
+    private readonly ResiliencePipeline _download;
     private readonly ILogger _logger;
 
     /// <summary>Initializes a new instance of the <see cref="BlobStore"/> class.</summary>
@@ -61,6 +62,7 @@ public sealed class BlobStore
         _service = service ?? throw new ArgumentNullException(nameof(service));
         _read = pipelines.GetPipeline(StorageResilience.BlobRead);
         _write = pipelines.GetPipeline(StorageResilience.BlobWrite);
+        _download = pipelines.GetPipeline(StorageResilience.ModelDownload);
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 
@@ -208,6 +210,62 @@ public sealed class BlobStore
 
         await WriteAsync(container, Join(prefix, marker.Name), marker.Content, marker.ContentType, cancellationToken).ConfigureAwait(false);
         StorageLog.WroteFolder(_logger, container, prefix, files.Count, marker.Name);
+    }
+
+    /// <summary>
+    /// Downloads a (large) blob to a local file through the <see cref="StorageResilience.ModelDownload"/> pipeline: into a
+    /// temporary file beside <paramref name="path"/> first, then renamed into place, so no reader sees a partial file.
+    /// </summary>
+    /// <param name="container">The container.</param>
+    /// <param name="name">The blob name.</param>
+    /// <param name="etag">The version to read (a changed blob fails with 412), or <see langword="null"/> for the current one.</param>
+    /// <param name="path">The local file to write (replaced when present).</param>
+    /// <param name="cancellationToken">Cancels the download; the temporary file is deleted.</param>
+    /// <returns>A task.</returns>
+    public async Task DownloadToFileAsync(string container, string name, string? etag, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        BlobClient blob = _service.GetBlobContainerClient(container).GetBlobClient(name);
+        string temporary = path + ".tmp-" + Guid.NewGuid().ToString("N");
+        var options = new BlobDownloadToOptions { Conditions = etag is null ? null : new BlobRequestConditions { IfMatch = new ETag(etag) } };
+        try
+        {
+            await _download.ExecuteAsync(async ct => { await blob.DownloadToAsync(temporary, options, ct).ConfigureAwait(false); }, cancellationToken).ConfigureAwait(false);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Deletes every blob whose name starts with <paramref name="prefix"/>.</summary>
+    /// <param name="container">The container.</param>
+    /// <param name="prefix">The name prefix (e.g. <c>runs/img-123/</c>).</param>
+    /// <param name="cancellationToken">Cancels the calls.</param>
+    /// <returns>How many blobs were deleted.</returns>
+    public async Task<int> DeletePrefixAsync(string container, string prefix, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
+        BlobContainerClient client = _service.GetBlobContainerClient(container);
+        List<string> names = await _read.ExecuteAsync(
+            async ct =>
+            {
+                var found = new List<string>();
+                await foreach (BlobItem item in client.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, ct).ConfigureAwait(false))
+                {
+                    found.Add(item.Name);
+                }
+
+                return found;
+            },
+            cancellationToken).ConfigureAwait(false);
+        foreach (string name in names)
+        {
+            await DeleteIfExistsAsync(container, name, cancellationToken).ConfigureAwait(false);
+        }
+
+        return names.Count;
     }
 
     /// <summary>Gets which marker a result folder has: <see cref="ReportMarker"/>, <see cref="ErrorMarker"/>, or <see langword="null"/> when it is not complete.</summary>

@@ -20,4 +20,10 @@ public sealed record ImageWorkItem
 
     /// <summary>Gets the blob's metadata, which may override attack settings for this image.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Gets where the attack stands when the orchestration continues as new: <see langword="null"/> for the first
+    /// execution (the image is not prepared yet), then the reference record of the last slice.
+    /// </summary>
+    public Orchestration.ImageCheckpoint? Checkpoint { get; init; }
 }

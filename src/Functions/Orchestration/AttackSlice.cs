@@ -1,0 +1,81 @@
+using AdvAudit.Functions.Serving;
+using AdvAudit.Functions.Settings;
+using AttackCore.Engine;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AdvAudit.Functions.Orchestration;
+
+/// <summary>
+/// Activity: loads the checkpoint, attacks for one bounded slice (<see cref="SettingNames.AttackSliceQueries"/>
+/// iterations or <see cref="SettingNames.AttackSliceSeconds"/> seconds, whichever comes first), saves the next
+/// checkpoint under its own name and reports progress (see <see cref="ImageCheckpoint"/> for why retries are safe).
+/// </summary>
+public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckpoint>
+{
+    private readonly ModelProvider _models;
+    private readonly CheckpointStore _checkpoints;
+    private readonly AttackDefaults _attack;
+    private readonly ILogger<AttackSlice> _logger;
+    private readonly ILogger<AttackRunner> _runnerLogger;
+    private readonly TimeProvider _time;
+
+    /// <summary>Initializes a new instance of the <see cref="AttackSlice"/> class.</summary>
+    /// <param name="models">The served model.</param>
+    /// <param name="checkpoints">The work container.</param>
+    /// <param name="attack">The slice budget.</param>
+    /// <param name="logger">The logger.</param>
+    /// <param name="runnerLogger">The engine's logger.</param>
+    /// <param name="timeProvider">The clock that bounds the slice.</param>
+    public AttackSlice(ModelProvider models, CheckpointStore checkpoints, IOptions<AttackDefaults> attack, ILogger<AttackSlice> logger, ILogger<AttackRunner> runnerLogger, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(attack);
+        _models = models ?? throw new ArgumentNullException(nameof(models));
+        _checkpoints = checkpoints ?? throw new ArgumentNullException(nameof(checkpoints));
+        _attack = attack.Value;
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _runnerLogger = runnerLogger ?? throw new ArgumentNullException(nameof(runnerLogger));
+        _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+    }
+
+    /// <inheritdoc/>
+    public async Task<ImageCheckpoint> ExecuteAsync(ImageCheckpoint input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        int next = input.Slice + 1;
+        AttackBatch batch = await _checkpoints.LoadAsync(input, cancellationToken).ConfigureAwait(false);
+        if (batch.State is null || batch.IsAttackFinished)
+        {
+            return input with { Finished = true };
+        }
+
+        ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
+        var runner = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time);
+        bool finished = runner.Advance(batch, _attack.SliceBudget(), cancellationToken);
+        string stateBlob = input.StateBlobAfter(next);
+        await _checkpoints.WriteStateAsync(stateBlob, batch.State, cancellationToken).ConfigureAwait(false);
+        if (input.Slice >= 1)
+        {
+            // Two behind: never this slice's own input, which a retry of this slice still reads.
+            await _checkpoints.DeleteAsync(input.StateBlobAfter(input.Slice - 1), cancellationToken).ConfigureAwait(false);
+        }
+
+        AttackProgress progress = batch.Progress();
+        Log.Sliced(_logger, input.WorkPrefix, next, progress.Queries, progress.LowestMargin, finished);
+        return input with
+        {
+            StateBlob = stateBlob,
+            Slice = next,
+            Queries = progress.Queries,
+            LowestMargin = progress.LowestMargin,
+            Finished = finished,
+            AttackMs = batch.AttackMs,
+        };
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 410, Level = LogLevel.Debug, Message = "{Run} slice {Slice}: {Queries} queries, lowest margin {Margin}, finished {Finished}")]
+        public static partial void Sliced(ILogger logger, string run, int slice, long queries, double? margin, bool finished);
+    }
+}

@@ -1,0 +1,116 @@
+using AdvAudit.Functions.Serving;
+using AdvAudit.Functions.Settings;
+using AdvAudit.Functions.Storage;
+using AdvAudit.Functions.Upload;
+using AttackCore.Engine;
+using AttackCore.Reporting;
+using Azure;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AdvAudit.Functions.Orchestration;
+
+/// <summary>
+/// Activity: loads the last checkpoint, shrinks and verifies the adversarial image (<see cref="AttackRunner.Finish"/>),
+/// writes the result folder (clean.png, adversarial.png, perturbation.png, report.html, then report.json last),
+/// removes a stale error.json of an earlier version, and deletes the run's checkpoints.
+/// </summary>
+public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditResult>
+{
+    private readonly ModelProvider _models;
+    private readonly BlobStore _store;
+    private readonly CheckpointStore _checkpoints;
+    private readonly StorageOptions _storage;
+    private readonly ILogger<FinalizeImage> _logger;
+    private readonly ILogger<AttackRunner> _runnerLogger;
+    private readonly TimeProvider _time;
+
+    /// <summary>Initializes a new instance of the <see cref="FinalizeImage"/> class.</summary>
+    /// <param name="models">The served model.</param>
+    /// <param name="store">Blob access.</param>
+    /// <param name="checkpoints">The work container.</param>
+    /// <param name="storage">Container names.</param>
+    /// <param name="logger">The logger.</param>
+    /// <param name="runnerLogger">The engine's logger.</param>
+    /// <param name="timeProvider">The clock.</param>
+    public FinalizeImage(ModelProvider models, BlobStore store, CheckpointStore checkpoints, IOptions<StorageOptions> storage, ILogger<FinalizeImage> logger, ILogger<AttackRunner> runnerLogger, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        _models = models ?? throw new ArgumentNullException(nameof(models));
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _checkpoints = checkpoints ?? throw new ArgumentNullException(nameof(checkpoints));
+        _storage = storage.Value;
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _runnerLogger = runnerLogger ?? throw new ArgumentNullException(nameof(runnerLogger));
+        _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+    }
+
+    /// <inheritdoc/>
+    public async Task<ImageAuditResult> ExecuteAsync(FinalizeInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        string folder = input.ResultFolder;
+        AttackBatch batch;
+        try
+        {
+            batch = await _checkpoints.LoadAsync(input.Checkpoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // A retry after an attempt that wrote the results and deleted the checkpoints: report what was written.
+            BinaryData written = await _store.ReadAsync(_storage.ResultsContainer, BlobStore.Join(folder, BlobStore.ReportMarker), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return Summarize(ReportJson.Deserialize(written.ToString()), folder);
+        }
+
+        ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
+        ImageResult result = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time).Finish(batch, cancellationToken)[0];
+        var files = new List<ResultFile>();
+        if (result.CleanPng.Length > 0)
+        {
+            files.Add(new ResultFile(result.Report.Images.Clean, BinaryData.FromBytes(result.CleanPng), "image/png"));
+        }
+
+        if (result.AdversarialPng is not null && result.Report.Images.Adversarial is string adversarial)
+        {
+            files.Add(new ResultFile(adversarial, BinaryData.FromBytes(result.AdversarialPng), "image/png"));
+        }
+
+        if (result.PerturbationPng is not null && result.Report.Images.Perturbation is string perturbation)
+        {
+            files.Add(new ResultFile(perturbation, BinaryData.FromBytes(result.PerturbationPng), "image/png"));
+        }
+
+        files.Add(new ResultFile("report.html", BinaryData.FromString(result.ReportHtmlText()), "text/html; charset=utf-8"));
+        files.Add(new ResultFile(BlobStore.ReportMarker, BinaryData.FromString(result.ReportJsonText()), "application/json"));
+        await _store.WriteResultFolderAsync(_storage.ResultsContainer, folder, files, cancellationToken).ConfigureAwait(false);
+
+        // An earlier version of the same path may have been rejected; its error.json no longer describes this folder.
+        await _store.DeleteIfExistsAsync(_storage.ResultsContainer, BlobStore.Join(folder, BlobStore.ErrorMarker), cancellationToken).ConfigureAwait(false);
+        await _checkpoints.DeleteRunAsync(input.Checkpoint.WorkPrefix, cancellationToken).ConfigureAwait(false);
+        ImageAuditResult summary = Summarize(result.Report, folder);
+        Log.Finished(_logger, folder, summary.Outcome, summary.Queries, summary.CleanLabel, summary.AdversarialLabel);
+        return summary;
+    }
+
+    private static ImageAuditResult Summarize(AttackReport report, string folder) => new()
+    {
+        Outcome = report.Outcome.Status.ToString(),
+        ResultFolder = folder,
+        Success = report.Outcome.Success,
+        Queries = report.Outcome.Queries,
+        CleanLabel = report.Clean.TrueClass.Label,
+        AdversarialLabel = report.Adversarial is { Top5.Count: > 0 } adversarial ? adversarial.Top5[0].Label : null,
+        Message = report.Outcome.Message,
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 420, Level = LogLevel.Information, Message = "Wrote results/{Folder}: {Outcome} after {Queries} queries ({Clean} -> {Adversarial})")]
+        public static partial void Finished(ILogger logger, string folder, string outcome, int queries, string? clean, string? adversarial);
+    }
+}
+
+/// <summary>The input of <see cref="FinalizeImage"/>.</summary>
+/// <param name="Checkpoint">The last checkpoint.</param>
+/// <param name="ResultFolder">The result folder (see <see cref="ResultPaths.FolderFor"/>).</param>
+public sealed record FinalizeInput(ImageCheckpoint Checkpoint, string ResultFolder);

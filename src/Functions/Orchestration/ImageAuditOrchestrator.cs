@@ -1,0 +1,80 @@
+using AdvAudit.Functions.Upload;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+
+namespace AdvAudit.Functions.Orchestration;
+
+/// <summary>
+/// The per-image audit (<see cref="OrchestratorNames.ImageAudit"/>): <see cref="PrepareImage"/>, then
+/// <see cref="AttackSlice"/> activities until the attack stage is over, then <see cref="FinalizeImage"/>.
+/// </summary>
+/// <remarks>
+/// <para>It only coordinates: every blob and model call is in an activity, and only the small
+/// <see cref="ImageCheckpoint"/> passes through the history. One execution runs at most
+/// <see cref="ImageCheckpoint.SlicesPerExecution"/> slices, then continues as new with the checkpoint in its input
+/// (<see cref="ImageWorkItem.Checkpoint"/>), so the history stays small however long the attack; the loop in one
+/// execution is bounded by that count. The attack itself ends: each slice spends at least one query, and the query
+/// budget is finite.</para>
+/// <para>The custom status is an <see cref="AuditStatus"/> (queries used, lowest margin, slices), set after every
+/// slice. Activities run with a durable retry policy (<see cref="Retry"/>) for failures the I/O pipelines did not
+/// absorb (a worker recycled mid-slice, storage down for longer than the Polly retries).</para>
+/// </remarks>
+public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkItem, ImageAuditResult?>
+{
+    /// <summary>Gets the retry policy of every activity: 3 attempts, 5 s then 10 s apart.</summary>
+    public static TaskOptions Retry { get; } = TaskOptions.FromRetryPolicy(new RetryPolicy(
+        maxNumberOfAttempts: 3,
+        firstRetryInterval: TimeSpan.FromSeconds(5),
+        backoffCoefficient: 2.0,
+        maxRetryInterval: TimeSpan.FromMinutes(1)));
+
+    /// <inheritdoc/>
+    public override async Task<ImageAuditResult?> RunAsync(TaskOrchestrationContext context, ImageWorkItem input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        ILogger logger = context.CreateReplaySafeLogger<ImageAuditOrchestrator>();
+        ImageCheckpoint? checkpoint = input.Checkpoint;
+        if (checkpoint is null)
+        {
+            PrepareResult prepared = await context.CallActivityAsync<PrepareResult>(nameof(PrepareImage), input, Retry);
+            if (prepared.Checkpoint is null)
+            {
+                Log.NotAttacked(logger, input.Name, prepared.Outcome ?? "Rejected");
+                return new ImageAuditResult { Outcome = prepared.Outcome ?? "Rejected", ResultFolder = input.ResultFolder, Message = prepared.Message };
+            }
+
+            checkpoint = prepared.Checkpoint;
+            context.SetCustomStatus(new AuditStatus(checkpoint.Queries, checkpoint.LowestMargin, checkpoint.Slice));
+        }
+
+        for (int i = 0; i < checkpoint.SlicesPerExecution && !checkpoint.Finished && checkpoint.Slice <= checkpoint.MaxQueries; i++)
+        {
+            checkpoint = await context.CallActivityAsync<ImageCheckpoint>(nameof(AttackSlice), checkpoint, Retry);
+            context.SetCustomStatus(new AuditStatus(checkpoint.Queries, checkpoint.LowestMargin, checkpoint.Slice));
+        }
+
+        if (!checkpoint.Finished && checkpoint.Slice <= checkpoint.MaxQueries)
+        {
+            Log.Continuing(logger, input.Name, checkpoint.Slice, checkpoint.Queries);
+            context.ContinueAsNew(input with { Checkpoint = checkpoint }, preserveUnprocessedEvents: false);
+            return null;
+        }
+
+        ImageAuditResult result = await context.CallActivityAsync<ImageAuditResult>(nameof(FinalizeImage), new FinalizeInput(checkpoint, input.ResultFolder), Retry);
+        Log.Done(logger, input.Name, result.Outcome, result.Queries);
+        return result;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 430, Level = LogLevel.Information, Message = "{Name} was not attacked: {Outcome}")]
+        public static partial void NotAttacked(ILogger logger, string name, string outcome);
+
+        [LoggerMessage(EventId = 431, Level = LogLevel.Information, Message = "{Name}: {Slices} slices, {Queries} queries; continuing as new")]
+        public static partial void Continuing(ILogger logger, string name, int slices, long queries);
+
+        [LoggerMessage(EventId = 432, Level = LogLevel.Information, Message = "{Name}: {Outcome} after {Queries} queries")]
+        public static partial void Done(ILogger logger, string name, string outcome, int queries);
+    }
+}

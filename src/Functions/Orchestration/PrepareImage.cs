@@ -1,0 +1,137 @@
+using AdvAudit.Functions.Serving;
+using AdvAudit.Functions.Settings;
+using AdvAudit.Functions.Storage;
+using AdvAudit.Functions.Upload;
+using AttackCore.Engine;
+using AttackCore.Imaging;
+using Azure;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AdvAudit.Functions.Orchestration;
+
+/// <summary>
+/// Activity: reads the upload (the exact version the event named), decodes it with limits, classifies it, starts the
+/// attack (options from app settings, overridden by the blob's metadata, see <see cref="AttackOverrides"/>) and saves
+/// the first checkpoint. A bad image or bad options get <c>error.json</c> and no checkpoint; the upload stays as it is.
+/// </summary>
+public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResult>
+{
+    private readonly ModelProvider _models;
+    private readonly BlobStore _store;
+    private readonly CheckpointStore _checkpoints;
+    private readonly StorageOptions _storage;
+    private readonly AttackDefaults _attack;
+    private readonly TriggerOptions _trigger;
+    private readonly ILogger<PrepareImage> _logger;
+    private readonly ILogger<AttackRunner> _runnerLogger;
+    private readonly TimeProvider _time;
+
+    /// <summary>Initializes a new instance of the <see cref="PrepareImage"/> class.</summary>
+    /// <param name="models">The served model.</param>
+    /// <param name="store">Blob access.</param>
+    /// <param name="checkpoints">The work container.</param>
+    /// <param name="storage">Container names.</param>
+    /// <param name="attack">Attack settings.</param>
+    /// <param name="trigger">The upload size limit.</param>
+    /// <param name="logger">The logger.</param>
+    /// <param name="runnerLogger">The engine's logger.</param>
+    /// <param name="timeProvider">The clock.</param>
+    public PrepareImage(ModelProvider models, BlobStore store, CheckpointStore checkpoints, IOptions<StorageOptions> storage, IOptions<AttackDefaults> attack, IOptions<TriggerOptions> trigger, ILogger<PrepareImage> logger, ILogger<AttackRunner> runnerLogger, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(attack);
+        ArgumentNullException.ThrowIfNull(trigger);
+        _models = models ?? throw new ArgumentNullException(nameof(models));
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _checkpoints = checkpoints ?? throw new ArgumentNullException(nameof(checkpoints));
+        _storage = storage.Value;
+        _attack = attack.Value;
+        _trigger = trigger.Value;
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _runnerLogger = runnerLogger ?? throw new ArgumentNullException(nameof(runnerLogger));
+        _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+    }
+
+    /// <inheritdoc/>
+    public async Task<PrepareResult> ExecuteAsync(ImageWorkItem input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        BinaryData content;
+        try
+        {
+            content = await _store.ReadAsync(input.Container, input.Name, input.ETag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            Log.Gone(_logger, input.Container, input.Name);
+            return new PrepareResult(null, "Gone", "The upload was deleted or replaced before it was attacked; a replacement is audited on its own.");
+        }
+
+        ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
+        AttackRequest request;
+        PreparedImage image;
+        AttackBatch batch;
+        try
+        {
+            request = AttackOverrides.Apply(_attack, input.Metadata);
+            var limits = new DecodeLimits { MaxBytes = (long)_trigger.MaxImageMb * 1024 * 1024 };
+            image = PreparedImage.Load(input.Name, content.ToArray(), model.Spec.EffectiveResizeTo, model.Spec.InputSize, limits);
+            batch = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time).Begin([image], request);
+        }
+        catch (InvalidImageException e)
+        {
+            return await RejectAsync(input, e.Reason.ToString(), e.Message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            // Bad metadata overrides, or a target that names no class of this model.
+            return await RejectAsync(input, "InvalidOptions", e.Message, cancellationToken).ConfigureAwait(false);
+        }
+
+        string prefix = CheckpointStore.PrefixFor(InstanceIds.ForImage(input.Container, input.Name, input.ETag));
+        var checkpoint = new ImageCheckpoint
+        {
+            WorkPrefix = prefix,
+            JobBlob = prefix + "job.json",
+            SlicesPerExecution = _attack.SlicesPerExecution,
+            MaxQueries = request.Attack.MaxQueries,
+        };
+        await _checkpoints.WriteJobAsync(checkpoint.JobBlob, new CheckpointJob(request, batch.Jobs), cancellationToken).ConfigureAwait(false);
+        if (batch.State is not null)
+        {
+            checkpoint = checkpoint with { StateBlob = checkpoint.StateBlobAfter(0) };
+            await _checkpoints.WriteStateAsync(checkpoint.StateBlob, batch.State, cancellationToken).ConfigureAwait(false);
+        }
+
+        AttackProgress progress = batch.Progress();
+        Log.Prepared(_logger, input.Container, input.Name, batch.Jobs[0].Clean.TrueClass.Label, progress.Queries);
+        return new PrepareResult(checkpoint with
+        {
+            Queries = progress.Queries,
+            LowestMargin = progress.LowestMargin,
+            Finished = batch.IsAttackFinished,
+            AttackMs = batch.AttackMs,
+        });
+    }
+
+    private async Task<PrepareResult> RejectAsync(ImageWorkItem input, string reason, string message, CancellationToken cancellationToken)
+    {
+        var report = new ErrorReport(input.Name, input.Container, input.ETag, reason, message);
+        await _store.WriteResultFolderAsync(_storage.ResultsContainer, input.ResultFolder, [report.ToFile()], cancellationToken).ConfigureAwait(false);
+        Log.Rejected(_logger, input.Container, input.Name, reason, message);
+        return new PrepareResult(null, "Rejected", message);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Prepared {Container}/{Name}: clean label {Label}, {Queries} queries so far")]
+        public static partial void Prepared(ILogger logger, string container, string name, string label, long queries);
+
+        [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Rejected {Container}/{Name} while preparing ({Reason}): {Message}")]
+        public static partial void Rejected(ILogger logger, string container, string name, string reason, string message);
+
+        [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "{Container}/{Name} was deleted or replaced before it was prepared")]
+        public static partial void Gone(ILogger logger, string container, string name);
+    }
+}

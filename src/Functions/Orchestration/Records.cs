@@ -1,0 +1,91 @@
+namespace AdvAudit.Functions.Orchestration;
+
+/// <summary>
+/// The small reference record that travels through the orchestration instead of the attack state: blob names in the
+/// work container and a few counters. It is the output of <see cref="PrepareImage"/> and of every
+/// <see cref="AttackSlice"/>, and the input of the next slice and of <see cref="FinalizeImage"/>.
+/// </summary>
+/// <remarks>
+/// <para><b>Retry safety.</b> Checkpoint blobs have deterministic names per slice: the state after slice
+/// <c>k</c> is <c>&lt;WorkPrefix&gt;state-&lt;k&gt;.bin</c> and is written only by slice <c>k</c> (or by
+/// <see cref="PrepareImage"/> for <c>k = 0</c>). A slice reads state <c>k</c>, which nothing overwrites, and writes
+/// state <c>k + 1</c>; a retried or duplicated slice reads the same input and overwrites the same name. Because the
+/// attack continues bit for bit from any saved state, every state a slice can write lies on the same trajectory, so a
+/// duplicate never changes the final result. The orchestration only moves on to a name an activity reported, so a
+/// half-finished attempt is never read. Slice <c>k</c> deletes state <c>k - 1</c> (never its own input, which a retry
+/// still needs); <see cref="FinalizeImage"/> deletes the whole prefix.</para>
+/// </remarks>
+public sealed record ImageCheckpoint
+{
+    /// <summary>Gets the folder of this run in the work container (ends with <c>/</c>).</summary>
+    public required string WorkPrefix { get; init; }
+
+    /// <summary>Gets the blob with the request and the image's job (JSON), written once by <see cref="PrepareImage"/>.</summary>
+    public required string JobBlob { get; init; }
+
+    /// <summary>Gets the latest attack state blob, or <see langword="null"/> when nothing is attacked (the clean image already meets the goal).</summary>
+    public string? StateBlob { get; init; }
+
+    /// <summary>Gets the slices done so far.</summary>
+    public int Slice { get; init; }
+
+    /// <summary>Gets how many slices one orchestration execution runs before it continues as new (fixed when the image is prepared, so replays agree).</summary>
+    public int SlicesPerExecution { get; init; } = 10;
+
+    /// <summary>Gets the queries spent so far.</summary>
+    public long Queries { get; init; }
+
+    /// <summary>Gets the lowest margin still to close (zero or below is fooled); <see langword="null"/> when nothing runs.</summary>
+    public double? LowestMargin { get; init; }
+
+    /// <summary>Gets a value indicating whether the attack stage is over.</summary>
+    public bool Finished { get; init; }
+
+    /// <summary>Gets the wall time spent attacking so far, in milliseconds (for the report).</summary>
+    public double AttackMs { get; init; }
+
+    /// <summary>Gets the query budget (bounds the number of slices).</summary>
+    public int MaxQueries { get; init; }
+
+    /// <summary>Gets the name of the state blob after <paramref name="slice"/> slices.</summary>
+    /// <param name="slice">The slices done.</param>
+    /// <returns>The blob name.</returns>
+    public string StateBlobAfter(int slice) => WorkPrefix + "state-" + slice.ToString("D6", System.Globalization.CultureInfo.InvariantCulture) + ".bin";
+}
+
+/// <summary>What <see cref="PrepareImage"/> did.</summary>
+/// <param name="Checkpoint">The checkpoint to attack from, or <see langword="null"/> when the image was refused or is gone.</param>
+/// <param name="Outcome">What happened when there is no checkpoint: <c>Rejected</c> (error.json written) or <c>Gone</c> (the version no longer exists).</param>
+/// <param name="Message">Why, for a person.</param>
+public sealed record PrepareResult(ImageCheckpoint? Checkpoint, string? Outcome = null, string? Message = null);
+
+/// <summary>The orchestration's custom status, updated after every slice.</summary>
+/// <param name="QueriesUsed">Queries spent so far.</param>
+/// <param name="LowestMargin">The lowest margin still to close; <see langword="null"/> when nothing runs.</param>
+/// <param name="Slices">Slices done so far (over all executions).</param>
+public sealed record AuditStatus(long QueriesUsed, double? LowestMargin, int Slices);
+
+/// <summary>The orchestration's output.</summary>
+public sealed record ImageAuditResult
+{
+    /// <summary>Gets the outcome: the report's status (<c>Fooled</c>, <c>NotFooled</c>, ...), or <c>Rejected</c> / <c>Gone</c>.</summary>
+    public required string Outcome { get; init; }
+
+    /// <summary>Gets the result folder in the results container.</summary>
+    public required string ResultFolder { get; init; }
+
+    /// <summary>Gets a value indicating whether a verified adversarial image was found.</summary>
+    public bool Success { get; init; }
+
+    /// <summary>Gets the queries the attack spent.</summary>
+    public int Queries { get; init; }
+
+    /// <summary>Gets the clean top-1 label.</summary>
+    public string? CleanLabel { get; init; }
+
+    /// <summary>Gets the verified top-1 label of the adversarial image.</summary>
+    public string? AdversarialLabel { get; init; }
+
+    /// <summary>Gets a message for a person (why it was rejected, or the report's message).</summary>
+    public string? Message { get; init; }
+}

@@ -1,0 +1,266 @@
+using System.Security.Cryptography;
+using System.Text;
+using AdvAudit.Functions.Settings;
+using AdvAudit.Functions.Storage;
+using AttackCore.Engine;
+using AttackCore.Models;
+using AttackCore.Reporting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Registry;
+
+namespace AdvAudit.Functions.Serving;
+
+/// <summary>The model one worker serves: the ONNX session, the batching front every activity queries, and the report's description.</summary>
+/// <param name="Onnx">The ONNX Runtime classifier (one session per worker).</param>
+/// <param name="Classifier">The classifier activities use: <paramref name="Onnx"/> behind a <see cref="BatchingClassifier"/>.</param>
+/// <param name="Info">What reports say about the model.</param>
+public sealed record ServedModel(OnnxClassifier Onnx, IClassifier Classifier, ModelInfo Info)
+{
+    /// <summary>Gets the model's spec (input size, resize, classes).</summary>
+    public ModelSpec Spec => Onnx.Spec;
+}
+
+/// <summary>
+/// Fetches the model once per worker and serves one <see cref="OnnxClassifier"/> to every activity (a DI singleton).
+/// </summary>
+/// <remarks>
+/// <para>Where the ONNX file comes from (<see cref="ModelOptions"/>):</para>
+/// <list type="bullet">
+/// <item><see cref="SettingNames.ModelLocalPath"/>: a local <c>.json</c> model spec, or a <c>.onnx</c> file described by
+/// a sidecar JSON beside it (<c>&lt;name&gt;.json</c> or <c>model.json</c>) or else by <see cref="SettingNames.ModelPreset"/>.</item>
+/// <item><see cref="SettingNames.ModelBlobName"/>: a blob in the models container, downloaded through the
+/// <see cref="StorageResilience.ModelDownload"/> pipeline into the cache folder (one subfolder per blob version), with
+/// its sidecar blob (<c>&lt;name&gt;.json</c> or <c>model.json</c> in the same folder, plus the labels file it names)
+/// when there is one, else described by the preset.</item>
+/// <item>Neither: the preset's own file, downloaded (SHA-256 checked) into the cache folder by <see cref="ModelDownloader"/>
+/// inside the same pipeline.</item>
+/// </list>
+/// <para><see cref="SettingNames.ModelSha256"/>, when set, replaces the spec's hash; the file is checked against the
+/// hash before it is loaded. Loading happens on first use; concurrent first callers share one load, and a failed load
+/// is tried again by the next caller (a transient download error does not poison the worker).</para>
+/// </remarks>
+public sealed partial class ModelProvider : IDisposable
+{
+    private readonly ModelOptions _options;
+    private readonly StorageOptions _storage;
+    private readonly BlobStore _store;
+    private readonly ResiliencePipeline _download;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private Task<ServedModel>? _loading;
+    private HttpClient? _http;
+    private bool _disposed;
+
+    /// <summary>Initializes a new instance of the <see cref="ModelProvider"/> class.</summary>
+    /// <param name="options">Where the model is and how it is served.</param>
+    /// <param name="storage">The models container's name.</param>
+    /// <param name="store">Blob access.</param>
+    /// <param name="pipelines">The registry with <see cref="StorageResilience.ModelDownload"/>.</param>
+    /// <param name="loggers">Loggers for the provider and the classifier.</param>
+    public ModelProvider(IOptions<ModelOptions> options, IOptions<StorageOptions> storage, BlobStore store, ResiliencePipelineProvider<string> pipelines, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(pipelines);
+        _options = options.Value;
+        _storage = storage.Value;
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _download = pipelines.GetPipeline(StorageResilience.ModelDownload);
+        _loggers = loggers ?? throw new ArgumentNullException(nameof(loggers));
+        _logger = loggers.CreateLogger<ModelProvider>();
+    }
+
+    /// <summary>Gets the cache folder for downloaded models.</summary>
+    public string CacheDirectory => string.IsNullOrWhiteSpace(_options.CacheDir)
+        ? Path.Combine(Path.GetTempPath(), "advaudit-models")
+        : Path.GetFullPath(_options.CacheDir);
+
+    /// <summary>Gets the served model, loading it on first use.</summary>
+    /// <param name="cancellationToken">Stops this caller's wait (the shared load goes on for the next caller).</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="ModelSpecException">The model is misdescribed or its hash differs (permanent).</exception>
+    /// <exception cref="ModelUnavailableException">The file is missing and cannot be fetched.</exception>
+    public Task<ServedModel> GetAsync(CancellationToken cancellationToken = default)
+    {
+        Task<ServedModel> loading;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_loading is null || _loading.IsFaulted || _loading.IsCanceled)
+            {
+                _loading = Task.Run(() => LoadAsync(CancellationToken.None), CancellationToken.None);
+            }
+
+            loading = _loading;
+        }
+
+        return loading.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Disposes the batching front and the ONNX session, if they were loaded.</summary>
+    public void Dispose()
+    {
+        Task<ServedModel>? loading;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            loading = _loading;
+        }
+
+        if (loading is { IsCompletedSuccessfully: true })
+        {
+            (loading.Result.Classifier as IDisposable)?.Dispose();
+            loading.Result.Onnx.Dispose();
+        }
+
+        _http?.Dispose();
+    }
+
+    /// <summary>Finds the spec and a verified local ONNX file as the settings say.</summary>
+    /// <param name="cancellationToken">Cancels downloads.</param>
+    /// <returns>The spec, its <see cref="ModelSpec.OnnxPath"/> a local, hash-checked file.</returns>
+    internal async Task<ModelSpec> ResolveAsync(CancellationToken cancellationToken)
+    {
+        ModelSpec spec;
+        if (!string.IsNullOrWhiteSpace(_options.LocalPath))
+        {
+            string path = Path.GetFullPath(_options.LocalPath);
+            spec = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ModelSpecLoader.Load(path) : DescribeOnnx(path, SidecarBeside(path));
+        }
+        else if (!string.IsNullOrWhiteSpace(_options.BlobName))
+        {
+            spec = await FetchBlobAsync(_options.BlobName.Trim(), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            ModelSpec preset = Preset() ?? throw new ModelSpecException($"{SettingNames.ModelPreset} is empty and neither {SettingNames.ModelLocalPath} nor {SettingNames.ModelBlobName} is set: there is no model to serve.");
+            preset = WithExpectedHash(preset);
+            string cache = CacheDirectory;
+            string path = await _download.ExecuteAsync(async ct => await ModelDownloader.EnsureAsync(preset, cache, null, Http(), ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            spec = preset with { OnnxPath = path };
+        }
+
+        spec = WithExpectedHash(spec);
+        if (spec.OnnxPath is null || !File.Exists(spec.OnnxPath))
+        {
+            throw new ModelUnavailableException($"The model file '{spec.OnnxPath}' does not exist; check {SettingNames.ModelLocalPath} (or the spec's onnxPath).");
+        }
+
+        if (spec.Sha256 is { } expected)
+        {
+            string actual = ModelSpecLoader.ComputeSha256(spec.OnnxPath);
+            if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ModelSpecException($"The model file '{spec.OnnxPath}' has SHA-256 {actual}, but {expected} is expected ({SettingNames.ModelSha256}, else the preset's or the spec's sha256). Replace the file or correct the setting.");
+            }
+        }
+
+        return spec;
+    }
+
+    private async Task<ServedModel> LoadAsync(CancellationToken cancellationToken)
+    {
+        ModelSpec spec = await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        ExecutionProviderKind provider = Enum.TryParse(_options.Provider, ignoreCase: true, out ExecutionProviderKind p) ? p : ExecutionProviderKind.Auto;
+        var onnx = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = provider, MaxBatch = _options.MaxBatch }, _loggers.CreateLogger<OnnxClassifier>());
+        var batching = new BatchingClassifier(onnx, _options.MaxBatch, TimeSpan.FromMilliseconds(_options.MaxWaitMs));
+        Log.Loaded(_logger, spec.Name, onnx.ProviderName, onnx.ModelSha256, _options.MaxBatch, _options.MaxWaitMs);
+        return new ServedModel(onnx, batching, ModelDescription.From(onnx));
+    }
+
+    private ModelSpec? Preset() =>
+        !string.IsNullOrWhiteSpace(_options.Preset) && ModelPresets.TryGet(_options.Preset.Trim(), out ModelSpec? preset) ? preset : null;
+
+    private ModelSpec WithExpectedHash(ModelSpec spec) =>
+        string.IsNullOrWhiteSpace(_options.Sha256) ? spec : spec with { Sha256 = _options.Sha256.Trim().ToLowerInvariant() };
+
+    private static string? SidecarBeside(string onnxPath)
+    {
+        string folder = Path.GetDirectoryName(onnxPath)!;
+        return new[] { Path.ChangeExtension(onnxPath, ".json"), Path.Combine(folder, "model.json") }.FirstOrDefault(File.Exists);
+    }
+
+    /// <summary>A sidecar JSON describes the file when there is one; else the preset does.</summary>
+    private ModelSpec DescribeOnnx(string onnxPath, string? sidecar)
+    {
+        if (sidecar is not null)
+        {
+            return ModelSpecLoader.Load(sidecar) with { OnnxPath = onnxPath };
+        }
+
+        ModelSpec preset = Preset() ?? throw new ModelSpecException($"Nothing describes '{onnxPath}': put a model JSON beside it (<name>.json or model.json) or set {SettingNames.ModelPreset} to one of: {string.Join(", ", ModelPresets.Names)}.");
+        return preset with { OnnxPath = onnxPath };
+    }
+
+    private async Task<ModelSpec> FetchBlobAsync(string blobName, CancellationToken cancellationToken)
+    {
+        string container = _storage.ModelsContainer;
+        BlobInfo info = await _store.TryGetInfoAsync(container, blobName, cancellationToken).ConfigureAwait(false)
+            ?? throw new ModelUnavailableException($"{SettingNames.ModelBlobName} names '{container}/{blobName}', which does not exist; upload the ONNX file there or correct the setting.");
+
+        // One folder per blob version: a replaced model never mixes with the old one's files.
+        string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(container + "\n" + blobName + "\n" + info.ETag)))[..16];
+        string folder = Path.Combine(CacheDirectory, "blob-" + key);
+        Directory.CreateDirectory(folder);
+        string onnx = Path.Combine(folder, Path.GetFileName(blobName));
+        if (!File.Exists(onnx))
+        {
+            Log.Downloading(_logger, container, blobName, info.Length);
+            await _store.DownloadToFileAsync(container, blobName, info.ETag, onnx, cancellationToken).ConfigureAwait(false);
+        }
+
+        int slash = blobName.LastIndexOf('/');
+        string blobFolder = slash < 0 ? string.Empty : blobName[..(slash + 1)];
+        string stem = Path.GetFileNameWithoutExtension(blobName);
+        foreach (string sidecarBlob in new[] { blobFolder + stem + ".json", blobFolder + "model.json" })
+        {
+            if (await _store.TryGetInfoAsync(container, sidecarBlob, cancellationToken).ConfigureAwait(false) is null)
+            {
+                continue;
+            }
+
+            string sidecar = Path.Combine(folder, Path.GetFileName(sidecarBlob));
+            await _store.DownloadToFileAsync(container, sidecarBlob, null, sidecar, cancellationToken).ConfigureAwait(false);
+            ModelSpec spec = ModelSpecLoader.Load(sidecar);
+            if (spec.LabelsPath is { } labels && !File.Exists(labels))
+            {
+                string relative = Path.GetRelativePath(folder, labels).Replace('\\', '/');
+                if (relative.StartsWith("..", StringComparison.Ordinal))
+                {
+                    throw new ModelSpecException($"The sidecar '{container}/{sidecarBlob}' names labels outside its folder ('{spec.LabelsPath}'); keep the labels file beside the model.");
+                }
+
+                await _store.DownloadToFileAsync(container, blobFolder + relative, null, labels, cancellationToken).ConfigureAwait(false);
+            }
+
+            return spec with { OnnxPath = onnx };
+        }
+
+        return DescribeOnnx(onnx, sidecar: null);
+    }
+
+    private HttpClient Http()
+    {
+        lock (_gate)
+        {
+            return _http ??= new HttpClient { Timeout = Timeout.InfiniteTimeSpan }; // the pipeline's attempt timeout bounds it
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Serving model {Model} on {Provider} (SHA-256 {Sha256}); up to {MaxBatch} images per call, waiting up to {MaxWaitMs} ms to merge")]
+        public static partial void Loaded(ILogger logger, string model, string provider, string sha256, int maxBatch, int maxWaitMs);
+
+        [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Downloading the model {Container}/{Blob} ({Bytes} bytes)")]
+        public static partial void Downloading(ILogger logger, string container, string blob, long bytes);
+    }
+}

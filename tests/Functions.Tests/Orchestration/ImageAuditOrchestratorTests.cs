@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using AdvAudit.Functions.Orchestration;
+using AdvAudit.Functions.Upload;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+
+namespace AdvAudit.Functions.Tests.Orchestration;
+
+/// <summary>The orchestrator's own logic, in the in-process durable host with fake activities (no storage, no model).</summary>
+public sealed class ImageAuditOrchestratorTests
+{
+    private static ImageWorkItem Item() => new() { Container = "uploads", Name = "a/b.png", ETag = "0x1", ResultFolder = "a/b" };
+
+    private static ImageCheckpoint Start(int slicesPerExecution) => new()
+    {
+        WorkPrefix = "runs/x/",
+        JobBlob = "runs/x/job.json",
+        StateBlob = "runs/x/state-000000.bin",
+        SlicesPerExecution = slicesPerExecution,
+        MaxQueries = 1000,
+        Queries = 1,
+    };
+
+    private sealed record Recorded(ConcurrentBag<int?> ExecutionStarts, ConcurrentQueue<int> Slices, ConcurrentQueue<string> Finalized);
+
+    private static async Task<(DurableTaskTestHost Host, Recorded Calls)> StartAsync(int slicesPerExecution, int finishAfter, Func<ImageWorkItem, PrepareResult>? prepare = null, int failFirstSlices = 0)
+    {
+        var calls = new Recorded([], new(), new());
+        int failures = 0;
+        DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(tasks =>
+        {
+            // The real orchestrator, wrapped to record which checkpoint each execution starts from.
+            tasks.AddOrchestratorFunc<ImageWorkItem, ImageAuditResult?>(OrchestratorNames.ImageAudit, (context, input) =>
+            {
+                if (!context.IsReplaying)
+                {
+                    calls.ExecutionStarts.Add(input.Checkpoint?.Slice);
+                }
+
+                return new ImageAuditOrchestrator().RunAsync(context, input);
+            });
+            tasks.AddActivityFunc<ImageWorkItem, PrepareResult>(nameof(PrepareImage), (_, item) => prepare?.Invoke(item) ?? new PrepareResult(Start(slicesPerExecution)));
+            tasks.AddActivityFunc<ImageCheckpoint, ImageCheckpoint>(nameof(AttackSlice), (_, c) =>
+            {
+                if (Interlocked.Increment(ref failures) <= failFirstSlices)
+                {
+                    throw new IOException("storage hiccup");
+                }
+
+                int next = c.Slice + 1;
+                calls.Slices.Enqueue(next);
+                return c with { Slice = next, StateBlob = c.StateBlobAfter(next), Queries = c.Queries + 3, LowestMargin = 1.0 / next, Finished = next >= finishAfter };
+            });
+            tasks.AddActivityFunc<FinalizeInput, ImageAuditResult>(nameof(FinalizeImage), (_, f) =>
+            {
+                calls.Finalized.Enqueue(f.Checkpoint.StateBlob!);
+                return new ImageAuditResult { Outcome = "Fooled", ResultFolder = f.ResultFolder, Success = true, Queries = (int)f.Checkpoint.Queries };
+            });
+        });
+        return (host, calls);
+    }
+
+    private static async Task<OrchestrationMetadata> RunAsync(DurableTaskTestHost host)
+    {
+        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync(OrchestratorNames.ImageAudit, Item());
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        return await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, cts.Token);
+    }
+
+    [Fact]
+    public async Task RunAsync_MoreSlicesThanOneExecution_ContinuesAsNewEveryNSlices()
+    {
+        (DurableTaskTestHost host, Recorded calls) = await StartAsync(slicesPerExecution: 3, finishAfter: 7);
+        await using (host)
+        {
+            OrchestrationMetadata done = await RunAsync(host);
+
+            Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+            Assert.Equal([null, 3, 6], calls.ExecutionStarts.OrderBy(s => s ?? -1));
+            Assert.Equal(Enumerable.Range(1, 7), calls.Slices);
+            Assert.Equal(["runs/x/state-000007.bin"], calls.Finalized);
+            Assert.Equal(new ImageAuditResult { Outcome = "Fooled", ResultFolder = "a/b", Success = true, Queries = 22 }, done.ReadOutputAs<ImageAuditResult>());
+            Assert.Equal(new AuditStatus(22, 1.0 / 7, 7), done.ReadCustomStatusAs<AuditStatus>());
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_AttackDoneWithinOneExecution_DoesNotContinueAsNew()
+    {
+        (DurableTaskTestHost host, Recorded calls) = await StartAsync(slicesPerExecution: 10, finishAfter: 2);
+        await using (host)
+        {
+            OrchestrationMetadata done = await RunAsync(host);
+
+            Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+            Assert.Equal([null], calls.ExecutionStarts);
+            Assert.Equal([1, 2], calls.Slices);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_ImageRejected_EndsWithoutSlices()
+    {
+        (DurableTaskTestHost host, Recorded calls) = await StartAsync(3, 7, prepare: _ => new PrepareResult(null, "Rejected", "not an image"));
+        await using (host)
+        {
+            OrchestrationMetadata done = await RunAsync(host);
+
+            Assert.Equal(new ImageAuditResult { Outcome = "Rejected", ResultFolder = "a/b", Message = "not an image" }, done.ReadOutputAs<ImageAuditResult>());
+            Assert.Empty(calls.Slices);
+            Assert.Empty(calls.Finalized);
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using AdvAudit.Functions.Orchestration;
+using AdvAudit.Functions.Settings;
+using AdvAudit.Functions.Storage;
+using AdvAudit.Functions.Tests.TestSupport;
+using AdvAudit.Functions.Upload;
+using AttackCore.Attacks;
+using AttackCore.Engine;
+using AttackCore.Imaging;
+using AttackCore.Models;
+using AttackCore.Reporting;
+using AttackCore.Tests.TestSupport;
+using Microsoft.DurableTask.Client;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace AdvAudit.Functions.Tests.Orchestration;
+
+/// <summary>
+/// The whole per-image pipeline against Azurite: upload, the upload handler (what the trigger calls), the real
+/// orchestrator with PrepareImage / AttackSlice (checkpointed, continuing as new) / FinalizeImage, and the results.
+/// </summary>
+public sealed class ImageAuditPipelineTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+    private static readonly string FashionModel = RepoPaths.FromRoot("models/fashion-mnist-cnn/model.json")!;
+    private static readonly string FashionSamples = RepoPaths.FromRoot("samples/fashion-mnist")!;
+
+    private static void Fashion(Dictionary<string, string?> s)
+    {
+        s[SettingNames.ModelLocalPath] = FashionModel;
+        s[SettingNames.ModelPreset] = string.Empty;
+        s[SettingNames.ModelProvider] = "cpu";
+        s[SettingNames.AttackEps] = "0.1";
+        s[SettingNames.AttackMaxQueries] = "2000";
+
+        // Small slices and executions, so even a short attack is checkpointed several times and continues as new.
+        s[SettingNames.AttackSliceQueries] = "3";
+        s[SettingNames.AttackSlicesPerExecution] = "2";
+    }
+
+    private static byte[] Sample(string file) => File.ReadAllBytes(Path.Combine(FashionSamples, file));
+
+    /// <summary>Classifies a PNG as any input (decode, resize/crop to the model, score) with an independent classifier.</summary>
+    private static int Classify(ModelSpec spec, byte[] png)
+    {
+        using var classifier = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu });
+        PreparedImage image = PreparedImage.Load("check.png", png, spec.EffectiveResizeTo, spec.InputSize);
+        var logits = new float[classifier.NumClasses];
+        classifier.Predict(image.Clean, 1, logits);
+        return TopOneCriterion.ArgMax(logits);
+    }
+
+    private static async Task<AttackReport> AssertFooledAndVerifiedAsync(PipelineHarness h, string folder, ModelSpec spec)
+    {
+        Assert.Equal(BlobStore.ReportMarker, await h.Store.GetCompletionAsync(h.Storage.ResultsContainer, folder));
+        AttackReport report = ReportJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(folder, "report.json")));
+        Assert.True(report.Outcome.Success, report.Outcome.Message);
+        byte[] adversarial = await h.ReadResultAsync(folder, "adversarial.png");
+        byte[] clean = await h.ReadResultAsync(folder, "clean.png");
+        Assert.NotEmpty(await h.ReadResultAsync(folder, "perturbation.png"));
+        Assert.Contains("<html", System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(folder, "report.html")), StringComparison.OrdinalIgnoreCase);
+
+        int cleanTop = Classify(spec, clean);
+        int adversarialTop = Classify(spec, adversarial);
+        Assert.Equal(report.Clean.TrueClass.Index, cleanTop);
+        Assert.NotEqual(cleanTop, adversarialTop);
+        Assert.Equal(report.Adversarial!.Top5[0].Index, adversarialTop);
+        return report;
+    }
+
+    [AzuriteFact]
+    public async Task FashionUpload_CompletesWithVerifiedAdversarialReport()
+    {
+        await using PipelineHarness h = await PipelineHarness.StartAsync("e2e", Fashion);
+        (UploadOutcome outcome, string id, _) = await h.UploadAsync("fashion/0000-ankle-boot.png", Sample("0000-ankle-boot.png"));
+        Assert.Equal(UploadOutcome.Scheduled, outcome);
+
+        OrchestrationMetadata done = await h.WaitAsync(id, Timeout);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        ImageAuditResult result = done.ReadOutputAs<ImageAuditResult>()!;
+        Assert.Equal(("Fooled", "fashion/0000-ankle-boot"), (result.Outcome, result.ResultFolder));
+        AttackReport report = await AssertFooledAndVerifiedAsync(h, "fashion/0000-ankle-boot", ModelSpecLoader.Load(FashionModel));
+        Assert.Equal(report.Outcome.Queries, result.Queries);
+        Assert.Equal(0.1, report.Attack.Eps);
+        Assert.InRange(report.Perturbation!.LInf, 0, 0.1 + 1e-6);
+
+        AuditStatus status = done.ReadCustomStatusAs<AuditStatus>()!;
+        Assert.Equal(report.Outcome.Queries, status.QueriesUsed);
+        Assert.True(status.Slices >= 1);
+        Assert.Equal(0, await h.Store.DeletePrefixAsync(h.Storage.AttackWorkContainer, "runs/"));
+    }
+
+    [AzuriteFact]
+    public async Task Pipeline_SlicedAndCheckpointed_GivesTheSameAdversarialPngAsAnUninterruptedRun()
+    {
+        const string File = "0004-shirt.png";
+        await using PipelineHarness h = await PipelineHarness.StartAsync("same", s =>
+        {
+            Fashion(s);
+            s[SettingNames.AttackSeed] = "7";
+            s[SettingNames.AttackSliceQueries] = "2";
+        });
+        (_, string id, _) = await h.UploadAsync(File, Sample(File));
+        OrchestrationMetadata done = await h.WaitAsync(id, Timeout);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        AuditStatus status = done.ReadCustomStatusAs<AuditStatus>()!;
+        Assert.True(status.Slices >= 3, $"only {status.Slices} slices: the test needs several checkpoints");
+        byte[] fromPipeline = await h.ReadResultAsync("0004-shirt", "adversarial.png");
+
+        // The same job in one process, uninterrupted, as the command line runs it.
+        ModelSpec spec = ModelSpecLoader.Load(FashionModel);
+        using var classifier = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu });
+        var defaults = new AttackDefaults { Eps = 0.1, MaxQueries = 2000, Seed = 7 };
+        PreparedImage image = PreparedImage.Load(File, Sample(File), spec.EffectiveResizeTo, spec.InputSize);
+        ImageResult direct = new AttackRunner(classifier, ModelDescription.From(classifier)).Run([image], defaults.ToRequest())[0];
+
+        Assert.True(direct.Report.Outcome.Success);
+        Assert.Equal(direct.AdversarialPng, fromPipeline);
+        Assert.Equal(direct.Report.Outcome.Queries, done.ReadOutputAs<ImageAuditResult>()!.Queries);
+    }
+
+    [AzuriteFact]
+    public async Task PngTruncatedAfterItsHeader_GetsErrorJsonFromPrepareImage_AndTheUploadStays()
+    {
+        byte[] png = Sample("0001-pullover.png");
+        byte[] truncated = png[..33]; // the 8-byte signature and the 25-byte IHDR chunk, nothing else
+        await using PipelineHarness h = await PipelineHarness.StartAsync("corrupt", Fashion);
+        (UploadOutcome outcome, string id, BlobInfo blob) = await h.UploadAsync("bad/cut.png", truncated);
+        Assert.Equal(UploadOutcome.Scheduled, outcome); // the header is fine: only decoding finds the problem
+
+        OrchestrationMetadata done = await h.WaitAsync(id, Timeout);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal("Rejected", done.ReadOutputAs<ImageAuditResult>()!.Outcome);
+        Assert.Equal(BlobStore.ErrorMarker, await h.Store.GetCompletionAsync(h.Storage.ResultsContainer, "bad/cut"));
+        ErrorReport error = ErrorReport.Parse(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("bad/cut", "error.json")));
+        Assert.Equal(("bad/cut.png", InstanceIds.NormalizeETag(blob.ETag)), (error.Input, error.ETag));
+        BlobInfo after = (await h.Store.TryGetInfoAsync(h.Storage.UploadsContainer, "bad/cut.png"))!;
+        Assert.Equal(blob.ETag, after.ETag);
+        Assert.Equal(truncated, (await h.Store.ReadAsync(h.Storage.UploadsContainer, "bad/cut.png")).ToArray());
+    }
+
+    [AzuriteFact]
+    public async Task BadMetadataOverride_GetsErrorJson()
+    {
+        await using PipelineHarness h = await PipelineHarness.StartAsync("meta", Fashion);
+        (_, string id, _) = await h.UploadAsync("m.png", Sample("0002-trouser.png"), new Dictionary<string, string> { ["advaudit_eps"] = "lots" });
+
+        OrchestrationMetadata done = await h.WaitAsync(id, Timeout);
+
+        Assert.Equal("Rejected", done.ReadOutputAs<ImageAuditResult>()!.Outcome);
+        ErrorReport error = ErrorReport.Parse(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("m", "error.json")));
+        Assert.Equal("InvalidOptions", error.Reason);
+        Assert.Contains("advaudit_eps", error.Message, StringComparison.Ordinal);
+    }
+
+    [AzuriteSharedModelFact("mobilenet_v2_1.0_224")]
+    public async Task SharedPhotoOnMobileNetV2_CompletesWithVerifiedAdversarialReport()
+    {
+        string onnx = SharedModelFactAttribute.SharedModelPath("mobilenet_v2_1.0_224") + "/model.onnx";
+        await using PipelineHarness h = await PipelineHarness.StartAsync("mnv2", s =>
+        {
+            s[SettingNames.ModelLocalPath] = onnx;
+            s[SettingNames.ModelPreset] = "mobilenet-v2";
+            s[SettingNames.ModelProvider] = "cpu";
+            s[SettingNames.AttackSliceQueries] = "20";
+            s[SettingNames.AttackMaxQueries] = "2000";
+        });
+        (_, string id, _) = await h.UploadAsync("photos/cat.png", File.ReadAllBytes(RepoPaths.FromRoot("../shared/images/cat.png")!));
+
+        OrchestrationMetadata done = await h.WaitAsync(id, TimeSpan.FromMinutes(8));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        ModelSpec spec = ModelPresets.TryGet("mobilenet-v2", out ModelSpec? preset) ? preset with { OnnxPath = onnx } : throw new InvalidOperationException("no preset");
+        await AssertFooledAndVerifiedAsync(h, "photos/cat", spec);
+    }
+}
