@@ -112,4 +112,17 @@ public sealed class ImageAuditOrchestratorTests
             Assert.Empty(calls.Finalized);
         }
     }
+
+    [Fact]
+    public async Task RunAsync_SliceFailsOnce_IsRetriedByTheDurableRetryPolicy()
+    {
+        (DurableTaskTestHost host, Recorded calls) = await StartAsync(slicesPerExecution: 5, finishAfter: 2, failFirstSlices: 1);
+        await using (host)
+        {
+            OrchestrationMetadata done = await RunAsync(host);
+
+            Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+            Assert.Equal([1, 2], calls.Slices);
+        }
+    }
 }
