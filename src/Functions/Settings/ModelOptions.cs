@@ -8,7 +8,8 @@ public sealed class ModelOptions
 
     /// <summary>
     /// Gets or sets the preset that gives the model's preprocessing and classes (and, for Model Zoo presets, its SHA-256);
-    /// may be empty when <see cref="LocalPath"/> is a model JSON spec, which describes the model itself.
+    /// may be empty when <see cref="LocalPath"/> is a model JSON spec, or when the ONNX file (local or blob) has a sidecar
+    /// JSON beside it (<c>&lt;name&gt;.json</c> or <c>model.json</c>), which then describes it (a sidecar wins over the preset).
     /// </summary>
     /// <value>Defaults to <c>inception-v3</c>.</value>
     public string Preset { get; set; } = "inception-v3";

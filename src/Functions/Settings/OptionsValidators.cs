@@ -113,9 +113,11 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
         {
             OptionsValidators.OneOf(failures, SettingNames.ModelPreset, options.Preset.Trim(), [.. ModelPresets.Names]);
         }
-        else if (string.IsNullOrWhiteSpace(options.LocalPath) || !options.LocalPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        else if (string.IsNullOrWhiteSpace(options.LocalPath) && string.IsNullOrWhiteSpace(options.BlobName))
         {
-            failures.Add(OptionsValidators.Invariant($"{SettingNames.ModelPreset} is empty; name a preset ({string.Join(", ", ModelPresets.Names)}) or set {SettingNames.ModelLocalPath} to a model JSON spec."));
+            // With a local path or a blob, a JSON spec (or a sidecar JSON beside the .onnx) can describe the model; the
+            // model provider says so when neither is there.
+            failures.Add(OptionsValidators.Invariant($"{SettingNames.ModelPreset} is empty; name a preset ({string.Join(", ", ModelPresets.Names)}), or set {SettingNames.ModelLocalPath} to a model JSON spec or {SettingNames.ModelLocalPath} / {SettingNames.ModelBlobName} to an .onnx file with a JSON beside it."));
         }
 
         OptionsValidators.OneOf(failures, SettingNames.ModelProvider, options.Provider, "auto", "cuda", "cpu");

@@ -130,4 +130,27 @@ public class SettingsTests
 
         ValidateAll(sut);
     }
+
+    [Fact]
+    public void BlobModelWithoutPreset_IsValid_ItsSidecarDescribesIt()
+    {
+        Dictionary<string, string?> values = SampleValues();
+        values[SettingNames.ModelPreset] = string.Empty;
+        values[SettingNames.ModelBlobName] = "my/resnet.onnx";
+        using ServiceProvider sut = Build(values);
+
+        ValidateAll(sut);
+    }
+
+    [Fact]
+    public void NoPresetAndNoModelFile_IsInvalid()
+    {
+        Dictionary<string, string?> values = SampleValues();
+        values[SettingNames.ModelPreset] = string.Empty;
+        using ServiceProvider sut = Build(values);
+
+        OptionsValidationException e = Assert.Throws<OptionsValidationException>(() => ValidateAll(sut));
+
+        Assert.Contains("Model__Preset is empty", e.Message, StringComparison.Ordinal);
+    }
 }
