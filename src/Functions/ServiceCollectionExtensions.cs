@@ -1,3 +1,4 @@
+using AdvAudit.Functions.Audit;
 using AdvAudit.Functions.Orchestration;
 using AdvAudit.Functions.Serving;
 using AdvAudit.Functions.Settings;
@@ -32,11 +33,13 @@ public static class ServiceCollectionExtensions
         services.AddOptions<ModelOptions>().Bind(configuration.GetSection(ModelOptions.Section)).ValidateOnStart();
         services.AddOptions<AttackDefaults>().Bind(configuration.GetSection(AttackDefaults.Section)).ValidateOnStart();
         services.AddOptions<ResilienceOptions>().Bind(configuration.GetSection(ResilienceOptions.Section)).ValidateOnStart();
+        services.AddOptions<AuditOptions>().Bind(configuration.GetSection(AuditOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>>(new StorageOptionsValidator(configuration)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TriggerOptions>>(new TriggerOptionsValidator(configuration)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AttackDefaults>, AttackDefaultsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ResilienceOptions>, ResilienceOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => BlobServiceClientFactory.Create(configuration, SettingNames.StorageConnection));
@@ -53,6 +56,14 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<PrepareImage>();
         services.TryAddSingleton<AttackSlice>();
         services.TryAddSingleton<FinalizeImage>();
+
+        // Bulk audits: the HTTP API and the audit's activities (the per-image work is the orchestration above).
+        services.TryAddSingleton<AuditStore>();
+        services.TryAddSingleton<AuditApi>();
+        services.TryAddSingleton<ListAuditImages>();
+        services.TryAddSingleton<LoadAuditChunk>();
+        services.TryAddSingleton<RecordImageFailure>();
+        services.TryAddSingleton<WriteAuditSummary>();
         return services;
     }
 }

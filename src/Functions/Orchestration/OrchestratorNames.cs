@@ -5,4 +5,7 @@ public static class OrchestratorNames
 {
     /// <summary>The per-image audit.</summary>
     public const string ImageAudit = "ImageAudit";
+
+    /// <summary>The bulk audit.</summary>
+    public const string Audit = "Audit";
 }

@@ -89,7 +89,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
             return await RejectAsync(input, "InvalidOptions", e.Message, cancellationToken).ConfigureAwait(false);
         }
 
-        string prefix = CheckpointStore.PrefixFor(InstanceIds.ForImage(input.Container, input.Name, input.ETag));
+        string prefix = CheckpointStore.PrefixFor(input.WorkId ?? InstanceIds.ForImage(input.Container, input.Name, input.ETag));
         var checkpoint = new ImageCheckpoint
         {
             WorkPrefix = prefix,

@@ -169,6 +169,18 @@ internal sealed class AttackDefaultsValidator : IValidateOptions<AttackDefaults>
     }
 }
 
+/// <summary>Validates <see cref="AuditOptions"/>.</summary>
+internal sealed class AuditOptionsValidator : IValidateOptions<AuditOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AuditOptions options)
+    {
+        var failures = new List<string>();
+        OptionsValidators.Range(failures, SettingNames.AuditMaxConcurrency, options.MaxConcurrency, 1, 100);
+        OptionsValidators.Range(failures, SettingNames.AuditImagesPerExecution, options.ImagesPerExecution, 1, 1000);
+        return OptionsValidators.Result(failures);
+    }
+}
+
 /// <summary>Validates <see cref="ResilienceOptions"/>.</summary>
 internal sealed class ResilienceOptionsValidator : IValidateOptions<ResilienceOptions>
 {

@@ -111,6 +111,12 @@ public static class SettingNames
     /// <summary>How many slices one orchestration execution runs before it continues as new.</summary>
     public const string AttackSlicesPerExecution = "Attack__SlicesPerExecution";
 
+    /// <summary>Bulk audits: the most per-image orchestrations of one audit running at once.</summary>
+    public const string AuditMaxConcurrency = "Audit__MaxConcurrency";
+
+    /// <summary>Bulk audits: the most images one execution of the audit orchestration fans out before it continues as new (bounds its history).</summary>
+    public const string AuditImagesPerExecution = "Audit__ImagesPerExecution";
+
     /// <summary>Blob retries after the first attempt on transient errors.</summary>
     public const string ResilienceMaxRetries = "Resilience__MaxRetries";
 
@@ -156,6 +162,8 @@ public static class SettingNames
         [AttackSliceQueries] = "500",
         [AttackSliceSeconds] = "60",
         [AttackSlicesPerExecution] = "10",
+        [AuditMaxConcurrency] = "8",
+        [AuditImagesPerExecution] = "100",
         [ResilienceMaxRetries] = "5",
         [ResilienceBaseDelayMs] = "500",
         [ResilienceAttemptTimeoutSeconds] = "60",

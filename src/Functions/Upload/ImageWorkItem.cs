@@ -22,6 +22,13 @@ public sealed record ImageWorkItem
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 
     /// <summary>
+    /// Gets the id that names this run's work folder in the work container; <see langword="null"/> takes the
+    /// per-upload instance id (<see cref="InstanceIds.ForImage"/>). A bulk audit sets its own sub-orchestration id, so
+    /// an audit and the upload trigger working on the same blob version never share checkpoints.
+    /// </summary>
+    public string? WorkId { get; init; }
+
+    /// <summary>
     /// Gets where the attack stands when the orchestration continues as new: <see langword="null"/> for the first
     /// execution (the image is not prepared yet), then the reference record of the last slice.
     /// </summary>

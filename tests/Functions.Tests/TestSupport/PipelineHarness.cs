@@ -1,3 +1,4 @@
+using AdvAudit.Functions.Audit;
 using AdvAudit.Functions.Orchestration;
 using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Storage;
@@ -31,11 +32,11 @@ internal sealed class PipelineHarness : IAsyncDisposable
 
     public StorageOptions Storage => Services.GetRequiredService<IOptions<StorageOptions>>().Value;
 
-    public static async Task<PipelineHarness> StartAsync(string tag, Action<Dictionary<string, string?>> settings)
+    public static async Task<PipelineHarness> StartAsync(string tag, Action<Dictionary<string, string?>> settings, Action<IServiceCollection>? more = null)
     {
         Dictionary<string, string?> values = TestServices.Settings(tag);
         settings(values);
-        ServiceProvider services = TestServices.Build(values);
+        ServiceProvider services = TestServices.Build(values, more);
         DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(
             tasks =>
             {
@@ -43,6 +44,11 @@ internal sealed class PipelineHarness : IAsyncDisposable
                 tasks.AddActivity<ActivityAdapter<PrepareImage, ImageWorkItem, PrepareResult>>(nameof(PrepareImage));
                 tasks.AddActivity<ActivityAdapter<AttackSlice, ImageCheckpoint, ImageCheckpoint>>(nameof(AttackSlice));
                 tasks.AddActivity<ActivityAdapter<FinalizeImage, FinalizeInput, ImageAuditResult>>(nameof(FinalizeImage));
+                tasks.AddOrchestrator<AuditOrchestrator>(OrchestratorNames.Audit);
+                tasks.AddActivity<ActivityAdapter<ListAuditImages, string, AuditManifestInfo>>(nameof(ListAuditImages));
+                tasks.AddActivity<ActivityAdapter<LoadAuditChunk, AuditChunkInput, List<ImageWorkItem>>>(nameof(LoadAuditChunk));
+                tasks.AddActivity<ActivityAdapter<RecordImageFailure, ImageFailureInput, bool>>(nameof(RecordImageFailure));
+                tasks.AddActivity<ActivityAdapter<WriteAuditSummary, AuditSummaryInput, AuditResult>>(nameof(WriteAuditSummary));
             },
             new DurableTaskTestHostOptions
             {
@@ -52,6 +58,10 @@ internal sealed class PipelineHarness : IAsyncDisposable
                     s.AddSingleton(services.GetRequiredService<PrepareImage>());
                     s.AddSingleton(services.GetRequiredService<AttackSlice>());
                     s.AddSingleton(services.GetRequiredService<FinalizeImage>());
+                    s.AddSingleton(services.GetRequiredService<ListAuditImages>());
+                    s.AddSingleton(services.GetRequiredService<LoadAuditChunk>());
+                    s.AddSingleton(services.GetRequiredService<RecordImageFailure>());
+                    s.AddSingleton(services.GetRequiredService<WriteAuditSummary>());
                 },
             });
         var harness = new PipelineHarness(services, host);

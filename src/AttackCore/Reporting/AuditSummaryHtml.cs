@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace AttackCore.Reporting;
+
+/// <summary>
+/// Renders an <see cref="AuditSummary"/> as one self-contained HTML page (<c>summary.html</c>): inline CSS and SVG,
+/// no scripts, nothing downloaded. Made from the summary alone; all text is HTML-encoded and all numbers use the
+/// invariant culture.
+/// </summary>
+public static class AuditSummaryHtml
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private const string Css = """
+        body { margin:0; padding:24px; background:#f6f7fa; color:#1d2330; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif; }
+        main { max-width:1080px; margin:0 auto; }
+        h1 { font-size:22px; margin:0 0 8px; } h2 { font-size:16px; margin:0 0 12px; }
+        section, header { background:#fff; border:1px solid #d9dee7; border-radius:8px; padding:16px 20px; margin-bottom:16px; }
+        table { border-collapse:collapse; width:100%; } th, td { text-align:left; padding:3px 8px; border-bottom:1px solid #eceff4; vertical-align:top; }
+        td.n, th.n { text-align:right; font-variant-numeric:tabular-nums; }
+        .bar { background:#2f6fdf; height:12px; display:inline-block; vertical-align:middle; }
+        .muted { color:#5b6474; } ul { margin:0; padding-left:20px; }
+        """;
+
+    /// <summary>Renders the page.</summary>
+    /// <param name="summary">The summary.</param>
+    /// <returns>The HTML text.</returns>
+    public static string Render(AuditSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var h = new StringBuilder();
+        AuditCounts c = summary.Counts;
+        h.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+        h.Append("<title>Audit ").Append(E(summary.AuditId)).Append("</title><style>").Append(Css).Append("</style></head><body><main>");
+        h.Append("<header><h1>Robustness audit ").Append(E(summary.AuditId)).Append("</h1><p class=\"muted\">").Append(E(summary.Source));
+        if (summary.Model is { } model)
+        {
+            h.Append(" &middot; model ").Append(E(model.Name)).Append(" (").Append(E(model.Preprocessing)).Append(')');
+        }
+
+        AuditAttack a = summary.Attack;
+        h.Append(" &middot; Square Attack, ").Append(E(a.Norm)).Append(" eps ").Append(N(a.Eps)).Append(", ").Append(N(a.MaxQueries)).Append(" queries per image, target ").Append(E(a.Target)).Append(", seed ").Append(N(a.Seed)).Append("</p></header>");
+
+        h.Append("<section><h2>Counts</h2><table id=\"counts\"><tr>");
+        foreach (string name in new[] { "images", "attacked", "fooled", "not fooled", "skipped", "failed", "evaluated", "clean correct" })
+        {
+            h.Append("<th class=\"n\">").Append(E(name)).Append("</th>");
+        }
+
+        h.Append("</tr><tr>");
+        foreach (int value in new[] { c.Images, c.Attacked, c.Fooled, c.NotFooled, c.Skipped, c.Failed, c.Evaluated, c.CleanCorrect })
+        {
+            h.Append("<td class=\"n\">").Append(N(value)).Append("</td>");
+        }
+
+        h.Append("</tr></table></section>");
+
+        h.Append("<section><h2>Accuracy and attack success</h2><table>");
+        Rate(h, "Clean accuracy", summary.CleanAccuracy);
+        Rate(h, "Attack success over all evaluated images", summary.AttackSuccessOverAllImages);
+        Rate(h, "Attack success over correctly classified images", summary.AttackSuccessOverCorrectlyClassified);
+        h.Append("</table></section>");
+
+        h.Append("<section><h2>Robust accuracy by eps</h2>").Append(Curve(summary.RobustAccuracy)).Append("<table><tr><th class=\"n\">eps</th><th class=\"n\">robust</th><th class=\"n\">of</th><th class=\"n\">accuracy</th></tr>");
+        foreach (RobustAccuracyPoint p in summary.RobustAccuracy)
+        {
+            h.Append("<tr><td class=\"n\">").Append(p.Eps.ToString("0.#####", Inv)).Append("</td><td class=\"n\">").Append(N(p.Robust)).Append("</td><td class=\"n\">").Append(N(p.Of)).Append("</td><td class=\"n\">").Append(Pct(p.Accuracy)).Append("</td></tr>");
+        }
+
+        h.Append("</table></section>");
+        Distribution(h, "Queries (fooled images)", summary.Queries, "0");
+        if (summary.MeanQueriesAllAttacked is double all)
+        {
+            h.Append("<p class=\"muted\">Mean queries over every attacked image: ").Append(all.ToString("0.#", Inv)).Append("</p>");
+        }
+
+        Distribution(h, "eps* (fooled images)", summary.EpsStar, "0.#####");
+
+        h.Append("<section><h2>Per class</h2><table><tr><th>true class</th><th class=\"n\">images</th><th class=\"n\">clean correct</th><th class=\"n\">fooled</th><th class=\"n\">not fooled</th><th class=\"n\">failed</th><th class=\"n\">mean queries</th></tr>");
+        foreach (AuditClassRow row in summary.PerClass)
+        {
+            h.Append("<tr><td>").Append(E(row.TrueClass)).Append("</td><td class=\"n\">").Append(N(row.Images)).Append("</td><td class=\"n\">").Append(N(row.CleanCorrect))
+                .Append("</td><td class=\"n\">").Append(N(row.Fooled)).Append("</td><td class=\"n\">").Append(N(row.NotFooled)).Append("</td><td class=\"n\">").Append(N(row.Failed))
+                .Append("</td><td class=\"n\">").Append(row.MeanQueries?.ToString("0.#", Inv) ?? "-").Append("</td></tr>");
+        }
+
+        h.Append("</table></section>");
+
+        h.Append("<section><h2>Failures (").Append(N(summary.Failures.Count)).Append(")</h2>");
+        if (summary.Failures.Count == 0)
+        {
+            h.Append("<p class=\"muted\">None.</p>");
+        }
+        else
+        {
+            h.Append("<table><tr><th>input</th><th>reason</th><th>message</th></tr>");
+            foreach (AuditFailure f in summary.Failures)
+            {
+                h.Append("<tr><td>").Append(E(f.Input)).Append("</td><td>").Append(E(f.Reason)).Append("</td><td>").Append(E(f.Message)).Append("</td></tr>");
+            }
+
+            h.Append("</table>");
+        }
+
+        h.Append("</section><section><h2>Images</h2><table><tr><th>input</th><th>status</th><th>true class</th><th>clean</th><th>adversarial</th><th class=\"n\">queries</th><th class=\"n\">eps*</th></tr>");
+        foreach (AuditImageRow row in summary.Images)
+        {
+            h.Append("<tr><td>").Append(E(row.Input)).Append("</td><td>").Append(E(row.Status)).Append("</td><td>").Append(E(row.TrueClass)).Append("</td><td>").Append(E(row.CleanLabel))
+                .Append("</td><td>").Append(E(row.AdversarialLabel)).Append("</td><td class=\"n\">").Append(row.Queries?.ToString(Inv) ?? "-").Append("</td><td class=\"n\">")
+                .Append(row.EpsStar?.ToString("0.#####", Inv) ?? "-").Append("</td></tr>");
+        }
+
+        h.Append("</table></section><section><h2>Definitions</h2><ul>");
+        foreach (string note in summary.Notes)
+        {
+            h.Append("<li>").Append(E(note)).Append("</li>");
+        }
+
+        AuditTimings t = summary.Timings;
+        h.Append("</ul><p class=\"muted\">Started ").Append(E(t.StartedUtc.ToString("u", Inv))).Append(", finished ").Append(E(t.FinishedUtc.ToString("u", Inv)))
+            .Append(" (").Append(t.WallSeconds.ToString("0.#", Inv)).Append(" s). Schema version ").Append(N(summary.SchemaVersion)).Append(".</p></section>");
+        h.Append("</main></body></html>\n");
+        return h.ToString();
+    }
+
+    private static void Rate(StringBuilder h, string name, AuditRate rate) =>
+        h.Append("<tr><th>").Append(E(name)).Append("</th><td class=\"n\">").Append(Pct(rate.Rate)).Append("</td><td class=\"n\">").Append(N(rate.Count)).Append(" / ").Append(N(rate.Of))
+            .Append("</td><td class=\"muted\">").Append(E(rate.Definition)).Append("</td></tr>");
+
+    private static void Distribution(StringBuilder h, string title, AuditDistribution d, string format)
+    {
+        h.Append("<section><h2>").Append(E(title)).Append("</h2><p>count ").Append(N(d.Count));
+        if (d.Count > 0)
+        {
+            h.Append(", mean ").Append(d.Mean!.Value.ToString(format + ".###", Inv)).Append(", median ").Append(d.Median!.Value.ToString(format + ".###", Inv))
+                .Append(", min ").Append(d.Min!.Value.ToString(format + ".###", Inv)).Append(", max ").Append(d.Max!.Value.ToString(format + ".###", Inv));
+        }
+
+        h.Append("</p><table>");
+        int most = d.Histogram.Count > 0 ? Math.Max(1, d.Histogram.Max(b => b.Count)) : 1;
+        foreach (HistogramBin bin in d.Histogram)
+        {
+            h.Append("<tr><td class=\"n\">").Append(bin.From.ToString("0.#####", Inv)).Append(" &ndash; ").Append(bin.To.ToString("0.#####", Inv)).Append("</td><td class=\"n\">").Append(N(bin.Count))
+                .Append("</td><td style=\"width:60%\"><span class=\"bar\" style=\"width:").Append((100.0 * bin.Count / most).ToString("0.#", Inv)).Append("%\"></span></td></tr>");
+        }
+
+        h.Append("</table></section>");
+    }
+
+    private static string Curve(IReadOnlyList<RobustAccuracyPoint> points)
+    {
+        if (points.Count < 2 || points[^1].Eps <= 0)
+        {
+            return string.Empty;
+        }
+
+        const int W = 480, H = 200, L = 48, B = 28, T = 10, R = 12;
+        double maxEps = points[^1].Eps;
+        var path = new StringBuilder();
+        foreach (RobustAccuracyPoint p in points.Where(p => p.Accuracy is not null))
+        {
+            double x = L + ((W - L - R) * p.Eps / maxEps);
+            double y = T + ((H - T - B) * (1 - p.Accuracy!.Value));
+            path.Append(path.Length == 0 ? "M" : " L").Append(x.ToString("0.#", Inv)).Append(',').Append(y.ToString("0.#", Inv));
+        }
+
+        return $"<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"robust accuracy by eps\">"
+            + $"<line x1=\"{L}\" y1=\"{H - B}\" x2=\"{W - R}\" y2=\"{H - B}\" stroke=\"#999\"/><line x1=\"{L}\" y1=\"{T}\" x2=\"{L}\" y2=\"{H - B}\" stroke=\"#999\"/>"
+            + $"<text x=\"4\" y=\"{T + 10}\" font-size=\"11\">100%</text><text x=\"4\" y=\"{H - B}\" font-size=\"11\">0%</text>"
+            + $"<text x=\"{L}\" y=\"{H - 8}\" font-size=\"11\">0</text><text x=\"{W - R - 40}\" y=\"{H - 8}\" font-size=\"11\">{maxEps.ToString("0.####", Inv)}</text>"
+            + $"<path d=\"{path}\" fill=\"none\" stroke=\"#2f6fdf\" stroke-width=\"2\"/></svg>";
+    }
+
+    private static string Pct(double? rate) => rate is double r ? (100 * r).ToString("0.0", Inv) + "%" : "-";
+
+    private static string N(long value) => value.ToString(Inv);
+
+    private static string N(ulong value) => value.ToString(Inv);
+
+    private static string N(double value) => value.ToString("0.#####", Inv);
+
+    private static string E(string? text) => WebUtility.HtmlEncode(text ?? string.Empty);
+}

@@ -1,0 +1,136 @@
+using AttackCore.Reporting;
+
+namespace AdvAudit.Functions.Audit;
+
+/// <summary>
+/// A validated audit request as stored in the work container (<c>audits/&lt;id&gt;/request.json</c>), written once by
+/// <see cref="AuditApi"/> before the orchestration starts. The orchestration carries only the id, so a manifest of
+/// thousands of names and labels never enters its history.
+/// </summary>
+public sealed record AuditPlan
+{
+    /// <summary>Gets the audit id (32 lower-case hex digits).</summary>
+    public required string AuditId { get; init; }
+
+    /// <summary>Gets the container the images are read from.</summary>
+    public required string Container { get; init; }
+
+    /// <summary>Gets the prefix whose blobs are audited; <see langword="null"/> when <see cref="Blobs"/> is given.</summary>
+    public string? Prefix { get; init; }
+
+    /// <summary>Gets the blob names of a manifest; <see langword="null"/> when <see cref="Prefix"/> is given.</summary>
+    public IReadOnlyList<string>? Blobs { get; init; }
+
+    /// <summary>Gets the true classes given with the request, by blob name (an output index or a label).</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Gets the resolved attack options as <c>advaudit_*</c> overrides (every key set), given to every image.</summary>
+    public required IReadOnlyDictionary<string, string> Options { get; init; }
+
+    /// <summary>Gets the resolved attack, for the summary.</summary>
+    public required AuditAttack Attack { get; init; }
+
+    /// <summary>Gets when the audit was requested.</summary>
+    public required DateTimeOffset CreatedUtc { get; init; }
+
+    /// <summary>Gets the images per chunk (<see cref="Settings.AuditOptions.ImagesPerExecution"/> when requested).</summary>
+    public required int ChunkSize { get; init; }
+
+    /// <summary>Gets what is audited, in words.</summary>
+    public string Describe() => Prefix is not null
+        ? $"{Container}/{Prefix}* (prefix)"
+        : $"{Blobs?.Count ?? 0} blobs named in a manifest, in {Container}";
+}
+
+/// <summary>One image of an audit, as listed: the exact version audited and where its results go.</summary>
+/// <param name="Name">The blob name.</param>
+/// <param name="ETag">The version's ETag (without quotes).</param>
+/// <param name="Length">Its size in bytes.</param>
+/// <param name="ResultFolder">Its result folder in the results container.</param>
+public sealed record AuditItem(string Name, string ETag, long Length, string ResultFolder);
+
+/// <summary>The listing of an audit (<c>audits/&lt;id&gt;/manifest.json</c>, created once): chunk count and the names that did not exist.</summary>
+/// <param name="Chunks">The number of chunk blobs (<c>chunks/000000.json</c> ...), each a list of <see cref="AuditItem"/>.</param>
+/// <param name="Items">The images to attack.</param>
+/// <param name="Missing">Manifest names that do not exist, each with an error.json (reason <c>NotFound</c>) in <see cref="MissingFolders"/>.</param>
+/// <param name="MissingFolders">The result folders of <paramref name="Missing"/>, in the same order.</param>
+public sealed record AuditManifest(int Chunks, int Items, IReadOnlyList<string> Missing, IReadOnlyList<string> MissingFolders);
+
+/// <summary>The audit orchestration's input: small, so every execution's history stays small.</summary>
+public sealed record AuditInput
+{
+    /// <summary>Gets the audit id.</summary>
+    public required string AuditId { get; init; }
+
+    /// <summary>Gets the most per-image orchestrations running at once.</summary>
+    public required int MaxConcurrency { get; init; }
+
+    /// <summary>Gets when the audit started.</summary>
+    public required DateTimeOffset StartedUtc { get; init; }
+
+    /// <summary>Gets the listing once made; <see langword="null"/> in the first execution.</summary>
+    public AuditManifestInfo? Listed { get; init; }
+
+    /// <summary>Gets the next chunk to fan out.</summary>
+    public int NextChunk { get; init; }
+
+    /// <summary>Gets the progress so far (carried across executions).</summary>
+    public AuditProgress Progress { get; init; } = new();
+}
+
+/// <summary>What the orchestration keeps of the listing.</summary>
+/// <param name="Chunks">The number of chunks.</param>
+/// <param name="Items">The images to attack.</param>
+/// <param name="Missing">The manifest names that did not exist (already failed).</param>
+public sealed record AuditManifestInfo(int Chunks, int Items, int Missing);
+
+/// <summary>The audit orchestration's custom status, updated as each image finishes; <c>GET /api/audits/{id}</c> shows it.</summary>
+public sealed record AuditProgress
+{
+    /// <summary>Gets the phase: <c>Listing</c>, <c>Attacking</c>, <c>Summarizing</c> or <c>Completed</c>.</summary>
+    public string Phase { get; init; } = "Listing";
+
+    /// <summary>Gets the inputs of the audit (0 until listed).</summary>
+    public int Total { get; init; }
+
+    /// <summary>Gets the inputs finished (with a complete result folder).</summary>
+    public int Done { get; init; }
+
+    /// <summary>Gets the fooled images.</summary>
+    public int Fooled { get; init; }
+
+    /// <summary>Gets the attacked images not fooled.</summary>
+    public int NotFooled { get; init; }
+
+    /// <summary>Gets the images not attacked (already misclassified or at the target).</summary>
+    public int Skipped { get; init; }
+
+    /// <summary>Gets the failed inputs (rejected, missing, or whose run failed).</summary>
+    public int Failed { get; init; }
+
+    /// <summary>Gets the per-image orchestrations running now.</summary>
+    public int Running { get; init; }
+}
+
+/// <summary>The input of <see cref="LoadAuditChunk"/>.</summary>
+/// <param name="AuditId">The audit id.</param>
+/// <param name="Chunk">The chunk's number.</param>
+public sealed record AuditChunkInput(string AuditId, int Chunk);
+
+/// <summary>The input of <see cref="RecordImageFailure"/>: an image whose orchestration failed.</summary>
+/// <param name="Item">The image's work item.</param>
+/// <param name="Message">The failure.</param>
+public sealed record ImageFailureInput(Upload.ImageWorkItem Item, string Message);
+
+/// <summary>The input of <see cref="WriteAuditSummary"/>.</summary>
+/// <param name="AuditId">The audit id.</param>
+/// <param name="StartedUtc">When the audit started.</param>
+/// <param name="FinishedUtc">The orchestration's time when the summary was requested.</param>
+public sealed record AuditSummaryInput(string AuditId, DateTimeOffset StartedUtc, DateTimeOffset FinishedUtc);
+
+/// <summary>The audit orchestration's output.</summary>
+/// <param name="SummaryJson">The summary's blob name in the results container.</param>
+/// <param name="Images">The inputs.</param>
+/// <param name="Fooled">The fooled images.</param>
+/// <param name="Failed">The failed inputs.</param>
+public sealed record AuditResult(string SummaryJson, int Images, int Fooled, int Failed);

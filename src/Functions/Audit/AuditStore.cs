@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AdvAudit.Functions.Settings;
+using AdvAudit.Functions.Storage;
+using AdvAudit.Functions.Upload;
+using Microsoft.Extensions.Options;
+
+namespace AdvAudit.Functions.Audit;
+
+/// <summary>
+/// Names and blobs of bulk audits. In the work container, <c>audits/&lt;id&gt;/</c> holds <c>request.json</c>
+/// (the validated request), the chunks of the listing and <c>manifest.json</c> (written last, create-only). In the
+/// results container, <c>audits/&lt;id&gt;/images/&lt;input path without extension&gt;/</c> holds each image's result
+/// folder and <c>audits/&lt;id&gt;/summary.json</c>, <c>summary.csv</c> and <c>summary.html</c> the summary
+/// (summary.json written last).
+/// </summary>
+public sealed class AuditStore
+{
+    /// <summary>The summary's marker file.</summary>
+    public const string SummaryJson = "summary.json";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly BlobStore _store;
+    private readonly StorageOptions _storage;
+
+    /// <summary>Initializes a new instance of the <see cref="AuditStore"/> class.</summary>
+    /// <param name="store">Blob access.</param>
+    /// <param name="storage">Container names.</param>
+    public AuditStore(BlobStore store, IOptions<StorageOptions> storage)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _storage = storage.Value;
+    }
+
+    /// <summary>Gets the blob access.</summary>
+    public BlobStore Blobs => _store;
+
+    /// <summary>Gets the container names.</summary>
+    public StorageOptions Storage => _storage;
+
+    /// <summary>Gets the audit orchestration's instance id.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <returns><c>audit-&lt;id&gt;</c>.</returns>
+    public static string InstanceId(string auditId) => "audit-" + auditId;
+
+    /// <summary>Gets whether <paramref name="text"/> is an audit id (32 lower-case hex digits).</summary>
+    /// <param name="text">The text.</param>
+    /// <returns><see langword="true"/> when it is.</returns>
+    public static bool IsAuditId(string? text) => text is { Length: 32 } && text.All(char.IsAsciiHexDigitLower);
+
+    /// <summary>
+    /// Gets the instance id of one image's sub-orchestration: the audit id and a hash of container, name and ETag,
+    /// so a replayed or retried fan-out addresses the same instance and never starts the work twice.
+    /// </summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="container">The container.</param>
+    /// <param name="name">The blob name.</param>
+    /// <param name="etag">The version's ETag.</param>
+    /// <returns><c>aud-&lt;id&gt;-&lt;32 hex digits&gt;</c>.</returns>
+    public static string ImageInstanceId(string auditId, string container, string name, string etag)
+    {
+        string key = string.Join('\n', container, name, InstanceIds.NormalizeETag(etag));
+        return "aud-" + auditId + "-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..32];
+    }
+
+    /// <summary>Gets the folder of the audit's files in the results container.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <returns><c>audits/&lt;id&gt;</c>.</returns>
+    public static string ResultsFolder(string auditId) => "audits/" + auditId;
+
+    /// <summary>Gets the result folder of one input of an audit.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="name">The input blob's name.</param>
+    /// <returns><c>audits/&lt;id&gt;/images/&lt;name without extension&gt;</c>.</returns>
+    public static string ImageFolder(string auditId, string name) => ResultsFolder(auditId) + "/images/" + ResultPaths.FolderFor(name);
+
+    /// <summary>Gets the work folder of an audit.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <returns><c>audits/&lt;id&gt;/</c>.</returns>
+    public static string WorkFolder(string auditId) => "audits/" + auditId + "/";
+
+    /// <summary>Gets the name of one chunk of the listing.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="chunk">The chunk's number.</param>
+    /// <returns>The blob name.</returns>
+    public static string ChunkBlob(string auditId, int chunk) => WorkFolder(auditId) + "chunks/" + chunk.ToString("D6", CultureInfo.InvariantCulture) + ".json";
+
+    /// <summary>Writes the request.</summary>
+    /// <param name="plan">The request.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task.</returns>
+    public async Task WritePlanAsync(AuditPlan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        await _store.EnsureContainerAsync(_storage.AttackWorkContainer, cancellationToken).ConfigureAwait(false);
+        await _store.WriteAsync(_storage.AttackWorkContainer, WorkFolder(plan.AuditId) + "request.json", BinaryData.FromObjectAsJson(plan, Json), "application/json", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the request.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The request.</returns>
+    public async Task<AuditPlan> ReadPlanAsync(string auditId, CancellationToken cancellationToken) =>
+        await ReadAsync<AuditPlan>(WorkFolder(auditId) + "request.json", cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Writes one chunk of the listing (overwrites: a retried listing writes the same names).</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="chunk">The chunk's number.</param>
+    /// <param name="items">Its items.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task.</returns>
+    public Task WriteChunkAsync(string auditId, int chunk, IReadOnlyList<AuditItem> items, CancellationToken cancellationToken) =>
+        _store.WriteAsync(_storage.AttackWorkContainer, ChunkBlob(auditId, chunk), BinaryData.FromObjectAsJson(items, Json), "application/json", cancellationToken);
+
+    /// <summary>Reads one chunk of the listing.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="chunk">The chunk's number.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>Its items.</returns>
+    public Task<List<AuditItem>> ReadChunkAsync(string auditId, int chunk, CancellationToken cancellationToken) =>
+        ReadAsync<List<AuditItem>>(ChunkBlob(auditId, chunk), cancellationToken);
+
+    /// <summary>Creates the manifest unless it exists; either way returns the one that is stored (the first listing wins).</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="manifest">The manifest of this listing.</param>
+    /// <param name="cancellationToken">Cancels the calls.</param>
+    /// <returns>The stored manifest.</returns>
+    public async Task<AuditManifest> CreateManifestAsync(string auditId, AuditManifest manifest, CancellationToken cancellationToken)
+    {
+        string name = WorkFolder(auditId) + "manifest.json";
+        if (await _store.TryCreateAsync(_storage.AttackWorkContainer, name, BinaryData.FromObjectAsJson(manifest, Json), cancellationToken).ConfigureAwait(false))
+        {
+            return manifest;
+        }
+
+        return await ReadAsync<AuditManifest>(name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the manifest, or <see langword="null"/> before the listing.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The manifest or <see langword="null"/>.</returns>
+    public async Task<AuditManifest?> TryReadManifestAsync(string auditId, CancellationToken cancellationToken)
+    {
+        string name = WorkFolder(auditId) + "manifest.json";
+        return await _store.ExistsAsync(_storage.AttackWorkContainer, name, cancellationToken).ConfigureAwait(false)
+            ? await ReadAsync<AuditManifest>(name, cancellationToken).ConfigureAwait(false)
+            : null;
+    }
+
+    private async Task<T> ReadAsync<T>(string name, CancellationToken cancellationToken)
+    {
+        BinaryData data = await _store.ReadAsync(_storage.AttackWorkContainer, name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return data.ToObjectFromJson<T>(Json) ?? throw new InvalidDataException($"{name} is empty.");
+    }
+}

@@ -1,0 +1,94 @@
+using AttackCore.Reporting;
+
+namespace AttackCore.Tests.Reporting;
+
+public sealed class AuditSummaryBuilderTests
+{
+    private static readonly AuditAttack Attack = new() { Norm = "linf", Eps = 0.1, MaxQueries = 300, Seed = 0, Target = "none", Minimize = true };
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static AttackReport Fooled(int queries, double epsStar, string label = "giant panda") =>
+        SampleReports.Fooled(label) with { Outcome = new AttackOutcome { Status = OutcomeStatus.Fooled, Success = true, Queries = queries, EpsStar = epsStar } };
+
+    private static AttackReport NotFooled(int queries, string label = "giant panda") =>
+        SampleReports.Fooled(label) with { Outcome = new AttackOutcome { Status = OutcomeStatus.NotFooled, Success = false, Queries = queries }, Adversarial = null, Perturbation = null };
+
+    private static AuditSummary Build(params AuditImageInput[] images) => AuditSummaryBuilder.Build("id", "test", Attack, images, Start, Start.AddSeconds(90));
+
+    [Fact]
+    public void Build_WithoutLabels_CountsRatesQueriesAndRobustCurve()
+    {
+        AuditSummary sut = Build(
+            new AuditImageInput("a.png", "a", null, Fooled(10, 0.02)),
+            new AuditImageInput("b.png", "b", null, Fooled(30, 0.06)),
+            new AuditImageInput("c.png", "c", null, NotFooled(300)),
+            new AuditImageInput("d.png", "d", null, null, "Corrupt", "cut short"));
+
+        Assert.Equal(new AuditCounts { Images = 4, Attacked = 3, Fooled = 2, NotFooled = 1, Skipped = 0, Failed = 1, Evaluated = 3, CleanCorrect = 3 }, sut.Counts);
+        Assert.Equal(CleanResult.SourceCleanTop1, sut.TrueClassSource);
+        Assert.Equal(1.0, sut.CleanAccuracy.Rate);
+        Assert.Equal(2.0 / 3, sut.AttackSuccessOverAllImages.Rate);
+        Assert.Equal(2.0 / 3, sut.AttackSuccessOverCorrectlyClassified.Rate);
+        Assert.Equal((2, 20.0, 20.0, 10.0, 30.0), (sut.Queries.Count, sut.Queries.Mean!.Value, sut.Queries.Median!.Value, sut.Queries.Min!.Value, sut.Queries.Max!.Value));
+        Assert.Equal(340.0 / 3, sut.MeanQueriesAllAttacked);
+        Assert.Equal(2, sut.Queries.Histogram.Sum(b => b.Count));
+        Assert.Equal(1, sut.Queries.Histogram.Single(b => b.From == 8).Count);
+        Assert.Equal(1, sut.Queries.Histogram.Single(b => b.From == 16).Count);
+        Assert.Equal(0.04, sut.EpsStar.Mean!.Value, 12);
+        Assert.Equal(2, sut.EpsStar.Histogram.Sum(b => b.Count));
+        Assert.Equal(AuditSummaryBuilder.CurvePoints, sut.RobustAccuracy.Count);
+        Assert.Equal((0.0, 3), (sut.RobustAccuracy[0].Eps, sut.RobustAccuracy[0].Robust));
+        Assert.Equal(2, sut.RobustAccuracy.Single(p => Math.Abs(p.Eps - 0.02) < 1e-9).Robust);
+        Assert.Equal(1, sut.RobustAccuracy[^1].Robust);
+        Assert.Equal([new AuditFailure("d.png", "Corrupt", "cut short")], sut.Failures);
+        Assert.Equal(90, sut.Timings.WallSeconds);
+    }
+
+    [Fact]
+    public void Build_WithLabels_SeparatesTheTwoSuccessConventions()
+    {
+        AuditSummary sut = Build(
+            new AuditImageInput("a.png", "a", "388", Fooled(10, 0.05)),
+            new AuditImageInput("b.png", "b", "Koala", Fooled(20, 0.05)),
+            new AuditImageInput("c.png", "c", "GIANT PANDA", NotFooled(300)));
+
+        Assert.Equal(CleanResult.SourceGiven, sut.TrueClassSource);
+        Assert.Equal((2, 3), (sut.CleanAccuracy.Count, sut.CleanAccuracy.Of));
+        Assert.Equal((2, 3), (sut.AttackSuccessOverAllImages.Count, sut.AttackSuccessOverAllImages.Of));
+        Assert.Equal((1, 2), (sut.AttackSuccessOverCorrectlyClassified.Count, sut.AttackSuccessOverCorrectlyClassified.Of));
+        Assert.Equal(2, sut.RobustAccuracy[0].Robust);
+        Assert.Equal(1, sut.RobustAccuracy[^1].Robust);
+        Assert.Equal(["388", "GIANT PANDA", "Koala"], sut.PerClass.Select(r => r.TrueClass));
+        Assert.Equal(0, sut.PerClass.Single(r => r.TrueClass == "Koala").CleanCorrect);
+    }
+
+    [Fact]
+    public void Build_NoImages_HasNoRatesAndNoNaN()
+    {
+        AuditSummary sut = Build();
+
+        Assert.Null(sut.CleanAccuracy.Rate);
+        Assert.Null(sut.Queries.Mean);
+        string json = AuditSummaryJson.Serialize(sut);
+        Assert.Equal(sut.Counts, AuditSummaryJson.Deserialize(json).Counts);
+    }
+
+    [Fact]
+    public void Renderers_EscapeTextAndWriteOneCsvRowPerInput()
+    {
+        AuditSummary sut = Build(
+            new AuditImageInput("<script>x</script>.png", "x", null, Fooled(5, 0.01, "a,\"b\"")),
+            new AuditImageInput("=cmd.png", "y", null, null, "NotFound", "<gone>"));
+
+        string html = AuditSummaryHtml.Render(sut);
+        string csv = AuditSummaryCsv.Render(sut);
+
+        Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;gone&gt;", html, StringComparison.Ordinal);
+        string[] lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Contains("\"a,\"\"b\"\"\"", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("\"'=cmd.png\"", lines[2], StringComparison.Ordinal);
+    }
+}
