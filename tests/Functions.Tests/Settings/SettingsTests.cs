@@ -27,6 +27,7 @@ public class SettingsTests
         _ = services.GetRequiredService<IOptions<ModelOptions>>().Value;
         _ = services.GetRequiredService<IOptions<AttackDefaults>>().Value;
         _ = services.GetRequiredService<IOptions<ResilienceOptions>>().Value;
+        _ = services.GetRequiredService<IOptions<AuditOptions>>().Value;
     }
 
     private static Dictionary<string, string?> SampleValues()
@@ -96,6 +97,8 @@ public class SettingsTests
     [InlineData(SettingNames.ResultsContainer, "uploads", "UploadsContainer ('uploads') must differ from ResultsContainer")]
     [InlineData(SettingNames.PollingTriggerDisabled, "true", "Trigger__Source is Polling but AzureWebJobs.OnImageUploadedPolling.Disabled is true")]
     [InlineData(SettingNames.ResilienceMaxRetries, "100", "Resilience__MaxRetries is 100; allowed: 0 to 20.")]
+    [InlineData(SettingNames.AuditMaxConcurrency, "0", "Audit__MaxConcurrency is 0; allowed: 1 to 100.")]
+    [InlineData(SettingNames.AuditImagesPerExecution, "5000", "Audit__ImagesPerExecution is 5000; allowed: 1 to 1000.")]
     public void BadSetting_FailsValidation_NamingTheSettingAndWhatIsAllowed(string setting, string value, string expected)
     {
         Dictionary<string, string?> values = SampleValues();

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using AdvAudit.Functions.Audit;
+using AdvAudit.Functions.Orchestration;
+using AdvAudit.Functions.Upload;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+
+namespace AdvAudit.Functions.Tests.Audit;
+
+/// <summary>The audit orchestrator's own logic in the in-process durable host, with fake activities and a fake per-image orchestration.</summary>
+public sealed class AuditOrchestratorTests
+{
+    [Fact]
+    public async Task RunAsync_SevenImagesInChunksOfThree_BoundsConcurrency_ContinuesAsNewPerChunk_AndRecordsFailures()
+    {
+        var executions = new ConcurrentQueue<int>();
+        var failuresRecorded = new ConcurrentQueue<string>();
+        var started = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        int running = 0, most = 0;
+        await using DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(tasks =>
+        {
+            tasks.AddOrchestratorFunc<AuditInput, AuditResult?>(OrchestratorNames.Audit, (context, input) =>
+            {
+                if (!context.IsReplaying)
+                {
+                    executions.Enqueue(input.NextChunk);
+                }
+
+                return new AuditOrchestrator().RunAsync(context, input);
+            });
+            tasks.AddActivityFunc<string, AuditManifestInfo>(nameof(ListAuditImages), (_, _) => new AuditManifestInfo(Chunks: 3, Items: 7, Missing: 1));
+            tasks.AddActivityFunc<AuditChunkInput, List<ImageWorkItem>>(nameof(LoadAuditChunk), (_, c) =>
+            [
+                .. Enumerable.Range(c.Chunk * 3, c.Chunk == 2 ? 1 : 3).Select(i => new ImageWorkItem
+                {
+                    Container = "up", Name = i == 4 ? "bad.png" : $"{i}.png", ETag = "e", ResultFolder = $"audits/x/images/{i}", WorkId = $"aud-x-{i}",
+                }),
+            ]);
+            tasks.AddOrchestratorFunc<ImageWorkItem, ImageAuditResult?>(OrchestratorNames.ImageAudit, async (context, item) =>
+            {
+                await context.CallActivityAsync<bool>("Work", item.Name);
+                return item.Name == "bad.png"
+                    ? throw new InvalidOperationException("model exploded")
+                    : new ImageAuditResult { Outcome = item.Name == "0.png" ? "NotFooled" : "Fooled", ResultFolder = item.ResultFolder };
+            });
+            tasks.AddActivityFunc<string, bool>("Work", async (context, name) =>
+            {
+                started.AddOrUpdate(context.InstanceId, 1, (_, n) => n + 1);
+                int now = Interlocked.Increment(ref running);
+                InterlockedMax(ref most, now);
+                await Task.Delay(150);
+                Interlocked.Decrement(ref running);
+                return true;
+            });
+            tasks.AddActivityFunc<ImageFailureInput, bool>(nameof(RecordImageFailure), (_, f) =>
+            {
+                failuresRecorded.Enqueue(f.Item.Name + ": " + f.Message);
+                return true;
+            });
+            tasks.AddActivityFunc<AuditSummaryInput, AuditResult>(nameof(WriteAuditSummary), (_, s) => new AuditResult("audits/" + s.AuditId + "/summary.json", 8, 5, 2));
+        });
+
+        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync(OrchestratorNames.Audit, new AuditInput { AuditId = "x", MaxConcurrency = 2, StartedUtc = DateTimeOffset.UnixEpoch });
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        OrchestrationMetadata done = await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, cts.Token);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal([0, 1, 2], executions);
+        Assert.Equal(2, most);
+        Assert.Equal(7, started.Count);
+        Assert.All(started.Values, n => Assert.Equal(1, n));
+        Assert.Equal(["bad.png: model exploded"], failuresRecorded.Select(f => f[..Math.Min(f.Length, "bad.png: model exploded".Length)]));
+        Assert.Equal(
+            new AuditProgress { Phase = "Completed", Total = 8, Done = 8, Fooled = 5, NotFooled = 1, Skipped = 0, Failed = 2, Running = 0 },
+            done.ReadCustomStatusAs<AuditProgress>());
+        Assert.Equal(new AuditResult("audits/x/summary.json", 8, 5, 2), done.ReadOutputAs<AuditResult>());
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+}
