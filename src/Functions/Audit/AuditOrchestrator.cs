@@ -13,8 +13,8 @@ namespace AdvAudit.Functions.Audit;
 /// <remarks>
 /// <para><b>Bounded history.</b> The listing is stored in chunks of <see cref="Settings.AuditOptions.ImagesPerExecution"/>
 /// images; one execution fans out one chunk (<see cref="LoadAuditChunk"/>) and then continues as new with the
-/// progress in its input. An execution's history therefore holds about three events per image of one chunk (start,
-/// completion, and the status update is not an event), whatever the size of the audit. Concurrency drains at the end
+/// progress in its input. An execution's history therefore holds two events per image of one chunk (the
+/// sub-orchestration scheduled and completed) plus a few for its activities, whatever the size of the audit. Concurrency drains at the end
 /// of each chunk: at most <see cref="AuditInput.MaxConcurrency"/> run at once, and fewer while a chunk finishes.</para>
 /// <para><b>No work twice.</b> Each image's sub-orchestration id is derived from the audit id, container, name and
 /// ETag (<see cref="AuditStore.ImageInstanceId"/>), so a replay addresses the same instance. A sub-orchestration that
@@ -87,22 +87,27 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
     {
         string instanceId = item.WorkId ?? throw new InvalidOperationException("An audit's work item needs its WorkId.");
         string message;
+        string reason = "AuditFailed";
         try
         {
             ImageAuditResult? result = await context.CallSubOrchestratorAsync<ImageAuditResult?>(OrchestratorNames.ImageAudit, item, new SubOrchestrationOptions { InstanceId = instanceId });
-            if (result is not null)
+            if (result is not null && result.Outcome != "Gone")
             {
                 return result;
             }
 
-            message = "The image's orchestration ended without a result.";
+            // PrepareImage writes no error.json for a version that is gone (the upload trigger audits the new one); an audit
+            // still owes that input a result folder.
+            (reason, message) = result is null
+                ? (reason, "The image's orchestration ended without a result.")
+                : ("Gone", result.Message ?? "The listed version of the blob was deleted or replaced before it was audited.");
         }
         catch (TaskFailedException e)
         {
             message = e.FailureDetails?.ErrorMessage ?? e.Message;
         }
 
-        await context.CallActivityAsync<bool>(nameof(RecordImageFailure), new ImageFailureInput(item, message), ImageAuditOrchestrator.Retry);
+        await context.CallActivityAsync<bool>(nameof(RecordImageFailure), new ImageFailureInput(item, message, reason), ImageAuditOrchestrator.Retry);
         return new ImageAuditResult { Outcome = "Failed", ResultFolder = item.ResultFolder, Message = message };
     }
 

@@ -117,10 +117,11 @@ public sealed record AuditProgress
 /// <param name="Chunk">The chunk's number.</param>
 public sealed record AuditChunkInput(string AuditId, int Chunk);
 
-/// <summary>The input of <see cref="RecordImageFailure"/>: an image whose orchestration failed.</summary>
+/// <summary>The input of <see cref="RecordImageFailure"/>: an image whose orchestration failed or found its blob gone.</summary>
 /// <param name="Item">The image's work item.</param>
 /// <param name="Message">The failure.</param>
-public sealed record ImageFailureInput(Upload.ImageWorkItem Item, string Message);
+/// <param name="Reason">The reason written to error.json: <c>AuditFailed</c> (the orchestration failed) or <c>Gone</c> (the listed version was deleted or replaced).</param>
+public sealed record ImageFailureInput(Upload.ImageWorkItem Item, string Message, string Reason = "AuditFailed");
 
 /// <summary>The input of <see cref="WriteAuditSummary"/>.</summary>
 /// <param name="AuditId">The audit id.</param>

@@ -6,8 +6,8 @@ namespace AdvAudit.Functions.Audit;
 
 /// <summary>
 /// Activity: gives an image whose orchestration failed (every retry spent) an error.json (reason
-/// <c>AuditFailed</c>), unless its folder is already complete, so every input of an audit ends with exactly one
-/// complete result folder.
+/// <c>AuditFailed</c>), or whose listed version was gone before it was read (reason <c>Gone</c>), unless its folder is
+/// already complete, so every input of an audit ends with exactly one complete result folder.
 /// </summary>
 public sealed class RecordImageFailure : IActivity<ImageFailureInput, bool>
 {
@@ -28,7 +28,7 @@ public sealed class RecordImageFailure : IActivity<ImageFailureInput, bool>
             return false;
         }
 
-        var report = new ErrorReport(item.Name, item.Container, item.ETag, "AuditFailed", input.Message);
+        var report = new ErrorReport(item.Name, item.Container, item.ETag, input.Reason, input.Message);
         await _audits.Blobs.WriteResultFolderAsync(results, item.ResultFolder, [report.ToFile()], cancellationToken).ConfigureAwait(false);
         return true;
     }

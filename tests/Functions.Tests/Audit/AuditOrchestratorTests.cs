@@ -12,7 +12,7 @@ namespace AdvAudit.Functions.Tests.Audit;
 public sealed class AuditOrchestratorTests
 {
     [Fact]
-    public async Task RunAsync_SevenImagesInChunksOfThree_BoundsConcurrency_ContinuesAsNewPerChunk_AndRecordsFailures()
+    public async Task RunAsync_SevenImagesInChunksOfThree_BoundsConcurrency_ContinuesAsNewPerChunk_AndRecordsFailuresAndGoneBlobs()
     {
         var executions = new ConcurrentQueue<int>();
         var failuresRecorded = new ConcurrentQueue<string>();
@@ -40,9 +40,13 @@ public sealed class AuditOrchestratorTests
             tasks.AddOrchestratorFunc<ImageWorkItem, ImageAuditResult?>(OrchestratorNames.ImageAudit, async (context, item) =>
             {
                 await context.CallActivityAsync<bool>("Work", item.Name);
-                return item.Name == "bad.png"
-                    ? throw new InvalidOperationException("model exploded")
-                    : new ImageAuditResult { Outcome = item.Name == "0.png" ? "NotFooled" : "Fooled", ResultFolder = item.ResultFolder };
+                return item.Name switch
+                {
+                    "bad.png" => throw new InvalidOperationException("model exploded"),
+                    "5.png" => new ImageAuditResult { Outcome = "Gone", ResultFolder = item.ResultFolder, Message = "replaced" },
+                    "0.png" => new ImageAuditResult { Outcome = "NotFooled", ResultFolder = item.ResultFolder },
+                    _ => new ImageAuditResult { Outcome = "Fooled", ResultFolder = item.ResultFolder },
+                };
             });
             tasks.AddActivityFunc<string, bool>("Work", async (context, name) =>
             {
@@ -55,7 +59,7 @@ public sealed class AuditOrchestratorTests
             });
             tasks.AddActivityFunc<ImageFailureInput, bool>(nameof(RecordImageFailure), (_, f) =>
             {
-                failuresRecorded.Enqueue(f.Item.Name + ": " + f.Message);
+                failuresRecorded.Enqueue($"{f.Item.Name} {f.Reason}: {f.Message}");
                 return true;
             });
             tasks.AddActivityFunc<AuditSummaryInput, AuditResult>(nameof(WriteAuditSummary), (_, s) => new AuditResult("audits/" + s.AuditId + "/summary.json", 8, 5, 2));
@@ -70,9 +74,11 @@ public sealed class AuditOrchestratorTests
         Assert.Equal(2, most);
         Assert.Equal(7, started.Count);
         Assert.All(started.Values, n => Assert.Equal(1, n));
-        Assert.Equal(["bad.png: model exploded"], failuresRecorded.Select(f => f[..Math.Min(f.Length, "bad.png: model exploded".Length)]));
+        Assert.Equal(2, failuresRecorded.Count);
+        Assert.Contains(failuresRecorded, f => f.StartsWith("bad.png AuditFailed: ", StringComparison.Ordinal) && f.Contains("model exploded", StringComparison.Ordinal));
+        Assert.Contains("5.png Gone: replaced", failuresRecorded);
         Assert.Equal(
-            new AuditProgress { Phase = "Completed", Total = 8, Done = 8, Fooled = 5, NotFooled = 1, Skipped = 0, Failed = 2, Running = 0 },
+            new AuditProgress { Phase = "Completed", Total = 8, Done = 8, Fooled = 4, NotFooled = 1, Skipped = 0, Failed = 3, Running = 0 },
             done.ReadCustomStatusAs<AuditProgress>());
         Assert.Equal(new AuditResult("audits/x/summary.json", 8, 5, 2), done.ReadOutputAs<AuditResult>());
     }
