@@ -92,7 +92,7 @@ public sealed class ImageAuditPipelineTests
     }
 
     [AzuriteFact]
-    public async Task Pipeline_SlicedAndCheckpointed_GivesTheSameAdversarialPngAsAnUninterruptedRun()
+    public async Task Pipeline_SlicedAndCheckpointed_GivesTheSameAdversarialPngAsAnUninterruptedRunAndTheCommandLine()
     {
         const string File = "0004-shirt.png";
         await using PipelineHarness h = await PipelineHarness.StartAsync("same", s =>
@@ -118,6 +118,27 @@ public sealed class ImageAuditPipelineTests
         Assert.True(direct.Report.Outcome.Success);
         Assert.Equal(direct.AdversarialPng, fromPipeline);
         Assert.Equal(direct.Report.Outcome.Queries, done.ReadOutputAs<ImageAuditResult>()!.Queries);
+
+        // And the command-line runner itself, as a user would call it.
+        string outDir = Path.Combine(Path.GetTempPath(), "advaudit-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var output = new StringWriter();
+            using var errors = new StringWriter();
+            int exit = await AttackCli.Program.RunAsync(
+                ["attack", Path.Combine(FashionSamples, File), "--model", FashionModel, "--eps", "0.1", "--max-queries", "2000", "--seed", "7", "--provider", "cpu", "--out", outDir],
+                output,
+                errors);
+            Assert.True(exit == 0, errors.ToString());
+            Assert.Equal(fromPipeline, await System.IO.File.ReadAllBytesAsync(Path.Combine(outDir, "0004-shirt", "adversarial.png")));
+        }
+        finally
+        {
+            if (Directory.Exists(outDir))
+            {
+                Directory.Delete(outDir, recursive: true);
+            }
+        }
     }
 
     [AzuriteFact]
