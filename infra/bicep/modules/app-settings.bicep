@@ -86,24 +86,19 @@ param attackSlicesPerExecution int
 @description('Activities one worker runs at once; overrides host.json\'s durableTask maxConcurrentActivityFunctions to match the compute.')
 param maxConcurrentActivities int
 
-var identity = {
-  credential: 'managedidentity'
-  clientId: identityClientId
-}
-
 output settings object = {
   // Host storage (leases, keys, blob trigger receipts), identity-based.
   AzureWebJobsStorage__blobServiceUri: blobEndpoint
   AzureWebJobsStorage__queueServiceUri: queueEndpoint
   AzureWebJobsStorage__tableServiceUri: tableEndpoint
-  AzureWebJobsStorage__credential: identity.credential
-  AzureWebJobsStorage__clientId: identity.clientId
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
   // The audit containers and the Durable task hub (SettingNames.StorageConnection = AuditStorage), identity-based.
   AuditStorage__blobServiceUri: blobEndpoint
   AuditStorage__queueServiceUri: queueEndpoint
   AuditStorage__tableServiceUri: tableEndpoint
-  AuditStorage__credential: identity.credential
-  AuditStorage__clientId: identity.clientId
+  AuditStorage__credential: 'managedidentity'
+  AuditStorage__clientId: identityClientId
   UploadsContainer: uploadsContainer
   ResultsContainer: resultsContainer
   ModelsContainer: modelsContainer
