@@ -146,6 +146,16 @@ param attackSliceSeconds int = 60
 @maxValue(1000)
 param attackSlicesPerExecution int = 10
 
+@description('Bulk audits: the most per-image orchestrations of one audit running at once (Audit__MaxConcurrency).')
+@minValue(1)
+@maxValue(100)
+param auditMaxConcurrency int = 8
+
+@description('Bulk audits: images one execution of the audit orchestration fans out before it continues as new (Audit__ImagesPerExecution).')
+@minValue(1)
+@maxValue(1000)
+param auditImagesPerExecution int = 100
+
 @description('Object id of the deploying user (or a group), granted Storage Blob Data Contributor to upload models and images and read results; empty grants nobody. infra/deploy.sh passes the signed-in user.')
 param principalId string = ''
 
@@ -259,6 +269,8 @@ module appSettings 'modules/app-settings.bicep' = {
     attackSliceQueries: attackSliceQueries
     attackSliceSeconds: attackSliceSeconds
     attackSlicesPerExecution: attackSlicesPerExecution
+    auditMaxConcurrency: auditMaxConcurrency
+    auditImagesPerExecution: auditImagesPerExecution
     maxConcurrentActivities: maxConcurrentActivities == 0 ? compute.activities : maxConcurrentActivities
   }
 }

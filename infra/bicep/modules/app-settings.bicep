@@ -83,6 +83,12 @@ param attackSliceSeconds int
 @description('Slices per orchestration execution before ContinueAsNew (Attack__SlicesPerExecution).')
 param attackSlicesPerExecution int
 
+@description('Bulk audits: per-image orchestrations of one audit running at once (Audit__MaxConcurrency).')
+param auditMaxConcurrency int
+
+@description('Bulk audits: images per execution of the audit orchestration (Audit__ImagesPerExecution).')
+param auditImagesPerExecution int
+
 @description('Activities one worker runs at once; overrides host.json\'s durableTask maxConcurrentActivityFunctions to match the compute.')
 param maxConcurrentActivities int
 
@@ -126,6 +132,8 @@ output settings object = {
   Attack__SliceQueries: string(attackSliceQueries)
   Attack__SliceSeconds: string(attackSliceSeconds)
   Attack__SlicesPerExecution: string(attackSlicesPerExecution)
+  Audit__MaxConcurrency: string(auditMaxConcurrency)
+  Audit__ImagesPerExecution: string(auditImagesPerExecution)
   Resilience__MaxRetries: '5'
   Resilience__BaseDelayMs: '500'
   Resilience__AttemptTimeoutSeconds: '60'
