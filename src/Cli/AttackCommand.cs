@@ -81,23 +81,10 @@ internal static class AttackCommand
     }
 
     /// <summary>Parses an epsilon given as a decimal ("0.05") or a fraction ("4/255").</summary>
-    public static double ParseEpsilon(string text)
-    {
-        string[] parts = text.Split('/');
-        if (parts.Length == 2 &&
-            double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double numerator) &&
-            double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double denominator) && denominator != 0)
-        {
-            return numerator / denominator;
-        }
-
-        if (parts.Length == 1 && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
-        {
-            return value;
-        }
-
-        throw new ArgumentException($"--eps must be a number such as 0.05 or a fraction such as 4/255; got \"{text}\".");
-    }
+    public static double ParseEpsilon(string text) =>
+        AttackRequest.TryParseEpsilon(text, out double value)
+            ? value
+            : throw new ArgumentException($"--eps must be a number such as 0.05 or a fraction such as 4/255; got \"{text}\".");
 }
 
 /// <summary>The attack command's parsed options.</summary>

@@ -109,19 +109,7 @@ public static class AttackOverrides
         return request;
     }
 
-    private static double? ParseEps(string text)
-    {
-        int slash = text.IndexOf('/', StringComparison.Ordinal);
-        if (slash > 0)
-        {
-            return double.TryParse(text[..slash], NumberStyles.Float, CultureInfo.InvariantCulture, out double n)
-                && double.TryParse(text[(slash + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d > 0
-                ? n / d
-                : null;
-        }
-
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v : null;
-    }
+    private static double? ParseEps(string text) => AttackRequest.TryParseEpsilon(text, out double value) ? value : null;
 
     private static ArgumentException Bad(string key, string value, string allowed) =>
         new($"Metadata {key} is '{value}'; allowed: {allowed}.");
