@@ -139,7 +139,7 @@ internal static class QueryBench
         };
         var attack = new SquareAttack(options);
         var watch = Stopwatch.StartNew();
-        SquareAttackState state = attack.Start(classifier, cleans, goals);
+        AttackState state = attack.Start(classifier, cleans, goals);
         attack.Step(state, classifier, StepBudget.Unlimited);
         double wall = watch.Elapsed.TotalSeconds;
 

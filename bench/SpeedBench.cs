@@ -126,7 +126,7 @@ internal static class SpeedBench
         };
         var attack = new SquareAttack(options, criterion: NeverAdversarial.Instance);
         var timed = new TimedClassifier(classifier);
-        SquareAttackState state = attack.Start(timed, cleans, goals);
+        AttackState state = attack.Start(timed, cleans, goals);
 
         // Warm-up: JIT (tier-1 after PGO), ORT's arena and thread pool, for both loops.
         TimeSpan warm = TimeSpan.FromSeconds(Math.Min(2, seconds / 2));
@@ -176,7 +176,7 @@ internal static class SpeedBench
             perCall);
     }
 
-    private static (long Bytes, long Queries) AllocatedInStep(SquareAttack attack, SquareAttackState state, IClassifier classifier, int iterations)
+    private static (long Bytes, long Queries) AllocatedInStep(SquareAttack attack, AttackState state, IClassifier classifier, int iterations)
     {
         long queriesBefore = state.TotalQueries;
         long bytesBefore = GC.GetAllocatedBytesForCurrentThread();

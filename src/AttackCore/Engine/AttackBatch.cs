@@ -1,5 +1,4 @@
 using AttackCore.Attacks;
-using AttackCore.Attacks.Square;
 using AttackCore.Reporting;
 
 namespace AttackCore.Engine;
@@ -46,7 +45,7 @@ public sealed class AttackBatch
     /// <param name="request">The request.</param>
     /// <param name="jobs">The images, in input order.</param>
     /// <param name="state">The attack state of the images that are attacked, or <see langword="null"/> when none is.</param>
-    public AttackBatch(AttackRequest request, IReadOnlyList<ImageJob> jobs, SquareAttackState? state)
+    public AttackBatch(AttackRequest request, IReadOnlyList<ImageJob> jobs, AttackState? state)
     {
         Request = request ?? throw new ArgumentNullException(nameof(request));
         Jobs = jobs ?? throw new ArgumentNullException(nameof(jobs));
@@ -60,7 +59,7 @@ public sealed class AttackBatch
     public IReadOnlyList<ImageJob> Jobs { get; }
 
     /// <summary>Gets the attack state.</summary>
-    public SquareAttackState? State { get; }
+    public AttackState? State { get; }
 
     /// <summary>Gets or sets the wall time spent in attack steps so far, in milliseconds.</summary>
     public double AttackMs { get; set; }

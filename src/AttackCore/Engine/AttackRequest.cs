@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
+using AttackCore.Attacks;
 using AttackCore.Attacks.Square;
 
 namespace AttackCore.Engine;
@@ -6,9 +8,22 @@ namespace AttackCore.Engine;
 /// <summary>What to do to each image: the attack's options, an optional target, and the minimization after success.</summary>
 public sealed record AttackRequest
 {
-    /// <summary>Gets the Square Attack options.</summary>
-    /// <value>Defaults to the paper's untargeted L-inf attack, eps 0.05, 10,000 queries.</value>
-    public SquareAttackOptions Attack { get; init; } = new();
+    /// <summary>Gets the attack plan: the attacks to run on each image, in order (see <see cref="PlanMode"/>).</summary>
+    /// <value>Defaults to one Square Attack, untargeted L-inf, eps 0.05, 10,000 queries.</value>
+    public IReadOnlyList<AttackOptions> Attacks { get; init; } = [new SquareAttackOptions()];
+
+    /// <summary>Gets or sets (at init) the first attack of the plan; setting it makes a plan of that one attack.</summary>
+    [JsonIgnore]
+    public AttackOptions Attack
+    {
+        get => Attacks[0];
+        init => Attacks = [value ?? throw new ArgumentNullException(nameof(value))];
+    }
+
+    /// <summary>Gets whether later attacks of the plan run only on images the earlier ones did not fool, or on all.</summary>
+    /// <value>Defaults to <see cref="PlanMode.FirstSuccess"/>.</value>
+    [JsonConverter(typeof(JsonStringEnumConverter<PlanMode>))]
+    public PlanMode PlanMode { get; init; } = PlanMode.FirstSuccess;
 
     /// <summary>
     /// Gets the target class for a targeted attack: a label, an output index, <c>random</c> or
@@ -39,7 +54,21 @@ public sealed record AttackRequest
     /// <exception cref="ArgumentException">A value is invalid; the message names it.</exception>
     public void Validate()
     {
-        Attack.Validate();
+        if (Attacks is null || Attacks.Count == 0)
+        {
+            throw new ArgumentException("The attack plan is empty; name at least one attack.", nameof(Attacks));
+        }
+
+        if (Attacks.Count > 8)
+        {
+            throw new ArgumentException($"An attack plan holds at most 8 attacks; got {Attacks.Count}.", nameof(Attacks));
+        }
+
+        foreach (AttackOptions attack in Attacks)
+        {
+            attack.Validate();
+        }
+
         if (MinimizeSteps is < 1 or > 50)
         {
             throw new ArgumentException($"MinimizeSteps must be between 1 and 50; got {MinimizeSteps}.", nameof(MinimizeSteps));
@@ -78,26 +107,43 @@ public sealed record AttackRequest
         return double.IsFinite(value);
     }
 
-    /// <summary>Lists every option as text, for reports.</summary>
+    /// <summary>Lists the options of one attack of the plan and the request's own, as text, for reports.</summary>
+    /// <param name="attack">The attack; defaults to the first of the plan.</param>
     /// <returns>Option name to value.</returns>
-    public IReadOnlyDictionary<string, string> Describe()
+    public IReadOnlyDictionary<string, string> Describe(AttackOptions? attack = null)
     {
         CultureInfo inv = CultureInfo.InvariantCulture;
-        return new SortedDictionary<string, string>(StringComparer.Ordinal)
+        attack ??= Attack;
+        var values = new SortedDictionary<string, string>(attack.Describe().ToDictionary(), StringComparer.Ordinal)
         {
-            ["norm"] = Attack.Norm.ToString().ToLowerInvariant(),
-            ["eps"] = Attack.Epsilon.ToString("R", inv),
-            ["maxQueries"] = Attack.MaxQueries.ToString(inv),
-            ["pInit"] = Attack.EffectivePInit.ToString("R", inv),
-            ["seed"] = Attack.Seed.ToString(inv),
-            ["quantization"] = Attack.EffectiveQuantization.ToString(),
             ["target"] = Target ?? "none",
             ["minimize"] = Minimize ? "true" : "false",
             ["minimizeSteps"] = MinimizeSteps.ToString(inv),
             ["verificationRetries"] = VerificationRetries.ToString(inv),
-            ["loss"] = Target is null ? "margin" : "cross-entropy",
         };
+        if (attack is SquareAttackOptions)
+        {
+            values["loss"] = Target is null ? "margin" : "cross-entropy";
+        }
+
+        if (Attacks.Count > 1)
+        {
+            values["plan"] = string.Join(",", Attacks.Select(a => a.AttackName));
+            values["planMode"] = PlanMode.ToString();
+        }
+
+        return values;
     }
+}
+
+/// <summary>How the attacks of a plan share the images.</summary>
+public enum PlanMode
+{
+    /// <summary>Each attack runs only on the images no earlier attack fooled (with a verified adversarial image); the report's result is the first success.</summary>
+    FirstSuccess,
+
+    /// <summary>Every attack runs on every image, for comparison; the report's result is the first successful attempt in plan order, and every attempt is listed.</summary>
+    All,
 }
 
 /// <summary>Progress of a running batch, for a progress display.</summary>

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Reflection;
 using AttackCore.Attacks;
-using AttackCore.Attacks.Square;
 using AttackCore.Imaging;
 using AttackCore.Models;
 using AttackCore.Reporting;
@@ -137,9 +136,9 @@ public sealed class AttackRunner
         }
 
         long attackStart = _time.GetTimestamp();
-        SquareAttackState? state = toAttack.Count == 0 ? null : new SquareAttack(request.Attack, timeProvider: _time).Start(_classifier, toAttack, goals);
+        AttackState? state = toAttack.Count == 0 ? null : request.Attack.CreateAttack(_time).Start(AttackClassifier(request.Attack), toAttack, goals);
         var batch = new AttackBatch(request, jobs, state) { AttackMs = _time.GetElapsedTime(attackStart).TotalMilliseconds };
-        EngineLog.AttackStarted(_logger, "square", toAttack.Count, request.Attack.Norm, request.Attack.Epsilon, request.Attack.MaxQueries);
+        EngineLog.AttackStarted(_logger, request.Attack.AttackName, toAttack.Count, request.Attack.Norm, request.Attack.Epsilon, request.Attack.MaxQueries);
         return batch;
     }
 
@@ -157,7 +156,7 @@ public sealed class AttackRunner
         }
 
         long started = _time.GetTimestamp();
-        new SquareAttack(batch.State.Options, timeProvider: _time).Step(batch.State, _classifier, budget, cancellationToken);
+        batch.State.Options.CreateAttack(_time).Step(batch.State, AttackClassifier(batch.State.Options), budget, cancellationToken);
         batch.AttackMs += _time.GetElapsedTime(started).TotalMilliseconds;
         return batch.State.IsFinished;
     }
@@ -173,7 +172,7 @@ public sealed class AttackRunner
     public IReadOnlyList<ImageResult> Finish(AttackBatch batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        SquareAttackState? state = batch.State;
+        AttackState? state = batch.State;
         int count = state?.Images.Count ?? 0;
         var minimizeQueries = new int[count];
         var verifyQueries = new int[count];
@@ -272,7 +271,7 @@ public sealed class AttackRunner
     /// Binary search on the scale of each successful perturbation: the smallest t in (0, 1] for which the
     /// 8-bit projection of clean + t delta still fools the model. One batched query per step.
     /// </summary>
-    private void Minimize(SquareAttackState state, List<int> succeeded, int steps, int[] queries)
+    private void Minimize(AttackState state, List<int> succeeded, int steps, int[] queries)
     {
         if (succeeded.Count == 0)
         {
@@ -335,7 +334,7 @@ public sealed class AttackRunner
     }
 
     /// <summary>Writes each best image as an 8-bit PNG, reads it back, preprocesses it as any input and classifies the lot in one call.</summary>
-    private float[] VerifyThroughPng(SquareAttackState state, List<int> indices)
+    private float[] VerifyThroughPng(AttackState state, List<int> indices)
     {
         int length = state.ImageLength;
         var reread = new List<float[]>(indices.Count);
@@ -371,7 +370,7 @@ public sealed class AttackRunner
 
     private ImageResult BuildResult(AttackBatch batch, ImageJob job, AttackImageState image, float[] verifiedLogits, int minimizeQueries, int verifyQueries, double? epsStar, double minimizeMs, double verifyMs)
     {
-        SquareAttackState state = batch.State!;
+        AttackState state = batch.State!;
         bool success = image.Status == ImageAttackStatus.Succeeded;
         byte[] cleanPng = EncodePng(image.Clean, state.Height, state.Width);
         byte[] adversarialPng = EncodePng(image.Best, state.Height, state.Width);
@@ -442,7 +441,7 @@ public sealed class AttackRunner
 
     private static AttackInfo AttackInfo(AttackBatch batch, ImageJob job) => new()
     {
-        Name = "square",
+        Name = batch.Request.Attack.AttackName,
         Norm = batch.Request.Attack.Norm == NormKind.LInf ? "linf" : "l2",
         Eps = batch.Request.Attack.Epsilon,
         Targeted = batch.Request.Target is not null,
@@ -451,6 +450,9 @@ public sealed class AttackRunner
         MaxQueries = batch.Request.Attack.MaxQueries,
         Options = batch.Request.Describe(),
     };
+
+    /// <summary>The model as the attack may see it: whole, or its top-1 label only for a decision-based attack.</summary>
+    private IClassifier AttackClassifier(AttackOptions attack) => attack.UsesScores ? _classifier : new LabelOnlyClassifier(_classifier);
 
     private static byte[] EncodePng(float[] chw, int height, int width)
     {

@@ -51,7 +51,7 @@ public sealed class CheckpointStore
     /// <param name="state">The state.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>A task.</returns>
-    public Task WriteStateAsync(string name, SquareAttackState state, CancellationToken cancellationToken) =>
+    public Task WriteStateAsync(string name, AttackState state, CancellationToken cancellationToken) =>
         _store.WriteAsync(_container, name, BinaryData.FromBytes(AttackStateSerializer.ToBytes(state)), "application/octet-stream", cancellationToken);
 
     /// <summary>Loads the batch a checkpoint refers to.</summary>
@@ -63,7 +63,7 @@ public sealed class CheckpointStore
         ArgumentNullException.ThrowIfNull(checkpoint);
         BinaryData jobData = await _store.ReadAsync(_container, checkpoint.JobBlob, cancellationToken: cancellationToken).ConfigureAwait(false);
         CheckpointJob job = jobData.ToObjectFromJson<CheckpointJob>(Json) ?? throw new InvalidDataException($"{checkpoint.JobBlob} is empty.");
-        SquareAttackState? state = null;
+        AttackState? state = null;
         if (checkpoint.StateBlob is not null)
         {
             BinaryData stateData = await _store.ReadAsync(_container, checkpoint.StateBlob, cancellationToken: cancellationToken).ConfigureAwait(false);

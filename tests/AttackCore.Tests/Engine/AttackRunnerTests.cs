@@ -149,7 +149,7 @@ public class AttackRunnerTests
         AttackBatch batch = sut.Begin(Images(3), request);
         while (!sut.Advance(batch, StepBudget.Iterations(3)))
         {
-            SquareAttackState copy = AttackStateSerializer.FromBytes(AttackStateSerializer.ToBytes(batch.State!));
+            AttackState copy = AttackStateSerializer.FromBytes(AttackStateSerializer.ToBytes(batch.State!));
             batch = new AttackBatch(batch.Request, batch.Jobs, copy) { AttackMs = batch.AttackMs };
         }
 

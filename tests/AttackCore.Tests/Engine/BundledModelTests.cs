@@ -1,3 +1,4 @@
+using AttackCore.Attacks.Square;
 using AttackCore.Engine;
 using AttackCore.Imaging;
 using AttackCore.Models;
@@ -21,7 +22,7 @@ public class BundledModelTests
         var sut = new AttackRunner(classifier, ModelDescription.From(classifier));
         string[] files = Directory.GetFiles(Path.Combine(Root, "samples", "fashion-mnist"), "*.png").Order(StringComparer.Ordinal).ToArray();
         var images = files.Select(f => PreparedImage.Load(Path.GetFileName(f), File.ReadAllBytes(f), spec.EffectiveResizeTo, spec.InputSize)).ToList();
-        var request = new AttackRequest { Attack = new() { Epsilon = 0.1, MaxQueries = 3000 } };
+        var request = new AttackRequest { Attack = new SquareAttackOptions { Epsilon = 0.1, MaxQueries = 3000 } };
 
         IReadOnlyList<ImageResult> results = sut.Run(images, request);
 

@@ -21,7 +21,7 @@ namespace AttackCore.Attacks.Square;
 /// </para>
 /// <para>
 /// Differences from the reference, each deliberate: every image draws from its own random stream
-/// (seeded by <see cref="SquareAttackOptions.Seed"/> and the image, see <see cref="ImageSeed"/>), so its run does not depend on which images share
+/// (seeded by <see cref="AttackOptions.Seed"/> and the image, see <see cref="ImageSeed"/>), so its run does not depend on which images share
 /// its batch (the reference's L2 variant draws one window for the whole batch); the query cap counts the
 /// initialization for both norms (the reference's L2 loop runs one extra iteration); and a success must
 /// survive being written as an 8-bit PNG: L-inf queries only 8-bit images (<see cref="QuantizationMode.OnGrid"/>),
@@ -29,7 +29,7 @@ namespace AttackCore.Attacks.Square;
 /// (<see cref="QuantizationMode.AfterSuccess"/>).
 /// </para>
 /// </remarks>
-public sealed class SquareAttack
+public sealed class SquareAttack : IAttack
 {
     private const int Channels = 3;
     private readonly IAttackLoss _loss;
@@ -55,6 +55,9 @@ public sealed class SquareAttack
 
     /// <summary>Gets the options.</summary>
     public SquareAttackOptions Options { get; }
+
+    /// <inheritdoc />
+    AttackOptions IAttack.Options => Options;
 
     /// <summary>
     /// The seed of one image's random stream: the run's seed mixed with a hash of the image, so images in one
@@ -107,7 +110,7 @@ public sealed class SquareAttack
     /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each 3 x height x width of the classifier. Copied.</param>
     /// <param name="goals">One goal per image.</param>
     /// <returns>The state after the initialization.</returns>
-    public SquareAttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
+    public AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(cleanImages);
@@ -152,7 +155,7 @@ public sealed class SquareAttack
             images[i] = new AttackImageState(goal, clean, best, random);
         }
 
-        var state = new SquareAttackState(Options, h, w, images);
+        var state = new AttackState(Options, h, w, images);
         using var work = new Workspace(state, classifier.NumClasses, images.Length);
         for (int i = 0; i < images.Length; i++)
         {
@@ -174,7 +177,7 @@ public sealed class SquareAttack
     /// <param name="budget">The most work to do in this call.</param>
     /// <param name="cancellationToken">Stops between iterations.</param>
     /// <returns><paramref name="state"/>, updated in place.</returns>
-    public SquareAttackState Step(SquareAttackState state, IClassifier classifier, StepBudget budget, CancellationToken cancellationToken = default)
+    public AttackState Step(AttackState state, IClassifier classifier, StepBudget budget, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(classifier);
@@ -239,7 +242,7 @@ public sealed class SquareAttack
     }
 
     /// <summary>Scores the candidates of the active images in one call, accepts strict improvements, and checks for success.</summary>
-    private long Score(IClassifier classifier, SquareAttackState state, Workspace work)
+    private long Score(IClassifier classifier, AttackState state, Workspace work)
     {
         int n = work.Active.Count, classes = classifier.NumClasses, length = state.ImageLength;
         classifier.Predict(work.Candidates.AsSpan(0, n * length), n, work.Logits.AsSpan(0, n * classes));
@@ -256,7 +259,7 @@ public sealed class SquareAttack
                 work.Candidate(slot).CopyTo(image.Best);
                 image.BestLoss = value.Loss;
                 image.BestMargin = value.Margin;
-                AddTrace(image, logits, value);
+                AttackTrace.Record(image, logits, value, Options.TraceCapacity);
                 if (_criterion.IsAdversarial(logits, image.Goal))
                 {
                     if (Options.EffectiveQuantization == QuantizationMode.OnGrid)
@@ -289,7 +292,7 @@ public sealed class SquareAttack
     /// <see cref="QuantizationMode.AfterSuccess"/>: a continuous candidate fooled the model; query its
     /// 8-bit projection (one more query) and finish the image only if that fools too.
     /// </summary>
-    private int CheckOnGrid(IClassifier classifier, SquareAttackState state, Workspace work)
+    private int CheckOnGrid(IClassifier classifier, AttackState state, Workspace work)
     {
         int n = 0, classes = classifier.NumClasses, length = state.ImageLength;
         for (int k = 0; k < work.GridChecks.Count; k++)
@@ -326,51 +329,12 @@ public sealed class SquareAttack
                 work.Candidate(slot).CopyTo(image.Best);
                 image.BestLoss = value.Loss;
                 image.BestMargin = value.Margin;
-                AddTrace(image, logits, value);
+                AttackTrace.Record(image, logits, value, Options.TraceCapacity);
                 image.Status = ImageAttackStatus.Succeeded;
             }
         }
 
         return n;
-    }
-
-    private void AddTrace(AttackImageState image, ReadOnlySpan<float> logits, LossValue value)
-    {
-        double logSum = SquareAttackLoss.LogSumExp(logits);
-        int trueClass = image.Goal.TrueClass;
-        int winner = image.Goal.TargetClass ?? -1;
-        if (winner < 0)
-        {
-            winner = trueClass == 0 ? 1 : 0;
-            for (int k = 0; k < logits.Length; k++)
-            {
-                if (k != trueClass && logits[k] > logits[winner])
-                {
-                    winner = k;
-                }
-            }
-        }
-
-        List<AttackTracePoint> trace = image.Trace;
-        if (trace.Count >= Options.TraceCapacity)
-        {
-            // Keep the first point and every other later one, so the trace covers the whole run at half the density.
-            int kept = 1;
-            for (int k = 2; k < trace.Count; k += 2)
-            {
-                trace[kept++] = trace[k];
-            }
-
-            trace.RemoveRange(kept, trace.Count - kept);
-        }
-
-        trace.Add(new AttackTracePoint(
-            image.Queries,
-            value.Loss,
-            value.Margin,
-            Math.Exp(logits[trueClass] - logSum),
-            Math.Exp(logits[winner] - logSum),
-            winner));
     }
 
     /// <summary>L-inf initialization: one random +-eps per channel and column (vertical stripes), clipped to [0,1].</summary>
@@ -649,7 +613,7 @@ public sealed class SquareAttack
     {
         private readonly int _length;
 
-        public Workspace(SquareAttackState state, int classes, int capacity)
+        public Workspace(AttackState state, int classes, int capacity)
         {
             _length = state.ImageLength;
             capacity = Math.Max(capacity, 1);

@@ -47,7 +47,7 @@ public class SquareAttackTests
     {
         var (model, images, goals) = Problem(4);
         var sut = new SquareAttack(new SquareAttackOptions { Norm = norm, Epsilon = eps, MaxQueries = 300, Quantization = quantization });
-        SquareAttackState state = sut.Start(model, images, goals);
+        AttackState state = sut.Start(model, images, goals);
         double[] previous = state.Images.Select(i => i.BestLoss).ToArray();
         while (!state.IsFinished)
         {
@@ -87,7 +87,7 @@ public class SquareAttackTests
         var (model, images, goals) = Problem(6);
         var sut = new SquareAttack(new SquareAttackOptions { Norm = norm, Epsilon = eps, MaxQueries = 200 });
         long before = model.ImagesScored;
-        SquareAttackState state = sut.Start(model, images, goals);
+        AttackState state = sut.Start(model, images, goals);
         Assert.Equal(6, model.ImagesScored - before);
         Assert.All(state.Images, i => Assert.Equal(1, i.Queries));
         sut.Step(state, model, StepBudget.Unlimited);
@@ -105,7 +105,7 @@ public class SquareAttackTests
         var (model, images, goals) = Problem(5);
         var sut = new SquareAttack(new SquareAttackOptions { Epsilon = 0.004, MaxQueries = 50 });
         long before = model.Calls;
-        SquareAttackState state = sut.Start(model, images, goals);
+        AttackState state = sut.Start(model, images, goals);
         sut.Step(state, model, StepBudget.Iterations(10));
 
         Assert.All(state.Images, i => Assert.Equal(ImageAttackStatus.Running, i.Status));
@@ -118,7 +118,7 @@ public class SquareAttackTests
     {
         var (model, images, goals) = Problem(6);
         var sut = new SquareAttack(new SquareAttackOptions { Epsilon = 0.1, MaxQueries = 2000 });
-        SquareAttackState state = sut.Start(model, images, goals);
+        AttackState state = sut.Start(model, images, goals);
         sut.Step(state, model, StepBudget.Unlimited);
 
         Assert.All(state.Images, i => Assert.Equal(ImageAttackStatus.Succeeded, i.Status));
@@ -135,7 +135,7 @@ public class SquareAttackTests
         var (model, images, goals) = Problem(3);
         var targeted = goals.Select(g => g with { TargetClass = (g.TrueClass + 3) % 10 }).ToList();
         var sut = new SquareAttack(new SquareAttackOptions { Epsilon = 0.2, MaxQueries = 3000 });
-        SquareAttackState state = sut.Start(model, images, targeted);
+        AttackState state = sut.Start(model, images, targeted);
         sut.Step(state, model, StepBudget.Unlimited);
 
         for (int i = 0; i < images.Count; i++)
@@ -154,7 +154,7 @@ public class SquareAttackTests
         var options = new SquareAttackOptions { Norm = norm, Epsilon = eps, MaxQueries = 400, Seed = 3, Quantization = quantization };
         var (model, images, goals) = Problem(4);
         var uncutAttack = new SquareAttack(options);
-        SquareAttackState uncut = uncutAttack.Start(model, images, goals);
+        AttackState uncut = uncutAttack.Start(model, images, goals);
         uncutAttack.Step(uncut, model, StepBudget.Unlimited);
 
         var first = new SquareAttack(options);
@@ -163,14 +163,14 @@ public class SquareAttackTests
         var sliceSizes = new[] { 1, 7, 2, 31, 5 };
         while (true)
         {
-            SquareAttackState resumed = AttackStateSerializer.FromBytes(saved);
+            AttackState resumed = AttackStateSerializer.FromBytes(saved);
             if (resumed.IsFinished)
             {
                 AssertSameRun(uncut, resumed);
                 break;
             }
 
-            var attack = new SquareAttack(resumed.Options);
+            var attack = resumed.Options.CreateAttack();
             attack.Step(resumed, model, StepBudget.Iterations(sliceSizes[slices++ % sliceSizes.Length]));
             saved = AttackStateSerializer.ToBytes(resumed);
         }
@@ -184,10 +184,10 @@ public class SquareAttackTests
         var options = new SquareAttackOptions { Epsilon = 0.02, MaxQueries = 300, Seed = 11 };
         var (model, images, goals) = Problem(3);
         var sut = new SquareAttack(options);
-        SquareAttackState uncut = sut.Start(model, images, goals);
+        AttackState uncut = sut.Start(model, images, goals);
         sut.Step(uncut, model, StepBudget.Unlimited);
 
-        SquareAttackState sliced = sut.Start(model, images, goals);
+        AttackState sliced = sut.Start(model, images, goals);
         while (!sliced.IsFinished)
         {
             long before = sliced.TotalQueries;
@@ -202,7 +202,7 @@ public class SquareAttackTests
     public void Start_SameSeed_SameResult_OtherSeed_Differs()
     {
         var (model, images, goals) = Problem(2);
-        SquareAttackState Run(ulong seed)
+        AttackState Run(ulong seed)
         {
             var sut = new SquareAttack(new SquareAttackOptions { Epsilon = 0.02, MaxQueries = 100, Seed = seed });
             return sut.Step(sut.Start(model, images, goals), model, StepBudget.Unlimited);
@@ -217,8 +217,8 @@ public class SquareAttackTests
     {
         var (model, images, goals) = Problem(3);
         var sut = new SquareAttack(new SquareAttackOptions { Epsilon = 0.02, MaxQueries = 150, Seed = 1 });
-        SquareAttackState together = sut.Step(sut.Start(model, images, goals), model, StepBudget.Unlimited);
-        SquareAttackState alone = sut.Step(sut.Start(model, [images[1]], [goals[1]]), model, StepBudget.Unlimited);
+        AttackState together = sut.Step(sut.Start(model, images, goals), model, StepBudget.Unlimited);
+        AttackState alone = sut.Step(sut.Start(model, [images[1]], [goals[1]]), model, StepBudget.Unlimited);
 
         Assert.Equal(together.Images[1].Best, alone.Images[0].Best);
         Assert.Equal(together.Images[1].Queries, alone.Images[0].Queries);
@@ -240,7 +240,7 @@ public class SquareAttackTests
         var (model, images, goals) = Problem(2);
         var sut = new SquareAttack(new SquareAttackOptions { Epsilon = 0.05, MaxQueries = 10 });
 
-        SquareAttackState state = sut.Start(model, images, goals);
+        AttackState state = sut.Start(model, images, goals);
 
         // The sign of each stripe is the sign of best - clean where the clean value is far from the bounds.
         static int[] Signs(AttackImageState s) => s.Best.Zip(s.Clean).Select(p => Math.Sign(p.First - p.Second)).ToArray();
@@ -251,7 +251,7 @@ public class SquareAttackTests
     public void Step_OtherOptions_Rejected()
     {
         var (model, images, goals) = Problem(1);
-        SquareAttackState state = new SquareAttack(new SquareAttackOptions()).Start(model, images, goals);
+        AttackState state = new SquareAttack(new SquareAttackOptions()).Start(model, images, goals);
         var other = new SquareAttack(new SquareAttackOptions { Seed = 9 });
 
         var ex = Assert.Throws<ArgumentException>(() => other.Step(state, model, StepBudget.Unlimited));
@@ -275,7 +275,7 @@ public class SquareAttackTests
     {
         var (model, images, goals) = Problem(1, classes: 2);
         var sut = new SquareAttack(new SquareAttackOptions { Epsilon = 0.004, MaxQueries = 3000, TraceCapacity = 8 });
-        SquareAttackState state = sut.Step(sut.Start(model, images, goals), model, StepBudget.Unlimited);
+        AttackState state = sut.Step(sut.Start(model, images, goals), model, StepBudget.Unlimited);
 
         List<AttackTracePoint> trace = state.Images[0].Trace;
         Assert.InRange(trace.Count, 1, 8);
@@ -283,7 +283,7 @@ public class SquareAttackTests
         Assert.True(trace.Zip(trace.Skip(1)).All(p => p.First.Queries < p.Second.Queries && p.First.Loss > p.Second.Loss));
     }
 
-    private static void AssertSameRun(SquareAttackState expected, SquareAttackState actual)
+    private static void AssertSameRun(AttackState expected, AttackState actual)
     {
         Assert.Equal(expected.Images.Count, actual.Images.Count);
         for (int i = 0; i < expected.Images.Count; i++)

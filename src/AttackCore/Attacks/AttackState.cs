@@ -1,19 +1,19 @@
-namespace AttackCore.Attacks.Square;
+namespace AttackCore.Attacks;
 
 /// <summary>
-/// Everything needed to continue a Square Attack run exactly where it stopped: the options, the
-/// images' sizes and, per image, the clean and best images, the best loss, the query count and the
-/// random stream. Save it with <see cref="AttackStateSerializer"/>; large arrays travel in that binary
+/// Everything needed to continue an attack run exactly where it stopped: the options (which name the
+/// attack), the images' sizes and, per image, the clean and best images, the best loss, the query count, the
+/// random stream and whatever else the attack keeps per image. Save it with <see cref="AttackStateSerializer"/>; large arrays travel in that binary
 /// form, so an orchestration passes only a reference to where it is stored.
 /// </summary>
-public sealed class SquareAttackState
+public sealed class AttackState
 {
-    /// <summary>Initializes a new instance of the <see cref="SquareAttackState"/> class.</summary>
+    /// <summary>Initializes a new instance of the <see cref="AttackState"/> class.</summary>
     /// <param name="options">The options the run was started with.</param>
     /// <param name="height">Image height in pixels.</param>
     /// <param name="width">Image width in pixels.</param>
     /// <param name="images">Per-image states.</param>
-    public SquareAttackState(SquareAttackOptions options, int height, int width, IReadOnlyList<AttackImageState> images)
+    public AttackState(AttackOptions options, int height, int width, IReadOnlyList<AttackImageState> images)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
         Height = height;
@@ -22,7 +22,7 @@ public sealed class SquareAttackState
     }
 
     /// <summary>Gets the options of the run; a resumed run must use the same.</summary>
-    public SquareAttackOptions Options { get; }
+    public AttackOptions Options { get; }
 
     /// <summary>Gets the image height in pixels.</summary>
     public int Height { get; }
@@ -43,8 +43,12 @@ public sealed class SquareAttackState
     public long TotalQueries => Images.Sum(i => (long)i.Queries);
 }
 
-/// <summary>The state of one image inside an attack run.</summary>
-public sealed class AttackImageState
+/// <summary>
+/// The state of one image inside an attack run. An attack that keeps more per image derives from this class,
+/// returns its subclass from <see cref="AttackOptions.CreateImageState"/>, and saves the extra data in
+/// <see cref="WriteExtra"/> / <see cref="ReadExtra"/>.
+/// </summary>
+public class AttackImageState
 {
     /// <summary>Initializes a new instance of the <see cref="AttackImageState"/> class.</summary>
     /// <param name="goal">What the attack wants.</param>
@@ -94,4 +98,17 @@ public sealed class AttackImageState
 
     /// <summary>Gets the progress points: the start and every improvement, thinned to the trace capacity.</summary>
     public List<AttackTracePoint> Trace { get; } = [];
+
+    /// <summary>Saves what a subclass keeps beyond the common fields.</summary>
+    /// <param name="writer">The writer, positioned after the common fields.</param>
+    protected internal virtual void WriteExtra(BinaryWriter writer)
+    {
+    }
+
+    /// <summary>Restores what <see cref="WriteExtra"/> saved.</summary>
+    /// <param name="reader">The reader, positioned after the common fields.</param>
+    /// <param name="imageLength">Values per image (3 x height x width), to check saved arrays against.</param>
+    protected internal virtual void ReadExtra(BinaryReader reader, int imageLength)
+    {
+    }
 }
