@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using AttackCore.Attacks;
 using AttackCore.Imaging;
@@ -15,8 +16,8 @@ using ReportMetrics = AttackCore.Reporting.PerturbationMetrics;
 namespace AttackCore.Engine;
 
 /// <summary>
-/// Runs the whole job for a batch of prepared images: clean classification, Square Attack (batched,
-/// step-wise), shrinking the perturbation after success, verification through an 8-bit PNG that is
+/// Runs the whole job for a batch of prepared images: clean classification, the request's plan of attacks (each
+/// batched and step-wise), shrinking the perturbation after each success, verification through an 8-bit PNG that is
 /// written, read back, preprocessed and classified again, and the report.
 /// </summary>
 /// <remarks>
@@ -95,8 +96,8 @@ public sealed class AttackRunner
         double prepareMs = _time.GetElapsedTime(started).TotalMilliseconds / Math.Max(1, images.Count);
 
         var jobs = new List<ImageJob>(images.Count);
-        var toAttack = new List<float[]>();
-        var goals = new List<AttackGoal>();
+        var attacked = new List<int>();
+        var cleans = new List<float[]>();
         for (int i = 0; i < images.Count; i++)
         {
             ReadOnlySpan<float> row = logits.AsSpan(i * classes, classes);
@@ -120,141 +121,201 @@ public sealed class AttackRunner
                 Clean = clean,
                 Target = target is int t ? Ref(t) : null,
                 PrepareMs = prepareMs,
+                CleanPng = images[i].CleanPng,
             };
             if (target == top)
             {
-                job = job with { EarlyOutcome = OutcomeStatus.AlreadyMisclassified, EarlyMessage = $"The clean image is already classified as the target \"{_classifier.Labels[top]}\"; nothing to attack.", CleanPng = images[i].CleanPng };
+                job = job with { EarlyOutcome = OutcomeStatus.AlreadyMisclassified, EarlyMessage = $"The clean image is already classified as the target \"{_classifier.Labels[top]}\"; nothing to attack." };
             }
             else
             {
-                job = job with { StateIndex = toAttack.Count };
-                toAttack.Add(images[i].Clean);
-                goals.Add(new AttackGoal(top, target));
+                attacked.Add(i);
+                cleans.Add(images[i].Clean);
             }
 
             jobs.Add(job);
         }
 
-        long attackStart = _time.GetTimestamp();
-        AttackState? state = toAttack.Count == 0 ? null : request.Attack.CreateAttack(_time).Start(AttackClassifier(request.Attack), toAttack, goals);
-        var batch = new AttackBatch(request, jobs, state) { AttackMs = _time.GetElapsedTime(attackStart).TotalMilliseconds };
-        EngineLog.AttackStarted(_logger, request.Attack.AttackName, toAttack.Count, request.Attack.Norm, request.Attack.Epsilon, request.Attack.MaxQueries);
+        var batch = new AttackBatch(request, jobs, state: null);
+        StartStage(batch, 0, attacked, cleans);
         return batch;
     }
 
-    /// <summary>Runs one slice of the attack.</summary>
+    /// <summary>
+    /// Runs one slice of the running attack. When that attack is over, its results are shrunk, verified and recorded
+    /// as an attempt of each of its images, and the plan's next attack starts (on the images it is meant for).
+    /// </summary>
     /// <param name="batch">The batch from <see cref="Begin"/>.</param>
-    /// <param name="budget">The most work to do now.</param>
+    /// <param name="budget">The most work to do now (the slice of the running attack; closing an attack and starting the next come on top).</param>
     /// <param name="cancellationToken">Stops between iterations.</param>
-    /// <returns><see langword="true"/> when the attack stage is over for every image.</returns>
+    /// <returns><see langword="true"/> when every attack of the plan is over for every image.</returns>
     public bool Advance(AttackBatch batch, StepBudget budget, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (batch.State is null || batch.State.IsFinished)
+        if (batch.State is not AttackState state)
         {
             return true;
         }
 
-        long started = _time.GetTimestamp();
-        batch.State.Options.CreateAttack(_time).Step(batch.State, AttackClassifier(batch.State.Options), budget, cancellationToken);
-        batch.AttackMs += _time.GetElapsedTime(started).TotalMilliseconds;
-        return batch.State.IsFinished;
+        if (!state.IsFinished)
+        {
+            long started = _time.GetTimestamp();
+            state.Options.CreateAttack(_time).Step(state, AttackClassifier(state.Options), budget, cancellationToken);
+            batch.AttackMs += _time.GetElapsedTime(started).TotalMilliseconds;
+        }
+
+        if (state.IsFinished)
+        {
+            CompleteStage(batch, startNext: true, cancellationToken);
+        }
+
+        return batch.IsAttackFinished;
     }
 
     /// <summary>
-    /// Shrinks successful perturbations, verifies every adversarial image through an 8-bit PNG round trip
-    /// (going on with the attack when the PNG does not fool the model and queries are left), and builds
-    /// the results.
+    /// Closes the running attack if it was cut short (its unfinished images are reported as stopped), and builds one
+    /// result per image from its attempts: the first verified success in plan order is the image written, else the
+    /// last attempt's best image.
     /// </summary>
-    /// <param name="batch">A batch whose attack stage is over (or that is cut short: running images are reported as not fooled).</param>
+    /// <param name="batch">The batch.</param>
     /// <param name="cancellationToken">Stops extra attack iterations after a failed verification.</param>
     /// <returns>One result per job, in input order.</returns>
     public IReadOnlyList<ImageResult> Finish(AttackBatch batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        AttackState? state = batch.State;
-        int count = state?.Images.Count ?? 0;
+        if (batch.State is not null)
+        {
+            CompleteStage(batch, startNext: false, cancellationToken);
+        }
+
+        return batch.Jobs.Select(job => job.Attempts.Count == 0 ? BuildEarlyResult(batch, job) : BuildResult(batch, job)).ToList();
+    }
+
+    /// <summary>Starts attack <paramref name="stage"/> of the plan on the given jobs (or the next attack that has images, or none).</summary>
+    private void StartStage(AttackBatch batch, int stage, List<int> jobIndices, List<float[]> cleans)
+    {
+        for (int j = 0; j < batch.Jobs.Count; j++)
+        {
+            batch.SetJob(j, batch.Jobs[j] with { StateIndex = -1 });
+        }
+
+        batch.State = null;
+        batch.AttackMs = 0;
+        if (jobIndices.Count == 0 || stage >= batch.Request.Attacks.Count)
+        {
+            batch.Stage = Math.Min(stage, batch.Request.Attacks.Count - 1);
+            return;
+        }
+
+        AttackOptions options = batch.Request.Attacks[stage];
+        long started = _time.GetTimestamp();
+        var goals = jobIndices.Select(j => batch.Jobs[j].Goal()).ToList();
+        batch.State = options.CreateAttack(_time).Start(AttackClassifier(options), cleans, goals);
+        batch.Stage = stage;
+        batch.AttackMs = _time.GetElapsedTime(started).TotalMilliseconds;
+        for (int k = 0; k < jobIndices.Count; k++)
+        {
+            batch.SetJob(jobIndices[k], batch.Jobs[jobIndices[k]] with { StateIndex = k });
+        }
+
+        EngineLog.AttackStarted(_logger, options.AttackName, jobIndices.Count, options.Norm, options.Epsilon, options.MaxQueries);
+    }
+
+    /// <summary>
+    /// Shrinks the running attack's successful perturbations, verifies every image through an 8-bit PNG round trip
+    /// (going on with the attack when the PNG does not fool the model and queries are left), records an attempt per
+    /// image, and starts the next attack of the plan when asked.
+    /// </summary>
+    private void CompleteStage(AttackBatch batch, bool startNext, CancellationToken cancellationToken)
+    {
+        AttackState state = batch.State!;
+        AttackOptions options = state.Options;
+        int count = state.Images.Count;
         var minimizeQueries = new int[count];
         var verifyQueries = new int[count];
         var verified = new float[]?[count];
         var epsStar = new double?[count];
         double minimizeMs = 0, verifyMs = 0;
-        if (state is not null)
+        for (int round = 0; ; round++)
         {
-            for (int round = 0; ; round++)
+            var succeeded = Enumerable.Range(0, count).Where(i => state.Images[i].Status == ImageAttackStatus.Succeeded && verified[i] is null).ToList();
+            long t0 = _time.GetTimestamp();
+            if (batch.Request.Minimize)
             {
-                var succeeded = Enumerable.Range(0, count).Where(i => state.Images[i].Status == ImageAttackStatus.Succeeded && verified[i] is null).ToList();
-                long t0 = _time.GetTimestamp();
-                if (batch.Request.Minimize)
-                {
-                    Minimize(state, succeeded, batch.Request.MinimizeSteps, minimizeQueries);
-                }
-
-                long t1 = _time.GetTimestamp();
-                minimizeMs += _time.GetElapsedTime(t0, t1).TotalMilliseconds;
-                var toVerify = Enumerable.Range(0, count).Where(i => verified[i] is null).ToList();
-                float[] logits = VerifyThroughPng(state, toVerify);
-                verifyMs += _time.GetElapsedTime(t1).TotalMilliseconds;
-                var undone = new List<int>();
-                for (int k = 0; k < toVerify.Count; k++)
-                {
-                    int i = toVerify[k];
-                    verifyQueries[i]++;
-                    AttackImageState image = state.Images[i];
-                    bool fools = TopOneCriterion.Instance.IsAdversarial(logits.AsSpan(k * _classifier.NumClasses, _classifier.NumClasses), image.Goal);
-                    if (image.Status == ImageAttackStatus.Succeeded && !fools)
-                    {
-                        undone.Add(i);
-                    }
-                }
-
-                if (undone.Count == 0 || round >= batch.Request.VerificationRetries)
-                {
-                    foreach (int i in undone)
-                    {
-                        state.Images[i].Status = ImageAttackStatus.Exhausted;
-                    }
-
-                    KeepVerificationLogits(logits, toVerify, verified);
-                    break;
-                }
-
-                EngineLog.VerificationUndone(_logger, undone.Count);
-                foreach (int i in undone)
-                {
-                    AttackImageState image = state.Images[i];
-                    image.Status = image.Queries < state.Options.MaxQueries ? ImageAttackStatus.Running : ImageAttackStatus.Exhausted;
-                }
-
-                KeepVerificationLogits(logits, toVerify, verified);
-                foreach (int i in undone)
-                {
-                    verified[i] = null;
-                }
-
-                Advance(batch, StepBudget.Unlimited, cancellationToken);
+                Minimize(state, succeeded, batch.Request.MinimizeSteps, minimizeQueries);
             }
 
-            for (int i = 0; i < count; i++)
+            long t1 = _time.GetTimestamp();
+            minimizeMs += _time.GetElapsedTime(t0, t1).TotalMilliseconds;
+            var toVerify = Enumerable.Range(0, count).Where(i => verified[i] is null).ToList();
+            float[] logits = VerifyThroughPng(state, toVerify);
+            verifyMs += _time.GetElapsedTime(t1).TotalMilliseconds;
+            var undone = new List<int>();
+            for (int k = 0; k < toVerify.Count; k++)
+            {
+                int i = toVerify[k];
+                verifyQueries[i]++;
+                AttackImageState image = state.Images[i];
+                bool fools = TopOneCriterion.Instance.IsAdversarial(logits.AsSpan(k * _classifier.NumClasses, _classifier.NumClasses), image.Goal);
+                if (image.Status == ImageAttackStatus.Succeeded && !fools)
+                {
+                    undone.Add(i);
+                }
+            }
+
+            KeepVerificationLogits(logits, toVerify, verified);
+            if (undone.Count == 0 || round >= batch.Request.VerificationRetries)
+            {
+                foreach (int i in undone)
+                {
+                    state.Images[i].Status = ImageAttackStatus.Exhausted;
+                }
+
+                break;
+            }
+
+            EngineLog.VerificationUndone(_logger, undone.Count);
+            foreach (int i in undone)
             {
                 AttackImageState image = state.Images[i];
-                if (image.Status == ImageAttackStatus.Succeeded && batch.Request.Minimize)
-                {
-                    ImagingMetrics m = ImagingMetrics.Compute(image.Clean, image.Best, state.Height, state.Width);
-                    epsStar[i] = state.Options.Norm == NormKind.LInf ? m.LInf : m.L2;
-                }
+                image.Status = image.Queries < options.MaxQueries ? ImageAttackStatus.Running : ImageAttackStatus.Exhausted;
+                verified[i] = null;
+            }
+
+            long started = _time.GetTimestamp();
+            options.CreateAttack(_time).Step(state, AttackClassifier(options), StepBudget.Unlimited, cancellationToken);
+            batch.AttackMs += _time.GetElapsedTime(started).TotalMilliseconds;
+        }
+
+        var next = new List<int>();
+        var nextCleans = new List<float[]>();
+        for (int j = 0; j < batch.Jobs.Count; j++)
+        {
+            ImageJob job = batch.Jobs[j];
+            if (job.StateIndex < 0)
+            {
+                continue;
+            }
+
+            int i = job.StateIndex;
+            AttackImageState image = state.Images[i];
+            double? star = null;
+            if (image.Status == ImageAttackStatus.Succeeded && batch.Request.Minimize)
+            {
+                ImagingMetrics m = ImagingMetrics.Compute(image.Clean, image.Best, state.Height, state.Width);
+                star = options.Norm == NormKind.LInf ? m.LInf : m.L2;
+            }
+
+            AttackAttempt attempt = BuildAttempt(batch, job, state, image, verified[i]!, minimizeQueries[i], verifyQueries[i], star, minimizeMs / count, verifyMs / count);
+            batch.SetJob(j, job with { Attempts = [.. job.Attempts, attempt] });
+            if (!attempt.Outcome.Success || batch.Request.PlanMode == PlanMode.All)
+            {
+                next.Add(j);
+                nextCleans.Add(image.Clean);
             }
         }
 
-        var results = new List<ImageResult>(batch.Jobs.Count);
-        foreach (ImageJob job in batch.Jobs)
-        {
-            results.Add(job.StateIndex < 0
-                ? BuildEarlyResult(batch, job)
-                : BuildResult(batch, job, state!.Images[job.StateIndex], verified[job.StateIndex]!, minimizeQueries[job.StateIndex], verifyQueries[job.StateIndex], epsStar[job.StateIndex], minimizeMs / Math.Max(1, count), verifyMs / Math.Max(1, count)));
-        }
-
-        return results;
+        StartStage(batch, startNext ? batch.Stage + 1 : batch.Request.Attacks.Count, next, nextCleans);
     }
 
     /// <summary>Keeps each image's verification logits (also of images that did not fool the model) for its report.</summary>
@@ -360,7 +421,7 @@ public sealed class AttackRunner
             Model = _model,
             Input = job.Input,
             Clean = job.Clean,
-            Attack = AttackInfo(batch, job),
+            Attack = AttackInfo(batch, job, batch.Request.Attack),
             Outcome = new AttackOutcome { Status = job.EarlyOutcome ?? OutcomeStatus.Failed, Success = false, Queries = 0, Message = job.EarlyMessage },
             Timings = new TimingInfo { PrepareMs = job.PrepareMs, AttackMs = 0, VerifyMs = 0, TotalMs = job.PrepareMs },
             Images = new ImageFiles { Adversarial = null, Perturbation = null },
@@ -368,11 +429,10 @@ public sealed class AttackRunner
         return new ImageResult(report, job.CleanPng ?? [], null, null);
     }
 
-    private ImageResult BuildResult(AttackBatch batch, ImageJob job, AttackImageState image, float[] verifiedLogits, int minimizeQueries, int verifyQueries, double? epsStar, double minimizeMs, double verifyMs)
+    private AttackAttempt BuildAttempt(AttackBatch batch, ImageJob job, AttackState state, AttackImageState image, float[] verifiedLogits, int minimizeQueries, int verifyQueries, double? epsStar, double minimizeMs, double verifyMs)
     {
-        AttackState state = batch.State!;
+        AttackOptions options = state.Options;
         bool success = image.Status == ImageAttackStatus.Succeeded;
-        byte[] cleanPng = EncodePng(image.Clean, state.Height, state.Width);
         byte[] adversarialPng = EncodePng(image.Best, state.Height, state.Width);
         ImagingMetrics metrics = ImagingMetrics.Compute(image.Clean, image.Best, state.Height, state.Width);
         using PerturbationRendering rendering = PerturbationImage.Render(image.Clean, image.Best, state.Height, state.Width);
@@ -383,8 +443,8 @@ public sealed class AttackRunner
             : $"Best attempt, written as an 8-bit PNG and classified again: \"{_classifier.Labels[verifiedTop]}\"; the goal was not reached.";
         string? message = image.Status switch
         {
-            ImageAttackStatus.Exhausted when image.Queries >= state.Options.MaxQueries => $"Not fooled within {state.Options.MaxQueries} queries at eps {state.Options.Epsilon}.",
-            ImageAttackStatus.Exhausted => "The adversarial image stopped fooling the model once written as PNG, and the retries did not recover it.",
+            ImageAttackStatus.Exhausted when image.Queries >= options.MaxQueries => $"Not fooled within {options.MaxQueries} queries at eps {options.Epsilon.ToString("R", CultureInfo.InvariantCulture)}.",
+            ImageAttackStatus.Exhausted => "The attack ended without an adversarial image that survives being written as PNG.",
             ImageAttackStatus.Running => "The run was stopped before the attack finished.",
             _ => null,
         };
@@ -396,16 +456,9 @@ public sealed class AttackRunner
             WinningConfidence = p.WinningConfidence,
             WinningClass = p.WinningClass,
         }).ToList();
-        double attackMs = batch.AttackMs;
-        var report = new AttackReport
+        return new AttackAttempt
         {
-            Tool = Tool,
-            CreatedUtc = _time.GetUtcNow(),
-            Model = _model,
-            Input = job.Input,
-            Clean = job.Clean,
-            Adversarial = new AdversarialResult { Top5 = TopK(verifiedLogits, 5), Verified = success, VerificationNote = note },
-            Attack = AttackInfo(batch, job),
+            Attack = AttackInfo(batch, job, options),
             Outcome = new AttackOutcome
             {
                 Status = success ? OutcomeStatus.Fooled : OutcomeStatus.NotFooled,
@@ -416,6 +469,7 @@ public sealed class AttackRunner
                 EpsStar = epsStar,
                 Message = message,
             },
+            Adversarial = new AdversarialResult { Top5 = TopK(verifiedLogits, 5), Verified = success, VerificationNote = note },
             Perturbation = new ReportMetrics
             {
                 LInf = metrics.LInf,
@@ -426,6 +480,35 @@ public sealed class AttackRunner
                 Ssim = metrics.Ssim ?? 1.0,
                 Amplification = rendering.Amplification,
             },
+            Trace = TraceDownsampler.Downsample(trace, TracePointsInReport),
+            AttackMs = batch.AttackMs,
+            MinimizeMs = minimizeMs,
+            VerifyMs = verifyMs,
+            AdversarialPng = adversarialPng,
+            PerturbationPng = perturbationPng,
+        };
+    }
+
+    /// <summary>The report of an attacked image: the first verified success in plan order (else the last attempt) is written; every attempt is listed.</summary>
+    private ImageResult BuildResult(AttackBatch batch, ImageJob job)
+    {
+        IReadOnlyList<AttackAttempt> attempts = job.Attempts;
+        AttackAttempt written = attempts.FirstOrDefault(a => a.Outcome.Success) ?? attempts[^1];
+        double attackMs = attempts.Sum(a => a.AttackMs), minimizeMs = attempts.Sum(a => a.MinimizeMs), verifyMs = attempts.Sum(a => a.VerifyMs);
+        var report = new AttackReport
+        {
+            Tool = Tool,
+            CreatedUtc = _time.GetUtcNow(),
+            Model = _model,
+            Input = job.Input,
+            Clean = job.Clean,
+            Adversarial = written.Adversarial,
+            Attack = written.Attack,
+            Outcome = written.Outcome with
+            {
+                PlanQueries = batch.Request.Attacks.Count > 1 ? attempts.Sum(a => a.Outcome.Queries) : null,
+            },
+            Perturbation = written.Perturbation,
             Timings = new TimingInfo
             {
                 PrepareMs = job.PrepareMs,
@@ -434,21 +517,37 @@ public sealed class AttackRunner
                 VerifyMs = verifyMs,
                 TotalMs = job.PrepareMs + attackMs + minimizeMs + verifyMs,
             },
-            Trace = TraceDownsampler.Downsample(trace, TracePointsInReport),
+            Trace = written.Trace,
+            Attempts = attempts.Select(a => new AttemptSummary
+            {
+                Attack = a.Attack,
+                Status = a.Outcome.Status,
+                Success = a.Outcome.Success,
+                Queries = a.Outcome.Queries,
+                MinimizeQueries = a.Outcome.MinimizeQueries,
+                VerificationQueries = a.Outcome.VerificationQueries,
+                EpsStar = a.Outcome.EpsStar,
+                LInf = a.Perturbation.LInf,
+                L2 = a.Perturbation.L2,
+                AdversarialTop1 = a.Adversarial.Top5.Count > 0 ? new ClassRef { Index = a.Adversarial.Top5[0].Index, Label = a.Adversarial.Top5[0].Label } : null,
+                Written = ReferenceEquals(a, written),
+                AttackMs = a.AttackMs,
+                Message = a.Outcome.Message,
+            }).ToList(),
         };
-        return new ImageResult(report, cleanPng, adversarialPng, perturbationPng);
+        return new ImageResult(report, job.CleanPng ?? [], written.AdversarialPng, written.PerturbationPng);
     }
 
-    private static AttackInfo AttackInfo(AttackBatch batch, ImageJob job) => new()
+    private static AttackInfo AttackInfo(AttackBatch batch, ImageJob job, AttackOptions options) => new()
     {
-        Name = batch.Request.Attack.AttackName,
-        Norm = batch.Request.Attack.Norm == NormKind.LInf ? "linf" : "l2",
-        Eps = batch.Request.Attack.Epsilon,
+        Name = options.AttackName,
+        Norm = options.Norm == NormKind.LInf ? "linf" : "l2",
+        Eps = options.Epsilon,
         Targeted = batch.Request.Target is not null,
         TargetClass = job.Target,
-        Seed = unchecked((long)batch.Request.Attack.Seed),
-        MaxQueries = batch.Request.Attack.MaxQueries,
-        Options = batch.Request.Describe(),
+        Seed = unchecked((long)options.Seed),
+        MaxQueries = options.MaxQueries,
+        Options = batch.Request.Describe(options),
     };
 
     /// <summary>The model as the attack may see it: whole, or its top-1 label only for a decision-based attack.</summary>

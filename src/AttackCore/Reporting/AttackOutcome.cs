@@ -10,10 +10,17 @@ public sealed record AttackOutcome
     public required bool Success { get; init; }
 
     /// <summary>
-    /// Gets the model queries the attack spent, counted as in the Square Attack paper: one for the
-    /// initialization plus one per iteration. The clean classification is not counted.
+    /// Gets the model queries the attack spent on this image: every model call that scored the image, counted by the
+    /// attack (for Square Attack, one for the initialization plus one per iteration, as in its paper). The clean
+    /// classification is not counted.
     /// </summary>
     public required int Queries { get; init; }
+
+    /// <summary>
+    /// Gets the queries all attacks of the plan spent on this image (attack queries only), when more than one ran;
+    /// omitted for a single attack, where it equals <see cref="Queries"/>.
+    /// </summary>
+    public int? PlanQueries { get; init; }
 
     /// <summary>Gets the queries spent verifying the PNG read back.</summary>
     public int VerificationQueries { get; init; }

@@ -69,4 +69,11 @@ public sealed record AttackReport
     /// <summary>Gets the names of the image files written beside the report.</summary>
     /// <value>Defaults to <c>clean.png</c>, <c>adversarial.png</c> and <c>perturbation.png</c>.</value>
     public ImageFiles Images { get; init; } = new();
+
+    /// <summary>
+    /// Gets every attack of the plan that ran on this image, in plan order (one entry for a single attack). The other
+    /// sections describe the attempt marked <see cref="AttemptSummary.Written"/>.
+    /// </summary>
+    /// <value>Defaults to empty (reports of images that were not attacked).</value>
+    public IReadOnlyList<AttemptSummary> Attempts { get; init; } = [];
 }

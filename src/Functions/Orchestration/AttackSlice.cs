@@ -44,7 +44,7 @@ public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckp
         ArgumentNullException.ThrowIfNull(input);
         int next = input.Slice + 1;
         AttackBatch batch = await _checkpoints.LoadAsync(input, cancellationToken).ConfigureAwait(false);
-        if (batch.State is null || batch.IsAttackFinished)
+        if (batch.IsAttackFinished)
         {
             return input with { Finished = true };
         }
@@ -53,7 +53,7 @@ public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckp
         var runner = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time);
         bool finished = runner.Advance(batch, _attack.SliceBudget(), cancellationToken);
         string stateBlob = input.StateBlobAfter(next);
-        await _checkpoints.WriteStateAsync(stateBlob, batch.State, cancellationToken).ConfigureAwait(false);
+        await _checkpoints.WriteStateAsync(stateBlob, batch, cancellationToken).ConfigureAwait(false);
         if (input.Slice >= 1)
         {
             // Two behind: never this slice's own input, which a retry of this slice still reads.

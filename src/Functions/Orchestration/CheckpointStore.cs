@@ -1,8 +1,6 @@
 using System.Text.Json;
 using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Storage;
-using AttackCore.Attacks;
-using AttackCore.Attacks.Square;
 using AttackCore.Engine;
 using Microsoft.Extensions.Options;
 
@@ -46,13 +44,16 @@ public sealed class CheckpointStore
         await _store.WriteAsync(_container, name, BinaryData.FromObjectAsJson(job, Json), "application/json", cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Writes one attack state.</summary>
+    /// <summary>
+    /// Writes the batch as it stands after a slice: the attack state and the jobs (which gain an attempt each time an
+    /// attack of the plan ends), in one blob.
+    /// </summary>
     /// <param name="name">The blob name.</param>
-    /// <param name="state">The state.</param>
+    /// <param name="batch">The batch.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>A task.</returns>
-    public Task WriteStateAsync(string name, AttackState state, CancellationToken cancellationToken) =>
-        _store.WriteAsync(_container, name, BinaryData.FromBytes(AttackStateSerializer.ToBytes(state)), "application/octet-stream", cancellationToken);
+    public Task WriteStateAsync(string name, AttackBatch batch, CancellationToken cancellationToken) =>
+        _store.WriteAsync(_container, name, BinaryData.FromBytes(AttackBatchSerializer.ToBytes(batch)), "application/octet-stream", cancellationToken);
 
     /// <summary>Loads the batch a checkpoint refers to.</summary>
     /// <param name="checkpoint">The checkpoint.</param>
@@ -61,16 +62,15 @@ public sealed class CheckpointStore
     public async Task<AttackBatch> LoadAsync(ImageCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        BinaryData jobData = await _store.ReadAsync(_container, checkpoint.JobBlob, cancellationToken: cancellationToken).ConfigureAwait(false);
-        CheckpointJob job = jobData.ToObjectFromJson<CheckpointJob>(Json) ?? throw new InvalidDataException($"{checkpoint.JobBlob} is empty.");
-        AttackState? state = null;
         if (checkpoint.StateBlob is not null)
         {
             BinaryData stateData = await _store.ReadAsync(_container, checkpoint.StateBlob, cancellationToken: cancellationToken).ConfigureAwait(false);
-            state = AttackStateSerializer.FromBytes(stateData.ToArray());
+            return AttackBatchSerializer.FromBytes(stateData.ToArray());
         }
 
-        return new AttackBatch(job.Request, job.Jobs, state) { AttackMs = checkpoint.AttackMs };
+        BinaryData jobData = await _store.ReadAsync(_container, checkpoint.JobBlob, cancellationToken: cancellationToken).ConfigureAwait(false);
+        CheckpointJob job = jobData.ToObjectFromJson<CheckpointJob>(Json) ?? throw new InvalidDataException($"{checkpoint.JobBlob} is empty.");
+        return new AttackBatch(job.Request, job.Jobs, state: null);
     }
 
     /// <summary>Deletes one blob of the work container if it exists.</summary>

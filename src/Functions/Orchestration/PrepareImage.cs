@@ -95,13 +95,13 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
             WorkPrefix = prefix,
             JobBlob = prefix + "job.json",
             SlicesPerExecution = _attack.SlicesPerExecution,
-            MaxQueries = request.Attack.MaxQueries,
+            MaxQueries = request.Attacks.Sum(a => a.MaxQueries),
         };
         await _checkpoints.WriteJobAsync(checkpoint.JobBlob, new CheckpointJob(request, batch.Jobs), cancellationToken).ConfigureAwait(false);
         if (batch.State is not null)
         {
             checkpoint = checkpoint with { StateBlob = checkpoint.StateBlobAfter(0) };
-            await _checkpoints.WriteStateAsync(checkpoint.StateBlob, batch.State, cancellationToken).ConfigureAwait(false);
+            await _checkpoints.WriteStateAsync(checkpoint.StateBlob, batch, cancellationToken).ConfigureAwait(false);
         }
 
         AttackProgress progress = batch.Progress();
