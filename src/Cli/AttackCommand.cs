@@ -27,16 +27,24 @@ internal static class AttackCommand
             DefaultValueFactory = _ => ModelPresets.DefaultName,
         };
         var preset = new Option<string?>("--preset") { Description = "Use this preset's preprocessing, classes and labels for the --model .onnx file (for example mobilenet-v2)." };
-        var norm = new Option<string>("--norm") { Description = "Perturbation norm: linf or l2.", DefaultValueFactory = _ => "linf" };
+        var attack = new Option<string[]>("--attack", "-a")
+        {
+            Description = $"The attack: {string.Join(", ", AttackCatalog.Names)}. Repeat it for a plan: the attacks run in order (see --plan-mode). Per-attack options after a colon, e.g. simba-dct:maxQueries=5000,stepSize=0.1.",
+            DefaultValueFactory = _ => [SquareAttackOptions.Name],
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var planMode = new Option<string>("--plan-mode") { Description = "first-success: each attack of the plan runs only on the images the earlier ones did not fool. all: every attack runs on every image, for comparison.", DefaultValueFactory = _ => "first-success" };
+        planMode.AcceptOnlyFromAmong("first-success", "all");
+        var norm = new Option<string?>("--norm") { Description = "Perturbation norm: linf or l2. Default: each attack's own (linf, and l2 for simba-dct, which is L2 only)." };
         norm.AcceptOnlyFromAmong("linf", "l2");
         var eps = new Option<string?>("--eps") { Description = "Perturbation budget in [0,1] pixel units; a fraction like 4/255 is accepted. Default 0.05 for linf, 5 for l2 (the paper's ImageNet budgets)." };
         var maxQueries = new Option<int>("--max-queries") { Description = "Query budget per image, counting the initialization (the clean classification is free).", DefaultValueFactory = _ => 10_000 };
-        var pInit = new Option<double?>("--p-init") { Description = "Initial fraction of pixels per square. Default 0.05 for linf, 0.1 for l2." };
+        var pInit = new Option<double?>("--p-init") { Description = "Square Attack: initial fraction of pixels per square. Default 0.05 for linf, 0.1 for l2." };
         var seed = new Option<ulong>("--seed") { Description = "Random seed; the same seed, image and model give the same result.", DefaultValueFactory = _ => 0UL };
         var targeted = new Option<string?>("--targeted") { Description = "Make the model answer this class: a label (\"toaster\"), an output index, random, or least-likely. Default: untargeted." };
         var noMinimize = new Option<bool>("--no-minimize") { Description = "Skip shrinking the perturbation after a success (eps* is then not reported)." };
         var minimizeSteps = new Option<int>("--minimize-steps") { Description = "Binary-search steps when shrinking the perturbation (one query each).", DefaultValueFactory = _ => 10 };
-        var quantization = new Option<string?>("--quantization") { Description = "on-grid: every query is an 8-bit image, so successes survive saving as PNG. after-success: search continuous values as the paper's code does, then check the 8-bit version before stopping. Default: on-grid for linf, after-success for l2 (fewer queries there)." };
+        var quantization = new Option<string?>("--quantization") { Description = "Square Attack: on-grid: every query is an 8-bit image, so successes survive saving as PNG. after-success: search continuous values as the paper's code does, then check the 8-bit version before stopping. Default: on-grid for linf, after-success for l2 (fewer queries there)." };
         quantization.AcceptOnlyFromAmong("on-grid", "after-success");
         var batch = new Option<int>("--batch") { Description = "Images attacked together (each iteration is one model call for all of them).", DefaultValueFactory = _ => 32 };
         var provider = new Option<string>("--provider") { Description = "Execution provider: auto (CUDA when it loads, else CPU), cuda, or cpu.", DefaultValueFactory = _ => "auto" };
@@ -48,7 +56,7 @@ internal static class AttackCommand
 
         var command = new Command("attack", "Attack images and write, per input: clean.png, adversarial.png, perturbation.png, report.json and report.html.")
         {
-            inputs, outDir, model, preset, norm, eps, maxQueries, pInit, seed, targeted, noMinimize, minimizeSteps, quantization, batch, provider, cacheDir, maxImageMb, recursive, verbose,
+            inputs, outDir, model, preset, attack, planMode, norm, eps, maxQueries, pInit, seed, targeted, noMinimize, minimizeSteps, quantization, batch, provider, cacheDir, maxImageMb, recursive, verbose,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -59,7 +67,9 @@ internal static class AttackCommand
                 OutDir = parse.GetValue(outDir)!,
                 Model = parse.GetValue(model)!,
                 Preset = parse.GetValue(preset),
-                Norm = parse.GetValue(norm) == "l2" ? NormKind.L2 : NormKind.LInf,
+                Attacks = parse.GetValue(attack) is { Length: > 0 } attacks ? attacks : [SquareAttackOptions.Name],
+                PlanMode = parse.GetValue(planMode) == "all" ? PlanMode.All : PlanMode.FirstSuccess,
+                Norm = parse.GetValue(norm) switch { "l2" => NormKind.L2, "linf" => NormKind.LInf, _ => null },
                 Eps = parse.GetValue(eps),
                 MaxQueries = parse.GetValue(maxQueries),
                 PInit = parse.GetValue(pInit),
@@ -98,7 +108,11 @@ internal sealed record AttackSettings
 
     public string? Preset { get; init; }
 
-    public NormKind Norm { get; init; }
+    public string[] Attacks { get; init; } = [SquareAttackOptions.Name];
+
+    public PlanMode PlanMode { get; init; }
+
+    public NormKind? Norm { get; init; }
 
     public string? Eps { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AttackCore.Attacks;
 using AttackCore.Attacks.Square;
 using AttackCore.Engine;
 using AttackCore.Imaging;
@@ -69,7 +70,9 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
         {
             ModelInfo modelInfo = ModelDescription.From(classifier);
             await errors.WriteLineAsync($"Model {modelInfo.Name} (sha256 {modelInfo.Sha256[..12]}…), {modelInfo.Provider}{(modelInfo.ProviderNote is null ? string.Empty : " — " + modelInfo.ProviderNote)}").ConfigureAwait(false);
-            await errors.WriteLineAsync($"Attack: square, {request.Describe()["norm"]} eps {request.Attack.Epsilon.ToString("0.#####", Inv)}, up to {request.Attack.MaxQueries} queries per image, {(request.Target is null ? "untargeted" : "target " + request.Target)}, seed {request.Attack.Seed}; {inputs.Count} images").ConfigureAwait(false);
+            string plan = string.Join(" then ", request.Attacks.Select(a => $"{a.AttackName} ({a.Norm.ToString().ToLowerInvariant()} eps {a.Epsilon.ToString("0.#####", Inv)}, up to {a.MaxQueries} queries, seed {a.Seed})"));
+            string mode = request.Attacks.Count > 1 ? (request.PlanMode == PlanMode.All ? ", every attack on every image" : ", each on the images not fooled yet") : string.Empty;
+            await errors.WriteLineAsync($"Attack: {plan}{mode}, {(request.Target is null ? "untargeted" : "target " + request.Target)}; {inputs.Count} images").ConfigureAwait(false);
             var runner = new AttackRunner(classifier, modelInfo, loggers.CreateLogger<AttackRunner>());
             var limits = new DecodeLimits { MaxBytes = settings.MaxImageBytes };
             var progress = new ProgressDisplay(errors, inputs.Count);
@@ -133,18 +136,15 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
 
     private AttackRequest BuildRequest()
     {
-        double eps = settings.Eps is null ? (settings.Norm == AttackCore.Attacks.NormKind.LInf ? 0.05 : 5.0) : AttackCommand.ParseEpsilon(settings.Eps);
+        double? eps = settings.Eps is null ? null : AttackCommand.ParseEpsilon(settings.Eps);
+        var common = new CommonAttackSettings(settings.Norm, eps, settings.MaxQueries, settings.Seed);
+        var attacks = AttackCatalog.ParsePlan(settings.Attacks, common)
+            .Select(a => a is SquareAttackOptions square ? square with { PInit = settings.PInit ?? square.PInit, Quantization = settings.Quantization ?? square.Quantization } : a)
+            .ToList();
         var request = new AttackRequest
         {
-            Attack = new SquareAttackOptions
-            {
-                Norm = settings.Norm,
-                Epsilon = eps,
-                MaxQueries = settings.MaxQueries,
-                PInit = settings.PInit,
-                Seed = settings.Seed,
-                Quantization = settings.Quantization,
-            },
+            Attacks = attacks,
+            PlanMode = settings.PlanMode,
             Target = settings.Target,
             Minimize = settings.Minimize,
             MinimizeSteps = settings.MinimizeSteps,
