@@ -110,9 +110,16 @@ param modelMaxWaitMs int = 5
 @maxValue(64)
 param maxConcurrentActivities int = 0
 
-@description('Default attack norm (per-image blob metadata can override it).')
-@allowed([ 'linf', 'l2' ])
-param attackNorm string = 'linf'
+@description('Default attack plan: attack specs separated by ";", run in order, e.g. "square;simba-dct:maxQueries=5000" (per-image blob metadata can override it).')
+param attackAttacks string = 'square'
+
+@description('How a plan\'s attacks share the images: first-success (later attacks only on images not fooled yet) or all (every attack on every image, for comparison).')
+@allowed([ 'first-success', 'all' ])
+param attackPlanMode string = 'first-success'
+
+@description('Default attack norm (per-image blob metadata can override it); empty uses each attack\'s own (L-inf; L2 for simba-dct).')
+@allowed([ '', 'linf', 'l2' ])
+param attackNorm string = ''
 
 @description('Default attack budget, e.g. 0.05 or 8/255 style decimals; empty takes the norm\'s default (0.05 L-inf, 5 L2).')
 param attackEps string = ''
@@ -260,6 +267,8 @@ module appSettings 'modules/app-settings.bicep' = {
     modelProvider: compute.provider
     modelMaxBatch: modelMaxBatch == 0 ? compute.maxBatch : modelMaxBatch
     modelMaxWaitMs: modelMaxWaitMs
+    attackAttacks: attackAttacks
+    attackPlanMode: attackPlanMode
     attackNorm: attackNorm
     attackEps: attackEps
     attackMaxQueries: attackMaxQueries

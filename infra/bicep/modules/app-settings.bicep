@@ -55,8 +55,15 @@ param modelMaxBatch int
 @description('How long a model call waits for others to merge with, in ms (Model__MaxWaitMs).')
 param modelMaxWaitMs int
 
-@description('Attack norm (Attack__Norm).')
-@allowed([ 'linf', 'l2' ])
+@description('Attack plan, specs separated by ";" (Attack__Attacks).')
+param attackAttacks string
+
+@description('How a plan\'s attacks share the images (Attack__PlanMode).')
+@allowed([ 'first-success', 'all' ])
+param attackPlanMode string
+
+@description('Attack norm (Attack__Norm); empty uses each attack\'s own.')
+@allowed([ '', 'linf', 'l2' ])
 param attackNorm string
 
 @description('Attack budget (Attack__Eps), e.g. 0.05 or empty for the norm\'s default.')
@@ -123,6 +130,8 @@ output settings object = {
   Model__MaxBatch: string(modelMaxBatch)
   Model__MaxWaitMs: string(modelMaxWaitMs)
   Model__CacheDir: ''
+  Attack__Attacks: attackAttacks
+  Attack__PlanMode: attackPlanMode
   Attack__Norm: attackNorm
   Attack__Eps: attackEps
   Attack__MaxQueries: string(attackMaxQueries)

@@ -78,6 +78,14 @@ public sealed record AuditSummary
 /// <summary>The attack of an audit.</summary>
 public sealed record AuditAttack
 {
+    /// <summary>Gets the attack plan: attack specs separated by <c>;</c>, run in order.</summary>
+    /// <value>Defaults to <c>square</c>.</value>
+    public string Attacks { get; init; } = "square";
+
+    /// <summary>Gets how the plan's attacks shared the images: <c>first-success</c> or <c>all</c>.</summary>
+    /// <value>Defaults to <c>first-success</c>.</value>
+    public string PlanMode { get; init; } = "first-success";
+
     /// <summary>Gets the norm: <c>linf</c> or <c>l2</c>.</summary>
     public required string Norm { get; init; }
 

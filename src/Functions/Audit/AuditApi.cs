@@ -36,7 +36,7 @@ public sealed partial class AuditApi
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private static readonly string[] TopLevel = ["prefix", "blobs", "container", "options", "labels"];
-    private static readonly string[] OptionNames = ["norm", "eps", "maxQueries", "seed", "target", "minimize"];
+    private static readonly string[] OptionNames = ["attacks", "planMode", "norm", "eps", "maxQueries", "seed", "target", "minimize"];
     private readonly AuditStore _audits;
     private readonly AttackDefaults _attack;
     private readonly AuditOptions _options;
@@ -212,16 +212,34 @@ public sealed partial class AuditApi
                 throw new AuditRequestException("Invalid 'options': " + e.Message.Replace("Metadata advaudit_", "options.", StringComparison.Ordinal));
             }
 
+            // The settings as resolved now (plan text and common settings) re-create exactly this request for every image,
+            // whatever the app settings become while the audit runs.
             CultureInfo inv = CultureInfo.InvariantCulture;
+            AttackDefaults settings = AttackOverrides.Resolve(_attack, overrides);
             var resolved = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
             {
-                [AttackOverrides.Norm] = request.Attack.Norm == NormKind.L2 ? "l2" : "linf",
-                [AttackOverrides.Eps] = request.Attack.Epsilon.ToString("R", inv),
-                [AttackOverrides.MaxQueries] = request.Attack.MaxQueries.ToString(inv),
-                [AttackOverrides.Seed] = request.Attack.Seed.ToString(inv),
+                [AttackOverrides.Attacks] = settings.Attacks,
+                [AttackOverrides.PlanMode] = request.PlanMode == PlanMode.All ? "all" : "first-success",
+                [AttackOverrides.MaxQueries] = settings.MaxQueries.ToString(inv),
+                [AttackOverrides.Seed] = settings.Seed.ToString(inv),
                 [AttackOverrides.Target] = request.Target ?? "none",
                 [AttackOverrides.Minimize] = request.Minimize ? "true" : "false",
             };
+            // Norm and eps are fixed too when the plan's attacks share them (a plan that mixes norms keeps each attack's own).
+            if (request.Attacks.Select(a => a.Norm).Distinct().Count() == 1)
+            {
+                resolved[AttackOverrides.Norm] = request.Attack.Norm == NormKind.L2 ? "l2" : "linf";
+            }
+
+            if (settings.Eps is double eps)
+            {
+                resolved[AttackOverrides.Eps] = eps.ToString("R", inv);
+            }
+            else if (request.Attacks.Select(a => a.Epsilon).Distinct().Count() == 1)
+            {
+                resolved[AttackOverrides.Eps] = request.Attack.Epsilon.ToString("R", inv);
+            }
+
             return new AuditPlan
             {
                 AuditId = auditId,
@@ -232,7 +250,9 @@ public sealed partial class AuditApi
                 Options = resolved,
                 Attack = new AuditAttack
                 {
-                    Norm = resolved[AttackOverrides.Norm],
+                    Attacks = resolved[AttackOverrides.Attacks],
+                    PlanMode = resolved[AttackOverrides.PlanMode],
+                    Norm = request.Attacks.Select(a => a.Norm).Distinct().Count() == 1 ? (request.Attack.Norm == NormKind.L2 ? "l2" : "linf") : "mixed",
                     Eps = request.Attack.Epsilon,
                     MaxQueries = request.Attack.MaxQueries,
                     Seed = request.Attack.Seed,
@@ -244,6 +264,15 @@ public sealed partial class AuditApi
             };
         }
     }
+
+    /// <summary>An attack plan given as one spec or an array of specs, as the <c>;</c>-separated text blob metadata uses.</summary>
+    private static string? PlanText(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.String => v.GetString(),
+        JsonValueKind.Array when v.GetArrayLength() > 0 && v.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String && !e.GetString()!.Contains(';', StringComparison.Ordinal))
+            => string.Join(";", v.EnumerateArray().Select(e => e.GetString())),
+        _ => null,
+    };
 
     private static List<string> Blobs(JsonElement element)
     {
@@ -329,6 +358,8 @@ public sealed partial class AuditApi
             JsonElement v = option.Value;
             (string key, string? text, string allowed) = option.Name switch
             {
+                "attacks" => (AttackOverrides.Attacks, PlanText(v), "an attack spec or an array of them, e.g. [\"square\", \"simba-dct:maxQueries=5000\"]"),
+                "planMode" => (AttackOverrides.PlanMode, v.ValueKind == JsonValueKind.String ? v.GetString() : null, "\"first-success\" or \"all\""),
                 "norm" => (AttackOverrides.Norm, v.ValueKind == JsonValueKind.String ? v.GetString() : null, "\"linf\" or \"l2\""),
                 "eps" => (AttackOverrides.Eps, v.ValueKind is JsonValueKind.Number or JsonValueKind.String ? (v.ValueKind == JsonValueKind.Number ? v.GetRawText() : v.GetString()) : null, "a number greater than 0 (at most 1 for linf), or text such as \"8/255\""),
                 "maxQueries" => (AttackOverrides.MaxQueries, v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int q) ? q.ToString(CultureInfo.InvariantCulture) : null, "a whole number from 1 to 1000000"),

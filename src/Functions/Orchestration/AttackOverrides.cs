@@ -1,5 +1,6 @@
 using System.Globalization;
 using AdvAudit.Functions.Settings;
+using AttackCore.Attacks;
 using AttackCore.Engine;
 
 namespace AdvAudit.Functions.Orchestration;
@@ -11,6 +12,8 @@ namespace AdvAudit.Functions.Orchestration;
 /// Blob metadata names must be valid C# identifiers, so the keys use underscores, not hyphens. Keys are matched
 /// without regard to case; unknown <c>advaudit_</c> keys are refused so that a typo is not silently ignored.
 /// <list type="table">
+/// <item><term><c>advaudit_attacks</c></term><description>the attack plan, specs separated by <c>;</c>, e.g. <c>square;simba-dct:maxQueries=5000</c></description></item>
+/// <item><term><c>advaudit_plan_mode</c></term><description><c>first-success</c> or <c>all</c></description></item>
 /// <item><term><c>advaudit_norm</c></term><description><c>linf</c> or <c>l2</c></description></item>
 /// <item><term><c>advaudit_eps</c></term><description>budget in [0,1] pixel units, e.g. <c>0.03</c> or <c>8/255</c></description></item>
 /// <item><term><c>advaudit_max_queries</c></term><description>queries per image, 1 to 1,000,000</description></item>
@@ -21,6 +24,12 @@ namespace AdvAudit.Functions.Orchestration;
 /// </remarks>
 public static class AttackOverrides
 {
+    /// <summary>The metadata key of the attack plan.</summary>
+    public const string Attacks = "advaudit_attacks";
+
+    /// <summary>The metadata key of the plan mode.</summary>
+    public const string PlanMode = "advaudit_plan_mode";
+
     /// <summary>The metadata key of the norm.</summary>
     public const string Norm = "advaudit_norm";
 
@@ -39,7 +48,7 @@ public static class AttackOverrides
     /// <summary>The metadata key of the minimization switch.</summary>
     public const string Minimize = "advaudit_minimize";
 
-    private static readonly string[] Known = [Norm, Eps, MaxQueries, Seed, Target, Minimize];
+    private static readonly string[] Known = [Attacks, PlanMode, Norm, Eps, MaxQueries, Seed, Target, Minimize];
 
     /// <summary>Builds the request for one image.</summary>
     /// <param name="defaults">The app's attack settings.</param>
@@ -47,6 +56,18 @@ public static class AttackOverrides
     /// <returns>The validated request.</returns>
     /// <exception cref="ArgumentException">A metadata value is invalid; the message names the key and what is allowed.</exception>
     public static AttackRequest Apply(AttackDefaults defaults, IReadOnlyDictionary<string, string> metadata)
+    {
+        AttackRequest request = Resolve(defaults, metadata).ToRequest();
+        request.Validate();
+        return request;
+    }
+
+    /// <summary>Applies the metadata to a copy of the app's settings (without building the request).</summary>
+    /// <param name="defaults">The app's attack settings.</param>
+    /// <param name="metadata">The blob's metadata.</param>
+    /// <returns>The settings for this image.</returns>
+    /// <exception cref="ArgumentException">A metadata value is invalid; the message names the key and what is allowed.</exception>
+    public static AttackDefaults Resolve(AttackDefaults defaults, IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentNullException.ThrowIfNull(defaults);
         ArgumentNullException.ThrowIfNull(metadata);
@@ -66,6 +87,8 @@ public static class AttackOverrides
 
         var settings = new AttackDefaults
         {
+            Attacks = defaults.Attacks,
+            PlanMode = defaults.PlanMode,
             Norm = defaults.Norm,
             Eps = defaults.Eps,
             MaxQueries = defaults.MaxQueries,
@@ -73,6 +96,16 @@ public static class AttackOverrides
             Target = defaults.Target,
             Minimize = defaults.Minimize,
         };
+        if (values.TryGetValue(Attacks, out string? attacks))
+        {
+            settings.Attacks = AttackCatalog.SplitPlan(attacks).Count > 0 ? attacks : throw Bad(Attacks, attacks, "attack specs separated by ';', e.g. square;simba-dct");
+        }
+
+        if (values.TryGetValue(PlanMode, out string? planMode))
+        {
+            settings.PlanMode = planMode.ToLowerInvariant() is "first-success" or "all" ? planMode.ToLowerInvariant() : throw Bad(PlanMode, planMode, "first-success or all");
+        }
+
         if (values.TryGetValue(Norm, out string? norm))
         {
             settings.Norm = norm.ToLowerInvariant() is "linf" or "l2" ? norm.ToLowerInvariant() : throw Bad(Norm, norm, "linf or l2");
@@ -81,7 +114,7 @@ public static class AttackOverrides
 
         if (values.TryGetValue(Eps, out string? eps))
         {
-            settings.Eps = ParseEps(eps) is double e && e > 0 && (settings.ParsedNorm != AttackCore.Attacks.NormKind.LInf || e <= 1) ? e : throw Bad(Eps, eps, "a number greater than 0 (at most 1 for linf), e.g. 0.03 or 8/255");
+            settings.Eps = ParseEps(eps) is double e && e > 0 && (e <= 1 || !settings.PlanNorms().Contains(NormKind.LInf)) ? e : throw Bad(Eps, eps, "a number greater than 0 (at most 1 for linf), e.g. 0.03 or 8/255");
         }
 
         if (values.TryGetValue(MaxQueries, out string? queries))
@@ -104,9 +137,7 @@ public static class AttackOverrides
             settings.Minimize = bool.TryParse(minimize, out bool m) ? m : throw Bad(Minimize, minimize, "true or false");
         }
 
-        AttackRequest request = settings.ToRequest();
-        request.Validate();
-        return request;
+        return settings;
     }
 
     private static double? ParseEps(string text) => AttackRequest.TryParseEpsilon(text, out double value) ? value : null;

@@ -10,9 +10,20 @@ public sealed class AttackDefaults
     /// <summary>The section name.</summary>
     public const string Section = "Attack";
 
-    /// <summary>Gets or sets the norm: <c>linf</c> or <c>l2</c>.</summary>
-    /// <value>Defaults to <c>linf</c>.</value>
-    public string Norm { get; set; } = "linf";
+    /// <summary>
+    /// Gets or sets the attack plan: attack specs separated by <c>;</c>, run in order (see <see cref="PlanMode"/>), each a
+    /// name with optional per-attack options, e.g. <c>square;simba-dct:maxQueries=5000</c> (see <see cref="AttackCatalog"/>).
+    /// </summary>
+    /// <value>Defaults to <c>square</c>.</value>
+    public string Attacks { get; set; } = SquareAttackOptions.Name;
+
+    /// <summary>Gets or sets how a plan's attacks share the images: <c>first-success</c> or <c>all</c>.</summary>
+    /// <value>Defaults to <c>first-success</c>.</value>
+    public string PlanMode { get; set; } = "first-success";
+
+    /// <summary>Gets or sets the norm: <c>linf</c>, <c>l2</c>, or empty for each attack's own (L-inf; L2 for SimBA-DCT).</summary>
+    /// <value>Defaults to empty.</value>
+    public string? Norm { get; set; }
 
     /// <summary>Gets or sets the budget in [0,1] pixel units; <see langword="null"/> takes the norm's default.</summary>
     /// <value>Defaults to <see langword="null"/>: 0.05 for L-inf, 5 for L2.</value>
@@ -46,23 +57,36 @@ public sealed class AttackDefaults
     /// <value>Defaults to 10. Between 1 and 1,000.</value>
     public int SlicesPerExecution { get; set; } = 10;
 
-    /// <summary>Gets the parsed norm (valid after validation).</summary>
-    public NormKind ParsedNorm => string.Equals(Norm, "l2", StringComparison.OrdinalIgnoreCase) ? NormKind.L2 : NormKind.LInf;
+    /// <summary>Gets the parsed norm (valid after validation); <see langword="null"/> leaves each attack's own.</summary>
+    public NormKind? ParsedNorm => string.IsNullOrWhiteSpace(Norm) ? null : string.Equals(Norm.Trim(), "l2", StringComparison.OrdinalIgnoreCase) ? NormKind.L2 : NormKind.LInf;
+
+    /// <summary>Gets the norms the plan's attacks will use (each attack's own where <see cref="Norm"/> is empty); empty when the plan does not parse.</summary>
+    /// <returns>The norms, one per attack.</returns>
+    public IReadOnlyList<NormKind> PlanNorms()
+    {
+        try
+        {
+            return AttackCatalog.ParsePlan(AttackCatalog.SplitPlan(Attacks ?? string.Empty), new CommonAttackSettings(ParsedNorm, null, null, null)).Select(a => a.Norm).ToList();
+        }
+        catch (ArgumentException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>Gets the parsed plan mode (valid after validation).</summary>
+    public PlanMode ParsedPlanMode => string.Equals(PlanMode?.Trim(), "all", StringComparison.OrdinalIgnoreCase) ? AttackCore.Engine.PlanMode.All : AttackCore.Engine.PlanMode.FirstSuccess;
 
     /// <summary>Builds the engine request these settings describe.</summary>
     /// <returns>The request.</returns>
+    /// <exception cref="ArgumentException">The plan names no attack, or an attack's option is invalid.</exception>
     public AttackRequest ToRequest()
     {
-        NormKind norm = ParsedNorm;
+        var common = new CommonAttackSettings(ParsedNorm, Eps, MaxQueries, Seed);
         return new AttackRequest
         {
-            Attack = new SquareAttackOptions
-            {
-                Norm = norm,
-                Epsilon = Eps ?? (norm == NormKind.LInf ? 0.05 : 5.0),
-                MaxQueries = MaxQueries,
-                Seed = Seed,
-            },
+            Attacks = AttackCatalog.ParsePlan(AttackCatalog.SplitPlan(Attacks ?? string.Empty), common),
+            PlanMode = ParsedPlanMode,
             Target = string.IsNullOrWhiteSpace(Target) ? null : Target.Trim(),
             Minimize = Minimize,
         };

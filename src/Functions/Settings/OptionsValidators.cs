@@ -143,12 +143,17 @@ internal sealed class AttackDefaultsValidator : IValidateOptions<AttackDefaults>
     public ValidateOptionsResult Validate(string? name, AttackDefaults options)
     {
         var failures = new List<string>();
-        OptionsValidators.OneOf(failures, SettingNames.AttackNorm, options.Norm, "linf", "l2");
+        if (!string.IsNullOrEmpty(options.Norm))
+        {
+            OptionsValidators.OneOf(failures, SettingNames.AttackNorm, options.Norm, "linf", "l2");
+        }
+
+        OptionsValidators.OneOf(failures, SettingNames.AttackPlanMode, options.PlanMode, "first-success", "all");
         OptionsValidators.Range(failures, SettingNames.AttackMaxQueries, options.MaxQueries, 1, 1_000_000);
         OptionsValidators.Range(failures, SettingNames.AttackSliceQueries, options.SliceQueries, 1, 100_000);
         OptionsValidators.Range(failures, SettingNames.AttackSliceSeconds, options.SliceSeconds, 1, 600);
         OptionsValidators.Range(failures, SettingNames.AttackSlicesPerExecution, options.SlicesPerExecution, 1, 1000);
-        if (options.Eps is double eps && (double.IsNaN(eps) || eps <= 0 || (options.ParsedNorm == AttackCore.Attacks.NormKind.LInf && eps > 1)))
+        if (options.Eps is double eps && (double.IsNaN(eps) || eps <= 0 || (eps > 1 && options.PlanNorms().Contains(AttackCore.Attacks.NormKind.LInf))))
         {
             failures.Add(OptionsValidators.Invariant($"{SettingNames.AttackEps} is {eps}; it must be greater than 0 (and at most 1 for linf), or empty for the norm's default."));
         }
@@ -161,7 +166,7 @@ internal sealed class AttackDefaultsValidator : IValidateOptions<AttackDefaults>
             }
             catch (ArgumentException e)
             {
-                failures.Add(OptionsValidators.Invariant($"Attack settings ({SettingNames.AttackNorm}, {SettingNames.AttackEps}, {SettingNames.AttackMaxQueries}): {e.Message}"));
+                failures.Add(OptionsValidators.Invariant($"Attack settings ({SettingNames.AttackAttacks}, {SettingNames.AttackNorm}, {SettingNames.AttackEps}, {SettingNames.AttackMaxQueries}): {e.Message}"));
             }
         }
 

@@ -84,7 +84,13 @@ public static class SettingNames
     /// <summary>Where the worker keeps its verified copy of the model; empty uses a folder under the temp directory.</summary>
     public const string ModelCacheDir = "Model__CacheDir";
 
-    /// <summary>Attack norm: <c>linf</c> or <c>l2</c>.</summary>
+    /// <summary>The attack plan: specs separated by <c>;</c>, e.g. <c>square;simba-dct:maxQueries=5000</c>.</summary>
+    public const string AttackAttacks = "Attack__Attacks";
+
+    /// <summary>How a plan's attacks share the images: <c>first-success</c> or <c>all</c>.</summary>
+    public const string AttackPlanMode = "Attack__PlanMode";
+
+    /// <summary>Attack norm: <c>linf</c>, <c>l2</c>, or empty for each attack's own.</summary>
     public const string AttackNorm = "Attack__Norm";
 
     /// <summary>Attack budget in [0,1] pixel units; empty takes the norm's default (0.05 L-inf, 5 L2).</summary>
@@ -153,7 +159,9 @@ public static class SettingNames
         [ModelMaxBatch] = "32",
         [ModelMaxWaitMs] = "5",
         [ModelCacheDir] = string.Empty,
-        [AttackNorm] = "linf",
+        [AttackAttacks] = "square",
+        [AttackPlanMode] = "first-success",
+        [AttackNorm] = string.Empty,
         [AttackEps] = string.Empty,
         [AttackMaxQueries] = "10000",
         [AttackSeed] = "0",

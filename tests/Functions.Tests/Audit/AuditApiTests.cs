@@ -62,7 +62,7 @@ public sealed class AuditApiTests
         Assert.Null(plan.Prefix);
         Assert.Equal(8.0 / 255, plan.Attack.Eps, 12);
         Assert.Equal((500, 3UL, "linf", "none", true), (plan.Attack.MaxQueries, plan.Attack.Seed, plan.Attack.Norm, plan.Attack.Target, plan.Attack.Minimize));
-        Assert.Equal(["advaudit_eps", "advaudit_max_queries", "advaudit_minimize", "advaudit_norm", "advaudit_seed", "advaudit_target"], plan.Options.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["advaudit_attacks", "advaudit_eps", "advaudit_max_queries", "advaudit_minimize", "advaudit_norm", "advaudit_plan_mode", "advaudit_seed", "advaudit_target"], plan.Options.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(("3", "Dress"), (plan.Labels["a.png"], plan.Labels["b/c.jpg"]));
         Assert.Equal(100, plan.ChunkSize);
     }
