@@ -27,6 +27,18 @@ internal static class AttackCommand
             DefaultValueFactory = _ => ModelPresets.DefaultName,
         };
         var preset = new Option<string?>("--preset") { Description = "Use this preset's preprocessing, classes and labels for the --model .onnx file (for example mobilenet-v2)." };
+        var transferModels = new Option<string[]>("--transfer-model")
+        {
+            Description = "Also classify every verified adversarial image with this model (repeatable; a preset name, a .onnx file with a .json spec beside it or a --transfer-preset, or a .json spec). Reports get a transfer section, and <out>/summary.json, summary.html and summary.csv the transfer matrix.",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var transferPresets = new Option<string[]>("--transfer-preset")
+        {
+            Description = "The preset that describes the .onnx file of the --transfer-model in the same position (repeat once per --transfer-model, in the same order).",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
         var norm = new Option<string>("--norm") { Description = "Perturbation norm: linf or l2.", DefaultValueFactory = _ => "linf" };
         norm.AcceptOnlyFromAmong("linf", "l2");
         var eps = new Option<string?>("--eps") { Description = "Perturbation budget in [0,1] pixel units; a fraction like 4/255 is accepted. Default 0.05 for linf, 5 for l2 (the paper's ImageNet budgets)." };
@@ -48,7 +60,7 @@ internal static class AttackCommand
 
         var command = new Command("attack", "Attack images and write, per input: clean.png, adversarial.png, perturbation.png, report.json and report.html.")
         {
-            inputs, outDir, model, preset, norm, eps, maxQueries, pInit, seed, targeted, noMinimize, minimizeSteps, quantization, batch, provider, cacheDir, maxImageMb, recursive, verbose,
+            inputs, outDir, model, preset, transferModels, transferPresets, norm, eps, maxQueries, pInit, seed, targeted, noMinimize, minimizeSteps, quantization, batch, provider, cacheDir, maxImageMb, recursive, verbose,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -59,6 +71,8 @@ internal static class AttackCommand
                 OutDir = parse.GetValue(outDir)!,
                 Model = parse.GetValue(model)!,
                 Preset = parse.GetValue(preset),
+                TransferModels = parse.GetValue(transferModels) ?? [],
+                TransferPresets = parse.GetValue(transferPresets) ?? [],
                 Norm = parse.GetValue(norm) == "l2" ? NormKind.L2 : NormKind.LInf,
                 Eps = parse.GetValue(eps),
                 MaxQueries = parse.GetValue(maxQueries),
@@ -97,6 +111,10 @@ internal sealed record AttackSettings
     public required string Model { get; init; }
 
     public string? Preset { get; init; }
+
+    public string[] TransferModels { get; init; } = [];
+
+    public string[] TransferPresets { get; init; } = [];
 
     public NormKind Norm { get; init; }
 
