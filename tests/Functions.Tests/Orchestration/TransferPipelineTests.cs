@@ -1,9 +1,12 @@
+using System.Text.Json;
+using AdvAudit.Functions.Audit;
 using AdvAudit.Functions.Orchestration;
 using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Tests.TestSupport;
 using AttackCore.Reporting;
 using AttackCore.Tests.TestSupport;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AdvAudit.Functions.Tests.Orchestration;
 
@@ -76,6 +79,43 @@ public sealed class TransferPipelineTests
         AttackReport report = await ReadReportAsync(h, "0000-ankle-boot");
         Assert.True(report.Outcome.Success);
         Assert.Null(report.Transfer);
+    }
+
+    [AzuriteFact]
+    public async Task Audit_TransferModelsOption_SummaryMatrixCountsThePerImageTransferEntries()
+    {
+        await using PipelineHarness h = await PipelineHarness.StartAsync("xaudit", s =>
+        {
+            Settings(s);
+            s[SettingNames.ModelTransferBlobNames] = string.Empty; // the audit's option names the model
+        });
+        await UploadTransferModelAsync(h);
+        string[] samples = ["0000-ankle-boot.png", "0001-pullover.png", "0002-trouser.png"];
+        foreach (string sample in samples)
+        {
+            await h.Store.WriteAsync(h.Storage.UploadsContainer, "xa/" + sample, BinaryData.FromBytes(File.ReadAllBytes(Path.Combine(FashionSamples, sample))), "image/png");
+        }
+
+        string body = JsonSerializer.Serialize(new { prefix = "xa/", options = new { transferModels = new[] { TransferBlob } } });
+        ApiResponse started = await h.Services.GetRequiredService<AuditApi>().StartAsync(body, new Uri("http://localhost:7071/api/audits"), h.Client);
+        Assert.True(started.Status == 202, started.Body);
+        string id = JsonDocument.Parse(started.Body).RootElement.GetProperty("id").GetString()!;
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, (await h.WaitAsync(AuditStore.InstanceId(id), Timeout)).RuntimeStatus);
+
+        string results = AuditStore.ResultsFolder(id);
+        AuditSummary summary = AuditSummaryJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(results, "summary.json")));
+        var reports = new List<AttackReport>();
+        foreach (AuditImageRow row in summary.Images)
+        {
+            reports.Add(ReportJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(row.ResultFolder, "report.json"))));
+        }
+
+        TransferMatrixCell cell = Assert.Single(summary.Transfer!);
+        Assert.Equal(("fashion-mnist-cnn", "fashion-mnist-cnn"), (cell.SourceModel, cell.TargetModel));
+        Assert.Equal(summary.Counts.Fooled, cell.Evaluated);
+        Assert.Equal(reports.Count(r => r.Transfer is [{ Fooled: true }]), cell.Fooled);
+        Assert.Equal(reports.Count(r => r.Outcome.Success), reports.Count(r => r.Transfer is { Count: 1 }));
+        Assert.Contains("id=\"transfer\"", System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(results, "summary.html")), StringComparison.Ordinal);
     }
 
     private static async Task UploadTransferModelAsync(PipelineHarness h)
