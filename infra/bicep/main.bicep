@@ -92,6 +92,9 @@ param modelPreset string = 'inception-v3'
 @description('ONNX file in the models container (e.g. inception_v3_Opset17.onnx); empty downloads the preset\'s file at start.')
 param modelBlobName string = ''
 
+@description('Transfer models: comma-separated ONNX files in the models container, each with a sidecar JSON, that also classify every adversarial image; empty for none.')
+param modelTransferBlobNames string = ''
+
 @description('SHA-256 (64 hex digits) the model file must have; empty takes the preset\'s.')
 param modelSha256 string = ''
 
@@ -263,6 +266,7 @@ module appSettings 'modules/app-settings.bicep' = {
     maxImageMb: maxImageMb
     modelPreset: modelPreset
     modelBlobName: modelBlobName
+    modelTransferBlobNames: modelTransferBlobNames
     modelSha256: modelSha256
     modelProvider: compute.provider
     modelMaxBatch: modelMaxBatch == 0 ? compute.maxBatch : modelMaxBatch

@@ -27,6 +27,18 @@ internal static class AttackCommand
             DefaultValueFactory = _ => ModelPresets.DefaultName,
         };
         var preset = new Option<string?>("--preset") { Description = "Use this preset's preprocessing, classes and labels for the --model .onnx file (for example mobilenet-v2)." };
+        var transferModels = new Option<string[]>("--transfer-model")
+        {
+            Description = "Also classify every verified adversarial image with this model (repeatable; a preset name, a .onnx file with a .json spec beside it or a --transfer-preset, or a .json spec). Reports get a transfer section, and <out>/summary.json, summary.html and summary.csv the transfer matrix.",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var transferPresets = new Option<string[]>("--transfer-preset")
+        {
+            Description = "The preset that describes the .onnx file of the --transfer-model in the same position (repeat once per --transfer-model, in the same order).",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
         var attack = new Option<string[]>("--attack", "-a")
         {
             Description = $"The attack: {string.Join(", ", AttackCatalog.Names)}. Repeat it for a plan: the attacks run in order (see --plan-mode). Per-attack options after a colon, e.g. simba-dct:maxQueries=5000,stepSize=0.1.",
@@ -56,7 +68,7 @@ internal static class AttackCommand
 
         var command = new Command("attack", "Attack images and write, per input: clean.png, adversarial.png, perturbation.png, report.json and report.html.")
         {
-            inputs, outDir, model, preset, attack, planMode, norm, eps, maxQueries, pInit, seed, targeted, noMinimize, minimizeSteps, quantization, batch, provider, cacheDir, maxImageMb, recursive, verbose,
+            inputs, outDir, model, preset, transferModels, transferPresets, attack, planMode, norm, eps, maxQueries, pInit, seed, targeted, noMinimize, minimizeSteps, quantization, batch, provider, cacheDir, maxImageMb, recursive, verbose,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -67,6 +79,8 @@ internal static class AttackCommand
                 OutDir = parse.GetValue(outDir)!,
                 Model = parse.GetValue(model)!,
                 Preset = parse.GetValue(preset),
+                TransferModels = parse.GetValue(transferModels) ?? [],
+                TransferPresets = parse.GetValue(transferPresets) ?? [],
                 Attacks = parse.GetValue(attack) is { Length: > 0 } attacks ? attacks : [SquareAttackOptions.Name],
                 PlanMode = parse.GetValue(planMode) == "all" ? PlanMode.All : PlanMode.FirstSuccess,
                 Norm = parse.GetValue(norm) switch { "l2" => NormKind.L2, "linf" => NormKind.LInf, _ => null },
@@ -107,6 +121,10 @@ internal sealed record AttackSettings
     public required string Model { get; init; }
 
     public string? Preset { get; init; }
+
+    public string[] TransferModels { get; init; } = [];
+
+    public string[] TransferPresets { get; init; } = [];
 
     public string[] Attacks { get; init; } = [SquareAttackOptions.Name];
 

@@ -6,6 +6,7 @@ using AttackCore.Engine;
 using AttackCore.Imaging;
 using AttackCore.Models;
 using AttackCore.Reporting;
+using AttackCore.Transfer;
 using Microsoft.Extensions.Logging;
 
 namespace AttackCli;
@@ -20,6 +21,7 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
+        DateTimeOffset startedUtc = DateTimeOffset.UtcNow;
         AttackRequest request;
         try
         {
@@ -33,9 +35,11 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
 
         (List<InputFile> inputs, List<string> missing) = InputCollector.Collect(settings.Inputs, settings.Recursive, settings.OutDir);
         var rows = new List<SummaryRow>();
+        var audited = new List<AuditImageInput>();
         foreach (string name in missing)
         {
             rows.Add(SummaryRow.Failed(name, $"not found: no file or folder \"{name}\""));
+            audited.Add(new AuditImageInput(name, name, null, null, "NotFound", $"no file or folder \"{name}\""));
         }
 
         if (inputs.Count == 0 && missing.Count == 0)
@@ -55,17 +59,26 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = null; })
             .SetMinimumLevel(settings.Verbose ? LogLevel.Debug : LogLevel.Error));
         OnnxClassifier classifier;
+        var transferClassifiers = new List<OnnxClassifier>();
         try
         {
-            ModelSpec spec = await ResolveModelAsync(cancellationToken).ConfigureAwait(false);
+            ModelSpec spec = await ResolveModelAsync(settings.Model, settings.Preset, "--preset", "--model", cancellationToken).ConfigureAwait(false);
             classifier = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = settings.Provider, MaxBatch = Math.Max(1, settings.Batch) }, loggers.CreateLogger<OnnxClassifier>());
+            for (int t = 0; t < settings.TransferModels.Length; t++)
+            {
+                string? transferPreset = settings.TransferPresets.Length > 0 ? settings.TransferPresets[t] : null;
+                ModelSpec transferSpec = await ResolveModelAsync(settings.TransferModels[t], transferPreset, "--transfer-preset", "--transfer-model", cancellationToken).ConfigureAwait(false);
+                transferClassifiers.Add(new OnnxClassifier(transferSpec, new OnnxClassifierOptions { Provider = settings.Provider }, loggers.CreateLogger<OnnxClassifier>()));
+            }
         }
         catch (Exception ex) when (ex is ModelSpecException or ModelUnavailableException or InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
+            transferClassifiers.ForEach(c => c.Dispose());
             await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
             return ExitUsage;
         }
 
+        using var transferModels = new OwnedClassifiers(transferClassifiers);
         using (classifier)
         {
             ModelInfo modelInfo = ModelDescription.From(classifier);
@@ -74,6 +87,12 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
             string mode = request.Attacks.Count > 1 ? (request.PlanMode == PlanMode.All ? ", every attack on every image" : ", each on the images not fooled yet") : string.Empty;
             await errors.WriteLineAsync($"Attack: {plan}{mode}, {(request.Target is null ? "untargeted" : "target " + request.Target)}; {inputs.Count} images").ConfigureAwait(false);
             var runner = new AttackRunner(classifier, modelInfo, loggers.CreateLogger<AttackRunner>());
+            var transfer = new TransferEvaluator([.. transferClassifiers.Select(TransferTarget.From)], loggers.CreateLogger<TransferEvaluator>());
+            foreach (TransferTarget target in transfer.Targets)
+            {
+                await errors.WriteLineAsync($"Transfer target {target.Info.Name} (sha256 {target.Info.Sha256[..12]}…), input {target.Info.InputSize}").ConfigureAwait(false);
+            }
+
             var limits = new DecodeLimits { MaxBytes = settings.MaxImageBytes };
             var progress = new ProgressDisplay(errors, inputs.Count);
             foreach (InputFile[] chunk in inputs.Chunk(Math.Max(1, settings.Batch)))
@@ -91,6 +110,7 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
                     {
                         ResultWriter.WriteError(settings.OutDir, input, ex.Reason.ToString(), ex.Message);
                         rows.Add(SummaryRow.Failed(input.Name, ex.Message));
+                        audited.Add(new AuditImageInput(input.Name, input.OutputFolder, null, null, ex.Reason.ToString(), ex.Message));
                         progress.InputDone();
                     }
                     catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -98,6 +118,7 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
                         string message = $"cannot read: {ex.Message}";
                         ResultWriter.WriteError(settings.OutDir, input, "Unreadable", message);
                         rows.Add(SummaryRow.Failed(input.Name, message));
+                        audited.Add(new AuditImageInput(input.Name, input.OutputFolder, null, null, "Unreadable", message));
                         progress.InputDone();
                     }
                 }
@@ -110,7 +131,7 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
                 IReadOnlyList<ImageResult> results;
                 try
                 {
-                    results = runner.Run(prepared.Select(p => p.Image).ToList(), request, progress.ForBatch(), cancellationToken);
+                    results = transfer.Evaluate(runner.Run(prepared.Select(p => p.Image).ToList(), request, progress.ForBatch(), cancellationToken));
                 }
                 catch (ArgumentException ex)
                 {
@@ -122,6 +143,7 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
                 {
                     ResultWriter.WriteResult(settings.OutDir, prepared[i].Input, results[i]);
                     rows.Add(SummaryRow.From(prepared[i].Input.Name, results[i].Report));
+                    audited.Add(new AuditImageInput(prepared[i].Input.Name, prepared[i].Input.OutputFolder, null, results[i].Report));
                 }
 
                 progress.BatchDone(prepared.Count);
@@ -131,6 +153,11 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
         }
 
         SummaryRow.WriteTable(output, rows, Path.GetFullPath(settings.OutDir));
+        if (settings.TransferModels.Length > 0)
+        {
+            TransferSummary.Write(output, settings, request, audited, startedUtc);
+        }
+
         return rows.Any(r => r.Error is not null) ? ExitInputFailed : ExitOk;
     }
 
@@ -155,6 +182,11 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
             throw new ArgumentException($"--batch must be between 1 and 1024; got {settings.Batch}.");
         }
 
+        if (settings.TransferPresets.Length > 0 && settings.TransferPresets.Length != settings.TransferModels.Length)
+        {
+            throw new ArgumentException($"--transfer-preset is given {settings.TransferPresets.Length} times but --transfer-model {settings.TransferModels.Length} times; give one preset per transfer model, in the same order.");
+        }
+
         if (settings.MaxImageBytes <= 0)
         {
             throw new ArgumentException("--max-image-mb must be at least 1.");
@@ -163,28 +195,29 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
         return request;
     }
 
-    private async Task<ModelSpec> ResolveModelAsync(CancellationToken cancellationToken)
+    /// <summary>Resolves a model argument (<c>--model</c>, or one <c>--transfer-model</c>) with its optional preset.</summary>
+    private async Task<ModelSpec> ResolveModelAsync(string model, string? presetName, string presetOption, string modelOption, CancellationToken cancellationToken)
     {
-        if (settings.Preset is not null)
+        if (presetName is not null)
         {
-            if (!ModelPresets.TryGet(settings.Preset, out ModelSpec? preset))
+            if (!ModelPresets.TryGet(presetName, out ModelSpec? preset))
             {
-                throw new ModelSpecException($"Unknown preset \"{settings.Preset}\". Presets: {string.Join(", ", ModelPresets.Names)}.");
+                throw new ModelSpecException($"Unknown preset \"{presetName}\". Presets: {string.Join(", ", ModelPresets.Names)}.");
             }
 
-            if (!File.Exists(settings.Model))
+            if (!File.Exists(model))
             {
-                throw new ModelSpecException($"--preset needs --model to name an .onnx file; \"{settings.Model}\" does not exist.");
+                throw new ModelSpecException($"{presetOption} needs {modelOption} to name an .onnx file; \"{model}\" does not exist.");
             }
 
             // The preset describes preprocessing and classes; the user's file has its own hash.
-            return preset with { OnnxPath = Path.GetFullPath(settings.Model), Sha256 = null, DownloadUrl = null };
+            return preset with { OnnxPath = Path.GetFullPath(model), Sha256 = null, DownloadUrl = null };
         }
 
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
         var resolver = new ModelResolver(http, settings.CacheDir);
         var bar = new DownloadBar(errors);
-        return await resolver.ResolveAsync(settings.Model, bar, cancellationToken).ConfigureAwait(false);
+        return await resolver.ResolveAsync(model, bar, cancellationToken).ConfigureAwait(false);
     }
 
     private static byte[] ReadLimited(string path, long maxBytes)

@@ -42,6 +42,9 @@ param modelPreset string
 @description('ONNX blob in the models container (Model__BlobName); empty downloads the preset\'s file.')
 param modelBlobName string
 
+@description('Transfer models (Model__TransferBlobNames): comma-separated ONNX blobs in the models container, each with a sidecar JSON; empty for none.')
+param modelTransferBlobNames string
+
 @description('Expected SHA-256 of the ONNX file (Model__Sha256); empty takes the preset\'s.')
 param modelSha256 string
 
@@ -124,6 +127,7 @@ output settings object = {
   'AzureWebJobs.OnImageUploadedEventGrid.Disabled': 'false'
   Model__Preset: modelPreset
   Model__BlobName: modelBlobName
+  Model__TransferBlobNames: modelTransferBlobNames
   Model__LocalPath: ''
   Model__Sha256: modelSha256
   Model__Provider: modelProvider

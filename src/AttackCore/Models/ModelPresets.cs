@@ -140,6 +140,23 @@ public static class ModelPresets
         Output = OutputKind.Logits,
     };
 
+    /// <summary>
+    /// Gets a user-supplied TF-slim MobileNet V1 at 160 x 160 (any depth multiplier; the test model in
+    /// <c>shared/models/mobilenet_v1_0.5_160</c> is 0.5) converted to ONNX NCHW: [-1, 1] input, resize 160 then
+    /// crop 160, 1001 logits with background at index 0. The same label space as <see cref="MobileNetV2"/> with
+    /// another architecture and input size, which makes the pair a small transfer test.
+    /// </summary>
+    public static ModelSpec MobileNetV1 { get; } = new()
+    {
+        Name = "mobilenet-v1",
+        InputSize = 160,
+        ResizeTo = 160,
+        Scaling = InputScaling.MinusOneToOne,
+        NumClasses = 1001,
+        BackgroundOffset = 1,
+        Output = OutputKind.Logits,
+    };
+
     private static readonly Dictionary<string, ModelSpec> ByName = new(StringComparer.OrdinalIgnoreCase)
     {
         [DefaultName] = InceptionV3Timm,
@@ -149,13 +166,14 @@ public static class ModelPresets
         ["inception-v3-keras"] = InceptionV3Keras,
         ["inception-v3-tfslim"] = InceptionV3TfSlim,
         ["mobilenet-v2"] = MobileNetV2,
+        ["mobilenet-v1"] = MobileNetV1,
     };
 
     /// <summary>Gets the preset names accepted by <see cref="TryGet"/> (case-insensitive), the default first.</summary>
     public static IReadOnlyList<string> Names { get; } =
     [
         DefaultName, "inception-v3-timm", "inception-v3-torchhub", "inception-v3-torchvision",
-        "inception-v3-keras", "inception-v3-tfslim", "mobilenet-v2",
+        "inception-v3-keras", "inception-v3-tfslim", "mobilenet-v2", "mobilenet-v1",
     ];
 
     /// <summary>Looks up a preset by name (case-insensitive).</summary>

@@ -66,6 +66,12 @@ public sealed record AttackReport
     /// <value>Defaults to empty.</value>
     public IReadOnlyList<TracePoint> Trace { get; init; } = [];
 
+    /// <summary>
+    /// Gets what other models (transfer targets) said about the clean and the adversarial image, one entry per
+    /// target; <see langword="null"/> when no target was given or the attack did not fool the attacked model.
+    /// </summary>
+    public IReadOnlyList<TransferResult>? Transfer { get; init; }
+
     /// <summary>Gets the names of the image files written beside the report.</summary>
     /// <value>Defaults to <c>clean.png</c>, <c>adversarial.png</c> and <c>perturbation.png</c>.</value>
     public ImageFiles Images { get; init; } = new();

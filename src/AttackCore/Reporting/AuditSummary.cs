@@ -62,6 +62,12 @@ public sealed record AuditSummary
     /// <summary>Gets the per-class table, by true class, in order of the class name.</summary>
     public required IReadOnlyList<AuditClassRow> PerClass { get; init; }
 
+    /// <summary>
+    /// Gets the transfer matrix: for each source model, attack and transfer target, the share of fooled images that
+    /// fool the target too; omitted when no report has a transfer section.
+    /// </summary>
+    public IReadOnlyList<TransferMatrixCell>? Transfer { get; init; }
+
     /// <summary>Gets one row per input, in input order.</summary>
     public required IReadOnlyList<AuditImageRow> Images { get; init; }
 

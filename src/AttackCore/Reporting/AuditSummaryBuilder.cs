@@ -129,6 +129,7 @@ public static class AuditSummaryBuilder
             EpsStar = Distribution(epsStars, LinearBins(epsStars, maxEps, EpsBins)),
             RobustAccuracy = curve,
             PerClass = PerClass(rows),
+            Transfer = TransferMatrix.Build(images.Select(i => i.Report)) is { Count: > 0 } transfer ? transfer : null,
             Images = rows,
             Failures = failures,
             Timings = new AuditTimings
@@ -146,6 +147,7 @@ public static class AuditSummaryBuilder
                 "The attack moves each image away from its clean top-1 class (untargeted) or towards the target; with labels, an image misclassified when clean counts as not robust at every eps.",
                 "Attack success is given under both conventions: over all evaluated images, and over correctly classified images only. Without labels they are equal.",
                 "Queries: statistics over fooled images (one query for the initialization plus one per iteration, as in the Square Attack paper); the histogram's bins are log2-spaced. meanQueriesAllAttacked also counts images not fooled (their full budget).",
+                "Transfer matrix (when transfer models were given): each adversarial image that fooled the source model is classified by each target; untargeted, the target is fooled when its top-1 class on the adversarial image differs from its top-1 on the clean crop; targeted, when its top-1 label is the target label. Rate = fooled / evaluated.",
                 "eps*: the smallest perturbation norm that still fools the model after the binary search (or the final perturbation's norm when minimization is off).",
                 "Robust accuracy at eps: correctly classified images that the attack did not fool with eps* <= eps. An image the attack did not fool counts as robust up to the attack's eps (the only budget tested); robust accuracy at eps 0 is the clean accuracy, and at the attack's eps it is 1 - (attack success over all images) when every image is correctly classified.",
             ],

@@ -9,7 +9,7 @@ namespace AttackCore.Reporting;
 /// no scripts, nothing downloaded. Made from the summary alone; all text is HTML-encoded and all numbers use the
 /// invariant culture.
 /// </summary>
-public static class AuditSummaryHtml
+public static partial class AuditSummaryHtml
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -78,6 +78,7 @@ public static class AuditSummaryHtml
 
         Distribution(h, "eps* (fooled images)", summary.EpsStar, "0.#####");
 
+        AppendTransfer(h, summary.Transfer);
         h.Append("<section><h2>Per class</h2><table><tr><th>true class</th><th class=\"n\">images</th><th class=\"n\">clean correct</th><th class=\"n\">fooled</th><th class=\"n\">not fooled</th><th class=\"n\">failed</th><th class=\"n\">mean queries</th></tr>");
         foreach (AuditClassRow row in summary.PerClass)
         {

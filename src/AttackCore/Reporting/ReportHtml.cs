@@ -14,7 +14,7 @@ namespace AttackCore.Reporting;
 /// from the report is HTML-encoded (labels and names are untrusted), and every number is written with
 /// the invariant culture so the page reads the same on every machine.
 /// </remarks>
-public static class ReportHtml
+public static partial class ReportHtml
 {
     private const int ChartWidth = 640;
     private const int ChartLeft = 64;
@@ -98,6 +98,7 @@ public static class ReportHtml
         AppendHeader(sb, report);
         AppendImages(sb, report);
         AppendTop5(sb, report);
+        AppendTransfer(sb, report);
         AppendTrace(sb, report);
         AppendMetrics(sb, report);
         AppendOptions(sb, report);

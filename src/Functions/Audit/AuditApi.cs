@@ -34,9 +34,12 @@ public sealed partial class AuditApi
     /// <summary>The most names a manifest may list.</summary>
     public const int MaxManifestBlobs = 100_000;
 
+    /// <summary>The most transfer models an audit may name.</summary>
+    public const int MaxTransferModels = 8;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private static readonly string[] TopLevel = ["prefix", "blobs", "container", "options", "labels"];
-    private static readonly string[] OptionNames = ["attacks", "planMode", "norm", "eps", "maxQueries", "seed", "target", "minimize"];
+    private static readonly string[] OptionNames = ["attacks", "planMode", "norm", "eps", "maxQueries", "seed", "target", "minimize", "transferModels"];
     private readonly AuditStore _audits;
     private readonly AttackDefaults _attack;
     private readonly AuditOptions _options;
@@ -240,6 +243,11 @@ public sealed partial class AuditApi
                 resolved[AttackOverrides.Eps] = request.Attack.Epsilon.ToString("R", inv);
             }
 
+            if (overrides.TryGetValue(AttackOverrides.TransferModels, out string? transferModels))
+            {
+                resolved[AttackOverrides.TransferModels] = transferModels;
+            }
+
             return new AuditPlan
             {
                 AuditId = auditId,
@@ -356,6 +364,12 @@ public sealed partial class AuditApi
         foreach (JsonProperty option in options.EnumerateObject())
         {
             JsonElement v = option.Value;
+            if (option.Name == "transferModels")
+            {
+                overrides[AttackOverrides.TransferModels] = TransferModels(v);
+                continue;
+            }
+
             (string key, string? text, string allowed) = option.Name switch
             {
                 "attacks" => (AttackOverrides.Attacks, PlanText(v), "an attack spec or an array of them, e.g. [\"square\", \"simba-dct:maxQueries=5000\"]"),
@@ -372,6 +386,30 @@ public sealed partial class AuditApi
         }
 
         return overrides;
+    }
+
+    /// <summary>Reads <c>options.transferModels</c>: blob names in the models container, as the comma-separated override (<c>none</c> for an empty list).</summary>
+    private static string TransferModels(JsonElement value)
+    {
+        const string Allowed = "an array of ONNX blob names in the models container (each with a sidecar JSON), e.g. [\"mobilenet/v1.onnx\"]; [] for none";
+        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() > MaxTransferModels)
+        {
+            throw new AuditRequestException($"options.transferModels must be {Allowed}, with at most {MaxTransferModels} names.");
+        }
+
+        var names = new List<string>();
+        foreach (JsonElement name in value.EnumerateArray())
+        {
+            string? text = name.ValueKind == JsonValueKind.String ? name.GetString()?.Trim() : null;
+            if (string.IsNullOrEmpty(text) || text.Contains(',', StringComparison.Ordinal) || text.Length > 1024)
+            {
+                throw new AuditRequestException($"options.transferModels has {name.GetRawText()}; allowed: {Allowed} (names without commas, at most 1024 characters).");
+            }
+
+            names.Add(text);
+        }
+
+        return names.Count == 0 ? "none" : string.Join(",", names);
     }
 
     private static string StatusUrl(Uri requestUrl, string auditId) =>

@@ -20,6 +20,9 @@ namespace AdvAudit.Functions.Orchestration;
 /// <item><term><c>advaudit_seed</c></term><description>random seed (unsigned integer)</description></item>
 /// <item><term><c>advaudit_target</c></term><description>a label, an output index, <c>random</c> or <c>least-likely</c> (a targeted attack); <c>none</c> for untargeted</description></item>
 /// <item><term><c>advaudit_minimize</c></term><description><c>true</c> or <c>false</c></description></item>
+/// <item><term><c>advaudit_transfer_models</c></term><description>comma-separated ONNX blob names in the models container
+/// (each with a sidecar JSON) that also classify the adversarial image; <c>none</c> for none. Not an attack option: it
+/// replaces <see cref="SettingNames.ModelTransferBlobNames"/> for this image (see <see cref="TransferModelsOf"/>).</description></item>
 /// </list>
 /// </remarks>
 public static class AttackOverrides
@@ -48,7 +51,30 @@ public static class AttackOverrides
     /// <summary>The metadata key of the minimization switch.</summary>
     public const string Minimize = "advaudit_minimize";
 
-    private static readonly string[] Known = [Attacks, PlanMode, Norm, Eps, MaxQueries, Seed, Target, Minimize];
+    /// <summary>The metadata key of the transfer models (comma-separated blob names, or <c>none</c>).</summary>
+    public const string TransferModels = "advaudit_transfer_models";
+
+    private static readonly string[] Known = [Attacks, PlanMode, Norm, Eps, MaxQueries, Seed, Target, Minimize, TransferModels];
+
+    /// <summary>Reads the transfer models an image's metadata names.</summary>
+    /// <param name="metadata">The blob's metadata (or an audit's resolved options).</param>
+    /// <returns>
+    /// The blob names in order; empty for <c>none</c>; <see langword="null"/> when the key is absent (the app's
+    /// <see cref="SettingNames.ModelTransferBlobNames"/> applies).
+    /// </returns>
+    public static IReadOnlyList<string>? TransferModelsOf(IReadOnlyDictionary<string, string> metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        foreach ((string key, string value) in metadata)
+        {
+            if (string.Equals(key, TransferModels, StringComparison.OrdinalIgnoreCase))
+            {
+                return string.Equals(value.Trim(), "none", StringComparison.OrdinalIgnoreCase) ? [] : Serving.ModelProvider.ParseBlobNames(value);
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Builds the request for one image.</summary>
     /// <param name="defaults">The app's attack settings.</param>

@@ -96,6 +96,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
             JobBlob = prefix + "job.json",
             SlicesPerExecution = _attack.SlicesPerExecution,
             MaxQueries = request.Attacks.Sum(a => a.MaxQueries),
+            TransferModels = (AttackOverrides.TransferModelsOf(input.Metadata) ?? _models.DefaultTransferBlobNames) is { Count: > 0 } transfer ? transfer : null,
         };
         await _checkpoints.WriteJobAsync(checkpoint.JobBlob, new CheckpointJob(request, batch.Jobs), cancellationToken).ConfigureAwait(false);
         if (batch.State is not null)

@@ -44,6 +44,12 @@ public sealed record ImageCheckpoint
     /// <summary>Gets the wall time spent attacking so far, in milliseconds (for the report).</summary>
     public double AttackMs { get; init; }
 
+    /// <summary>
+    /// Gets the transfer models (blob names in the models container) that classify the adversarial image when the
+    /// attack succeeds, fixed when the image is prepared; <see langword="null"/> for none.
+    /// </summary>
+    public IReadOnlyList<string>? TransferModels { get; init; }
+
     /// <summary>Gets the query budget (bounds the number of slices).</summary>
     public int MaxQueries { get; init; }
 

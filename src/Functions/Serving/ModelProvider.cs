@@ -121,6 +121,8 @@ public sealed partial class ModelProvider : IDisposable
             loading.Result.Onnx.Dispose();
         }
 
+        DisposeTransferModels();
+
         _http?.Dispose();
     }
 
@@ -200,11 +202,11 @@ public sealed partial class ModelProvider : IDisposable
         return preset with { OnnxPath = onnxPath };
     }
 
-    private async Task<ModelSpec> FetchBlobAsync(string blobName, CancellationToken cancellationToken)
+    private async Task<ModelSpec> FetchBlobAsync(string blobName, CancellationToken cancellationToken, bool transfer = false)
     {
         string container = _storage.ModelsContainer;
         BlobInfo info = await _store.TryGetInfoAsync(container, blobName, cancellationToken).ConfigureAwait(false)
-            ?? throw new ModelUnavailableException($"{SettingNames.ModelBlobName} names '{container}/{blobName}', which does not exist; upload the ONNX file there or correct the setting.");
+            ?? throw new ModelUnavailableException($"{(transfer ? "The transfer model list" : SettingNames.ModelBlobName)} names '{container}/{blobName}', which does not exist; upload the ONNX file there or correct the setting.");
 
         // One folder per blob version: a replaced model never mixes with the old one's files.
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(container + "\n" + blobName + "\n" + info.ETag)))[..16];
@@ -244,7 +246,8 @@ public sealed partial class ModelProvider : IDisposable
             return spec with { OnnxPath = onnx };
         }
 
-        return DescribeOnnx(onnx, sidecar: null);
+        // The served model's preset describes the served model, not a transfer target of another architecture.
+        return transfer ? ModelSpecLoader.ForOnnxFile(onnx) : DescribeOnnx(onnx, sidecar: null);
     }
 
     private HttpClient Http()

@@ -18,6 +18,15 @@ public sealed class ModelOptions
     /// <value>Defaults to empty.</value>
     public string? BlobName { get; set; }
 
+    /// <summary>
+    /// Gets or sets the transfer models: comma-separated ONNX blob names in the models container, each described by a
+    /// sidecar JSON beside it (<c>&lt;name&gt;.json</c> or <c>model.json</c>). Every verified adversarial image is also
+    /// classified by each, and its report gets a <c>transfer</c> section. An audit's <c>transferModels</c> option or an
+    /// upload's <c>advaudit_transfer_models</c> metadata replaces this list for its images.
+    /// </summary>
+    /// <value>Defaults to empty (no transfer evaluation).</value>
+    public string? TransferBlobNames { get; set; }
+
     /// <summary>Gets or sets a local path of the ONNX file (or a model JSON spec); empty when <see cref="BlobName"/> is used.</summary>
     /// <value>Defaults to empty.</value>
     public string? LocalPath { get; set; }

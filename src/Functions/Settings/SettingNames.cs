@@ -66,6 +66,9 @@ public static class SettingNames
     /// <summary>The model's ONNX file as a blob name in the models container.</summary>
     public const string ModelBlobName = "Model__BlobName";
 
+    /// <summary>Transfer models: comma-separated ONNX blob names in the models container (each with a sidecar JSON) that also classify every adversarial image.</summary>
+    public const string ModelTransferBlobNames = "Model__TransferBlobNames";
+
     /// <summary>The model's ONNX file as a local path (instead of a blob).</summary>
     public const string ModelLocalPath = "Model__LocalPath";
 
@@ -153,6 +156,7 @@ public static class SettingNames
         [EventGridTriggerDisabled] = "true",
         [ModelPreset] = "inception-v3",
         [ModelBlobName] = string.Empty,
+        [ModelTransferBlobNames] = string.Empty,
         [ModelLocalPath] = string.Empty,
         [ModelSha256] = string.Empty,
         [ModelProvider] = "auto",
