@@ -17,6 +17,7 @@ namespace AttackCore.Attacks;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "attack")]
 [JsonDerivedType(typeof(SquareAttackOptions), SquareAttackOptions.Name)]
 [JsonDerivedType(typeof(AttackCore.Attacks.Simba.SimbaDctOptions), AttackCore.Attacks.Simba.SimbaDctOptions.Name)]
+[JsonDerivedType(typeof(AttackCore.Attacks.Bandits.BanditsTdOptions), AttackCore.Attacks.Bandits.BanditsTdOptions.Name)]
 public abstract record AttackOptions
 {
     /// <summary>Gets the attack's name as users write it (<c>square</c>, <c>simba-dct</c>, ...), also written into reports.</summary>
