@@ -20,7 +20,7 @@ public class AttackPlanCommandTests
         string outDir = temp.File("out");
         string[] samples = Directory.GetFiles(Path.Combine(Root, "samples", "fashion-mnist"), "*.png").Order(StringComparer.Ordinal).Take(2).ToArray();
 
-        CliRun run = await CliRun.InvokeAsync(["attack", .. samples, .. BundledModelArgs, "--attack", "square:maxQueries=2", "--attack", "square:epsilon=0.2,seed=3", "--plan-mode", "all", "--max-queries", "2000", "--out", outDir]);
+        CliRun run = await CliRun.InvokeAsync(["attack", .. samples, .. BundledModelArgs, "--attack", "square:maxQueries=2", "--attack", "square:epsilon=0.2,seed=3", "--plan-mode", "all", "--max-queries", "2000", "--batch", "4", "--out", outDir]);
 
         Assert.True(run.ExitCode == 0, run.AllText);
         Assert.Contains("square (linf eps 0.05, up to 2 queries, seed 0) then square (linf eps 0.2, up to 2000 queries, seed 3)", run.Errors, StringComparison.Ordinal);
