@@ -38,6 +38,29 @@ public class AttackPlanCommandTests
     }
 
     [Theory]
+    [InlineData("simba-dct", "l2", 5.0)]
+    [InlineData("bandits-td", "linf", 0.1)]
+    [InlineData("bandits-td:tileSize=4", "l2", 3.0)]
+    public async Task Attack_EachScoreBasedAttack_WritesVerifiedResultsWithinItsBudget(string spec, string norm, double eps)
+    {
+        using var temp = new TempFolder();
+        string outDir = temp.File("out");
+        string sample = Sample("0001-pullover.png");
+
+        CliRun run = await CliRun.InvokeAsync(["attack", sample, .. BundledModelArgs, "--attack", spec, "--norm", norm, "--eps", eps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--max-queries", "3000", "--out", outDir]);
+
+        Assert.True(run.ExitCode == 0, run.AllText);
+        string folder = Path.Combine(outDir, "0001-pullover");
+        AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(folder, "report.json")));
+        Assert.Equal(spec.Split(':')[0], report.Attack.Name);
+        Assert.Equal((norm, eps), (report.Attack.Norm, report.Attack.Eps));
+        Assert.True(report.Outcome.Success, report.Outcome.Message);
+        Assert.InRange(report.Outcome.Queries, 1, 3000);
+        double measured = norm == "l2" ? report.Perturbation!.L2 : report.Perturbation!.LInf;
+        Assert.InRange(measured, 1e-9, eps + 1e-6);
+    }
+
+    [Theory]
     [InlineData("fgsm", "Unknown attack \"fgsm\". Attacks: square")]
     [InlineData("square:pinit", "is not option=value")]
     [InlineData("square:colour=red", "colour=red")]
