@@ -24,6 +24,10 @@ public class AttackPlanCommandTests
 
         Assert.True(run.ExitCode == 0, run.AllText);
         Assert.Contains("square (linf eps 0.05, up to 2 queries, seed 0) then square (linf eps 0.2, up to 2000 queries, seed 3)", run.Errors, StringComparison.Ordinal);
+        Assert.Contains("Attacks of the plan", run.Output, StringComparison.Ordinal);
+        AuditSummary summary = AuditSummaryJson.Deserialize(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        Assert.Equal(("square:maxQueries=2;square:epsilon=0.2,seed=3", "all"), (summary.Attack.Attacks, summary.Attack.PlanMode));
+        Assert.Equal([(0.05, samples.Length), (0.2, samples.Length)], summary.Attacks!.Select(r => (r.Eps, r.Attempted)));
         foreach (string sample in samples)
         {
             AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(outDir, Path.GetFileNameWithoutExtension(sample), "report.json")));
