@@ -16,6 +16,7 @@ namespace AttackCore.Attacks;
 /// </remarks>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "attack")]
 [JsonDerivedType(typeof(SquareAttackOptions), SquareAttackOptions.Name)]
+[JsonDerivedType(typeof(AttackCore.Attacks.HopSkipJump.HopSkipJumpOptions), AttackCore.Attacks.HopSkipJump.HopSkipJumpOptions.Name)]
 public abstract record AttackOptions
 {
     /// <summary>Gets the attack's name as users write it (<c>square</c>, <c>simba-dct</c>, ...), also written into reports.</summary>
