@@ -45,7 +45,9 @@ public class AttackPlanCommandTests
     [InlineData("simba-dct", "l2", 5.0)]
     [InlineData("bandits-td", "linf", 0.1)]
     [InlineData("bandits-td:tileSize=4", "l2", 3.0)]
-    public async Task Attack_EachScoreBasedAttack_WritesVerifiedResultsWithinItsBudget(string spec, string norm, double eps)
+    [InlineData("hopskipjump", "l2", 4.0)]
+    [InlineData("hopskipjump:initEvals=50", "linf", 0.2)]
+    public async Task Attack_EachAttack_WritesVerifiedResultsWithinItsBudget(string spec, string norm, double eps)
     {
         using var temp = new TempFolder();
         string outDir = temp.File("out");

@@ -30,3 +30,19 @@ public interface IAttack
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1716:Identifiers should not match keywords", Justification = "Step is the name the design fixes for every attack; Visual Basic callers can use [Step].")]
     AttackState Step(AttackState state, IClassifier classifier, StepBudget budget, CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// An attack that can start from given images that already meet the goal (a decision-based attack starts on the far
+/// side of the decision boundary). The engine gives it, for a targeted attack, another image of the batch that the
+/// model already labels as the target.
+/// </summary>
+public interface IStartingPointAttack : IAttack
+{
+    /// <summary>Starts a run, each image from its starting point where one is given.</summary>
+    /// <param name="classifier">The model under attack.</param>
+    /// <param name="cleanImages">Clean images, as for <see cref="IAttack.Start"/>.</param>
+    /// <param name="goals">One goal per image.</param>
+    /// <param name="startingImages">Per image, an image (same size, values in [0,1]) that meets its goal, or <see langword="null"/> to search for one.</param>
+    /// <returns>The state after the initialization.</returns>
+    AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals, IReadOnlyList<float[]?>? startingImages);
+}

@@ -210,7 +210,10 @@ public sealed class AttackRunner
         AttackOptions options = batch.Request.Attacks[stage];
         long started = _time.GetTimestamp();
         var goals = jobIndices.Select(j => batch.Jobs[j].Goal()).ToList();
-        batch.State = options.CreateAttack(_time).Start(AttackClassifier(options), cleans, goals);
+        IAttack attack = options.CreateAttack(_time);
+        batch.State = attack is IStartingPointAttack fromStart && goals.Any(g => g.IsTargeted)
+            ? fromStart.Start(AttackClassifier(options), cleans, goals, TargetExamples(batch, jobIndices, cleans, goals))
+            : attack.Start(AttackClassifier(options), cleans, goals);
         batch.Stage = stage;
         batch.AttackMs = _time.GetElapsedTime(started).TotalMilliseconds;
         for (int k = 0; k < jobIndices.Count; k++)
@@ -219,6 +222,41 @@ public sealed class AttackRunner
         }
 
         EngineLog.AttackStarted(_logger, options.AttackName, jobIndices.Count, options.Norm, options.Epsilon, options.MaxQueries);
+    }
+
+    /// <summary>
+    /// For each targeted image, another image of the batch that the model labels (clean) as its target, if there is one
+    /// (also one left out of the attack because it already is the target): a decision-based attack starts from it.
+    /// </summary>
+    private float[]?[] TargetExamples(AttackBatch batch, List<int> jobIndices, List<float[]> cleans, List<AttackGoal> goals)
+    {
+        var starts = new float[]?[goals.Count];
+        for (int k = 0; k < goals.Count; k++)
+        {
+            if (goals[k].TargetClass is not int target)
+            {
+                continue;
+            }
+
+            int inStage = jobIndices.FindIndex(j => batch.Jobs[j].Clean.TrueClass.Index == target);
+            if (inStage >= 0)
+            {
+                starts[k] = cleans[inStage];
+            }
+            else if (batch.Jobs.FirstOrDefault(j => j.Clean.TrueClass.Index == target && j.CleanPng is { Length: > 0 }) is { } example)
+            {
+                // The clean crop is lossless PNG of values on the 8-bit grid, so this is the tensor the model saw.
+                using Image<Rgb24> decoded = PngCodec.Decode(example.CleanPng!);
+                var tensor = new float[3 * _classifier.InputHeight * _classifier.InputWidth];
+                if (decoded.Width == _classifier.InputWidth && decoded.Height == _classifier.InputHeight)
+                {
+                    TensorImage.WriteChw(decoded, tensor);
+                    starts[k] = tensor;
+                }
+            }
+        }
+
+        return starts;
     }
 
     /// <summary>

@@ -63,7 +63,7 @@ namespace AttackCore.Attacks.HopSkipJump;
 /// does not have.
 /// </para>
 /// </remarks>
-public sealed class HopSkipJumpAttack : IAttack
+public sealed class HopSkipJumpAttack : IStartingPointAttack
 {
     private const double BlendTolerance = 0.001;
     private const int MaxHalvings = 30;
