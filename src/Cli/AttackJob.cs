@@ -153,9 +153,9 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
         }
 
         SummaryRow.WriteTable(output, rows, Path.GetFullPath(settings.OutDir));
-        if (settings.TransferModels.Length > 0)
+        if (RunSummary.IsWanted(settings, request))
         {
-            TransferSummary.Write(output, settings, request, audited, startedUtc);
+            RunSummary.Write(output, settings, request, audited, startedUtc);
         }
 
         return rows.Any(r => r.Error is not null) ? ExitInputFailed : ExitOk;

@@ -20,10 +20,14 @@ public class AttackPlanCommandTests
         string outDir = temp.File("out");
         string[] samples = Directory.GetFiles(Path.Combine(Root, "samples", "fashion-mnist"), "*.png").Order(StringComparer.Ordinal).Take(2).ToArray();
 
-        CliRun run = await CliRun.InvokeAsync(["attack", .. samples, .. BundledModelArgs, "--attack", "square:maxQueries=2", "--attack", "square:epsilon=0.2,seed=3", "--plan-mode", "all", "--max-queries", "2000", "--out", outDir]);
+        CliRun run = await CliRun.InvokeAsync(["attack", .. samples, .. BundledModelArgs, "--attack", "square:maxQueries=2", "--attack", "square:epsilon=0.2,seed=3", "--plan-mode", "all", "--max-queries", "2000", "--batch", "4", "--out", outDir]);
 
         Assert.True(run.ExitCode == 0, run.AllText);
         Assert.Contains("square (linf eps 0.05, up to 2 queries, seed 0) then square (linf eps 0.2, up to 2000 queries, seed 3)", run.Errors, StringComparison.Ordinal);
+        Assert.Contains("Attacks of the plan", run.Output, StringComparison.Ordinal);
+        AuditSummary summary = AuditSummaryJson.Deserialize(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        Assert.Equal(("square:maxQueries=2;square:epsilon=0.2,seed=3", "all"), (summary.Attack.Attacks, summary.Attack.PlanMode));
+        Assert.Equal([(0.05, samples.Length), (0.2, samples.Length)], summary.Attacks!.Select(r => (r.Eps, r.Attempted)));
         foreach (string sample in samples)
         {
             AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(outDir, Path.GetFileNameWithoutExtension(sample), "report.json")));
@@ -35,6 +39,29 @@ public class AttackPlanCommandTests
             Assert.Equal(report.Attempts.First(a => a.Success), written);
             Assert.Equal(report.Attempts.Sum(a => a.Queries), report.Outcome.PlanQueries);
         }
+    }
+
+    [Theory]
+    [InlineData("simba-dct", "l2", 5.0)]
+    [InlineData("bandits-td", "linf", 0.1)]
+    [InlineData("bandits-td:tileSize=4", "l2", 3.0)]
+    public async Task Attack_EachScoreBasedAttack_WritesVerifiedResultsWithinItsBudget(string spec, string norm, double eps)
+    {
+        using var temp = new TempFolder();
+        string outDir = temp.File("out");
+        string sample = Sample("0001-pullover.png");
+
+        CliRun run = await CliRun.InvokeAsync(["attack", sample, .. BundledModelArgs, "--attack", spec, "--norm", norm, "--eps", eps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--max-queries", "3000", "--out", outDir]);
+
+        Assert.True(run.ExitCode == 0, run.AllText);
+        string folder = Path.Combine(outDir, "0001-pullover");
+        AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(folder, "report.json")));
+        Assert.Equal(spec.Split(':')[0], report.Attack.Name);
+        Assert.Equal((norm, eps), (report.Attack.Norm, report.Attack.Eps));
+        Assert.True(report.Outcome.Success, report.Outcome.Message);
+        Assert.InRange(report.Outcome.Queries, 1, 3000);
+        double measured = norm == "l2" ? report.Perturbation!.L2 : report.Perturbation!.LInf;
+        Assert.InRange(measured, 1e-9, eps + 1e-6);
     }
 
     [Theory]

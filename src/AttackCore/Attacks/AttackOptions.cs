@@ -18,6 +18,7 @@ namespace AttackCore.Attacks;
 [JsonDerivedType(typeof(SquareAttackOptions), SquareAttackOptions.Name)]
 [JsonDerivedType(typeof(AttackCore.Attacks.Simba.SimbaDctOptions), AttackCore.Attacks.Simba.SimbaDctOptions.Name)]
 [JsonDerivedType(typeof(AttackCore.Attacks.Bandits.BanditsTdOptions), AttackCore.Attacks.Bandits.BanditsTdOptions.Name)]
+[JsonDerivedType(typeof(AttackCore.Attacks.HopSkipJump.HopSkipJumpOptions), AttackCore.Attacks.HopSkipJump.HopSkipJumpOptions.Name)]
 public abstract record AttackOptions
 {
     /// <summary>Gets the attack's name as users write it (<c>square</c>, <c>simba-dct</c>, ...), also written into reports.</summary>

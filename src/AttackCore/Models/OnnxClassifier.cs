@@ -107,7 +107,7 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
         OutputName = outputNames[0];
         bool symbolicBatch = CheckShapes();
 
-        buckets = ProviderName == CudaProviderName ? [.. this.options.BatchBuckets.Distinct().Order()] : [];
+        buckets = ProviderName == CudaProviderName ? [.. this.options.EffectiveBatchBuckets.Distinct().Order()] : [];
         shapes = new long[]?[Math.Max(this.options.MaxBatch, buckets.Length == 0 ? 1 : buckets[^1]) + 1];
 
         SupportsBatching = symbolicBatch;

@@ -30,13 +30,22 @@ public sealed record OnnxClassifierOptions
     /// <value>Defaults to 32. Must be in [1, 4096].</value>
     public int MaxBatch { get; init; } = 32;
 
+    private static readonly int[] DefaultBuckets = [1, 8, 32];
+
     /// <summary>
     /// Gets the batch sizes a GPU run is padded up to. cuDNN searches convolution algorithms and the CUDA
     /// arena plans memory for every new input shape, so a few fixed shapes keep each query fast; the padding
     /// rows cost compute but no search. Ignored on CPU, where batches run unpadded.
     /// </summary>
-    /// <value>Defaults to [1, 8, 32]. Each must be in [1, <see cref="MaxBatch"/>]; chunks larger than the largest bucket run unpadded.</value>
-    public IReadOnlyList<int> BatchBuckets { get; init; } = [1, 8, 32];
+    /// <value>
+    /// Defaults to <see langword="null"/>: 1, 8 and 32 where they do not exceed <see cref="MaxBatch"/>, plus
+    /// <see cref="MaxBatch"/> itself. Each given size must be in [1, <see cref="MaxBatch"/>]; chunks larger than the
+    /// largest bucket run unpadded.
+    /// </value>
+    public IReadOnlyList<int>? BatchBuckets { get; init; }
+
+    /// <summary>Gets <see cref="BatchBuckets"/>, or the default for <see cref="MaxBatch"/>.</summary>
+    public IReadOnlyList<int> EffectiveBatchBuckets => BatchBuckets ?? [.. DefaultBuckets.Where(b => b < MaxBatch).Append(MaxBatch)];
 
     /// <summary>Gets the CUDA provider's <c>cudnn_conv_algo_search</c>: <c>EXHAUSTIVE</c>, <c>HEURISTIC</c> or <c>DEFAULT</c>.</summary>
     /// <value>Defaults to <c>HEURISTIC</c>: near-best algorithms without the multi-second exhaustive search per shape.</value>
@@ -73,7 +82,7 @@ public sealed record OnnxClassifierOptions
             throw new ArgumentException(Invariant($"{nameof(MaxBatch)} must be in [1, 4096] (got {MaxBatch})."), nameof(MaxBatch));
         }
 
-        if (BatchBuckets is null || BatchBuckets.Count == 0 || BatchBuckets.Any(b => b < 1 || b > MaxBatch))
+        if (BatchBuckets is not null && (BatchBuckets.Count == 0 || BatchBuckets.Any(b => b < 1 || b > MaxBatch)))
         {
             throw new ArgumentException(
                 Invariant($"{nameof(BatchBuckets)} must be a non-empty list of sizes in [1, {nameof(MaxBatch)} = {MaxBatch}] (got [{string.Join(", ", BatchBuckets ?? [])}])."),

@@ -63,6 +63,12 @@ public sealed record AuditSummary
     public required IReadOnlyList<AuditClassRow> PerClass { get; init; }
 
     /// <summary>
+    /// Gets one row per attack of the plan (success rate, queries, eps*), from every report's attempts; omitted when no
+    /// report lists one.
+    /// </summary>
+    public IReadOnlyList<AttackComparisonRow>? Attacks { get; init; }
+
+    /// <summary>
     /// Gets the transfer matrix: for each source model, attack and transfer target, the share of fooled images that
     /// fool the target too; omitted when no report has a transfer section.
     /// </summary>

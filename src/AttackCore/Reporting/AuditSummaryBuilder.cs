@@ -129,6 +129,7 @@ public static class AuditSummaryBuilder
             EpsStar = Distribution(epsStars, LinearBins(epsStars, maxEps, EpsBins)),
             RobustAccuracy = curve,
             PerClass = PerClass(rows),
+            Attacks = AttackComparisonRow.Build(images.Select(i => i.Report)) is { Count: > 0 } comparison ? comparison : null,
             Transfer = TransferMatrix.Build(images.Select(i => i.Report)) is { Count: > 0 } transfer ? transfer : null,
             Images = rows,
             Failures = failures,

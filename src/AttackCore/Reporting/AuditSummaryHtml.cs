@@ -78,6 +78,7 @@ public static partial class AuditSummaryHtml
 
         Distribution(h, "eps* (fooled images)", summary.EpsStar, "0.#####");
 
+        AppendAttacks(h, summary.Attacks);
         AppendTransfer(h, summary.Transfer);
         h.Append("<section><h2>Per class</h2><table><tr><th>true class</th><th class=\"n\">images</th><th class=\"n\">clean correct</th><th class=\"n\">fooled</th><th class=\"n\">not fooled</th><th class=\"n\">failed</th><th class=\"n\">mean queries</th></tr>");
         foreach (AuditClassRow row in summary.PerClass)
@@ -124,6 +125,25 @@ public static partial class AuditSummaryHtml
             .Append(" (").Append(t.WallSeconds.ToString("0.#", Inv)).Append(" s). Schema version ").Append(N(summary.SchemaVersion)).Append(".</p></section>");
         h.Append("</main></body></html>\n");
         return h.ToString();
+    }
+
+    private static void AppendAttacks(StringBuilder h, IReadOnlyList<AttackComparisonRow>? rows)
+    {
+        if (rows is null)
+        {
+            return;
+        }
+
+        h.Append("<section><h2>Attacks</h2><table><tr><th>attack</th><th>norm</th><th class=\"n\">eps</th><th class=\"n\">attempted</th><th class=\"n\">fooled</th><th class=\"n\">success</th><th class=\"n\">mean queries</th><th class=\"n\">median queries</th><th class=\"n\">mean eps*</th><th class=\"n\">mean L2</th></tr>");
+        foreach (AttackComparisonRow r in rows)
+        {
+            h.Append("<tr><td>").Append(E(r.Attack)).Append("</td><td>").Append(E(r.Norm)).Append("</td><td class=\"n\">").Append(N(r.Eps)).Append("</td><td class=\"n\">").Append(N(r.Attempted))
+                .Append("</td><td class=\"n\">").Append(N(r.Fooled)).Append("</td><td class=\"n\">").Append(Pct(r.SuccessRate)).Append("</td><td class=\"n\">").Append(r.MeanQueries?.ToString("0.#", Inv) ?? "-")
+                .Append("</td><td class=\"n\">").Append(r.MedianQueries?.ToString("0.#", Inv) ?? "-").Append("</td><td class=\"n\">").Append(r.MeanEpsStar?.ToString("0.#####", Inv) ?? "-")
+                .Append("</td><td class=\"n\">").Append(r.MeanL2?.ToString("0.###", Inv) ?? "-").Append("</td></tr>");
+        }
+
+        h.Append("</table></section>");
     }
 
     private static void Rate(StringBuilder h, string name, AuditRate rate) =>

@@ -283,6 +283,19 @@ public sealed class OnnxClassifierTests(ITestOutputHelper output) : IDisposable
         });
     }
 
+    [Theory]
+    [InlineData(4, new[] { 1, 4 })]
+    [InlineData(8, new[] { 1, 8 })]
+    [InlineData(32, new[] { 1, 8, 32 })]
+    [InlineData(64, new[] { 1, 8, 32, 64 })]
+    public void Options_DefaultBuckets_FitUnderMaxBatch(int maxBatch, int[] expected)
+    {
+        var sut = new OnnxClassifierOptions { MaxBatch = maxBatch };
+
+        sut.Validate();
+        Assert.Equal(expected, sut.EffectiveBatchBuckets);
+    }
+
     [Fact]
     public void Options_InvalidBucket_ThrowsNamingOption()
     {

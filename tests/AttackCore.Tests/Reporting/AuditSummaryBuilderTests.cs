@@ -44,6 +44,44 @@ public sealed class AuditSummaryBuilderTests
         Assert.Equal(90, sut.Timings.WallSeconds);
     }
 
+    private static AttemptSummary Attempt(string attack, bool success, int queries, double l2, double? epsStar = null) => new()
+    {
+        Attack = SampleReports.Fooled().Attack with { Name = attack, Norm = "l2", Eps = 5 },
+        Status = success ? OutcomeStatus.Fooled : OutcomeStatus.NotFooled,
+        Success = success,
+        Queries = queries,
+        EpsStar = epsStar,
+        LInf = 0.1,
+        L2 = l2,
+        Written = success,
+        AttackMs = 1,
+    };
+
+    [Fact]
+    public void Build_ReportsWithAttempts_ComparesEachAttackOverTheImagesItRanOn()
+    {
+        AuditSummary sut = Build(
+            new AuditImageInput("a.png", "a", null, Fooled(10, 0.02) with { Attempts = [Attempt("square", true, 10, 2.0, 1.5), Attempt("simba-dct", true, 400, 3.0, 2.5)] }),
+            new AuditImageInput("b.png", "b", null, Fooled(30, 0.06) with { Attempts = [Attempt("square", true, 30, 4.0, 3.5), Attempt("simba-dct", false, 10_000, 5.0)] }),
+            new AuditImageInput("c.png", "c", null, NotFooled(300) with { Attempts = [Attempt("square", false, 300, 5.0), Attempt("simba-dct", true, 900, 4.5, 4.0)] }),
+            new AuditImageInput("d.png", "d", null, null, "Corrupt", "cut short"));
+
+        Assert.NotNull(sut.Attacks);
+        Assert.Equal(["square", "simba-dct"], sut.Attacks.Select(r => r.Attack));
+        AttackComparisonRow square = sut.Attacks[0], simba = sut.Attacks[1];
+        Assert.Equal((3, 2, 20.0, 20.0, 2.5, 3.0), (square.Attempted, square.Fooled, square.MeanQueries!.Value, square.MedianQueries!.Value, square.MeanEpsStar!.Value, square.MeanL2!.Value));
+        Assert.Equal((3, 2, 650.0, 3.25), (simba.Attempted, simba.Fooled, simba.MeanQueries!.Value, simba.MeanEpsStar!.Value));
+        Assert.Equal(2.0 / 3, simba.SuccessRate!.Value, 12);
+        Assert.Contains("<h2>Attacks</h2>", AuditSummaryHtml.Render(sut), StringComparison.Ordinal);
+        Assert.Equal(sut.Attacks, AuditSummaryJson.Deserialize(AuditSummaryJson.Serialize(sut)).Attacks);
+    }
+
+    [Fact]
+    public void Build_ReportsWithoutAttempts_LeavesTheComparisonOut()
+    {
+        Assert.Null(Build(new AuditImageInput("a.png", "a", null, Fooled(10, 0.02))).Attacks);
+    }
+
     [Fact]
     public void Build_WithLabels_SeparatesTheTwoSuccessConventions()
     {

@@ -1,4 +1,5 @@
 using AdvAudit.Functions.Audit;
+using AdvAudit.Functions.Orchestration;
 using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Tests.TestSupport;
 using Microsoft.DurableTask.Testing;
@@ -27,6 +28,9 @@ public sealed class AuditApiTests
     }
 
     [Theory]
+    [InlineData("{\"prefix\":\"\",\"options\":{\"attacks\":\"fgsm\"}}", "Unknown attack \"fgsm\"")]
+    [InlineData("{\"prefix\":\"\",\"options\":{\"attacks\":[1]}}", "options.attacks is [1]")]
+    [InlineData("{\"prefix\":\"\",\"options\":{\"planMode\":\"best\"}}", "first-success or all")]
     [InlineData("", "The body must be a JSON object")]
     [InlineData("{", "The body is not valid JSON")]
     [InlineData("[]", "The body must be a JSON object")]
@@ -65,6 +69,20 @@ public sealed class AuditApiTests
         Assert.Equal(["advaudit_attacks", "advaudit_eps", "advaudit_max_queries", "advaudit_minimize", "advaudit_norm", "advaudit_plan_mode", "advaudit_seed", "advaudit_target"], plan.Options.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(("3", "Dress"), (plan.Labels["a.png"], plan.Labels["b/c.jpg"]));
         Assert.Equal(100, plan.ChunkSize);
+    }
+
+    [Fact]
+    public void Parse_PlanOfMixedNorms_KeepsEachAttacksNormAndRecreatesThePlanPerImage()
+    {
+        AuditPlan plan = Parse("{\"prefix\":\"\",\"options\":{\"attacks\":[\"square:maxQueries=300\",\"simba-dct:epsilon=5\"],\"planMode\":\"all\"}}");
+
+        Assert.Equal(("square:maxQueries=300;simba-dct:epsilon=5", "all", "mixed"), (plan.Attack.Attacks, plan.Attack.PlanMode, plan.Attack.Norm));
+        Assert.False(plan.Options.ContainsKey("advaudit_norm"));
+        AttackCore.Engine.AttackRequest perImage = AttackOverrides.Apply(new AttackDefaults(), plan.Options);
+        Assert.Equal(["square", "simba-dct"], perImage.Attacks.Select(a => a.AttackName));
+        Assert.Equal((AttackCore.Attacks.NormKind.LInf, 0.05, 300), (perImage.Attacks[0].Norm, perImage.Attacks[0].Epsilon, perImage.Attacks[0].MaxQueries));
+        Assert.Equal((AttackCore.Attacks.NormKind.L2, 5.0), (perImage.Attacks[1].Norm, perImage.Attacks[1].Epsilon));
+        Assert.Equal(AttackCore.Engine.PlanMode.All, perImage.PlanMode);
     }
 
     [Fact]

@@ -92,6 +92,41 @@ public sealed class ImageAuditPipelineTests
     }
 
     [AzuriteFact]
+    public async Task PlanFromMetadata_CheckpointedAcrossAttacks_ReportsEveryAttemptLikeAnUninterruptedRun()
+    {
+        const string File = "0001-pullover.png";
+        var metadata = new Dictionary<string, string>
+        {
+            [AttackOverrides.Attacks] = "square:maxQueries=2;simba-dct:epsilon=3",
+            [AttackOverrides.PlanMode] = "all",
+        };
+        await using PipelineHarness h = await PipelineHarness.StartAsync("plan", s =>
+        {
+            Fashion(s);
+            s[SettingNames.AttackEps] = string.Empty;
+            s[SettingNames.AttackSliceQueries] = "2";
+        });
+        (_, string id, _) = await h.UploadAsync(File, Sample(File), metadata);
+
+        OrchestrationMetadata done = await h.WaitAsync(id, Timeout);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.True(done.ReadCustomStatusAs<AuditStatus>()!.Slices >= 3, "the test needs checkpoints on both sides of the switch between attacks");
+        AttackReport report = await AssertFooledAndVerifiedAsync(h, "0001-pullover", ModelSpecLoader.Load(FashionModel));
+        Assert.Equal(["square", "simba-dct"], report.Attempts.Select(a => a.Attack.Name));
+        Assert.Equal((2, "l2", 3.0), (report.Attempts[0].Attack.MaxQueries, report.Attempts[1].Attack.Norm, report.Attempts[1].Attack.Eps));
+
+        // The same plan in one process, uninterrupted.
+        ModelSpec spec = ModelSpecLoader.Load(FashionModel);
+        using var classifier = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu });
+        AttackRequest request = AttackOverrides.Apply(new AttackDefaults { MaxQueries = 2000 }, metadata);
+        PreparedImage image = PreparedImage.Load(File, Sample(File), spec.EffectiveResizeTo, spec.InputSize);
+        ImageResult direct = new AttackRunner(classifier, ModelDescription.From(classifier)).Run([image], request)[0];
+        Assert.Equal(direct.AdversarialPng, await h.ReadResultAsync("0001-pullover", "adversarial.png"));
+        Assert.Equal(direct.Report.Attempts.Select(a => (a.Queries, a.Success, a.Written)), report.Attempts.Select(a => (a.Queries, a.Success, a.Written)));
+    }
+
+    [AzuriteFact]
     public async Task Pipeline_SlicedAndCheckpointed_GivesTheSameAdversarialPngAsAnUninterruptedRunAndTheCommandLine()
     {
         const string File = "0004-shirt.png";

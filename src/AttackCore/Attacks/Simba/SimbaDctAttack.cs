@@ -95,29 +95,12 @@ public sealed class SimbaDctAttack : IAttack
     /// <returns>The state after the initialization.</returns>
     public AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
     {
-        ArgumentNullException.ThrowIfNull(classifier);
-        ArgumentNullException.ThrowIfNull(cleanImages);
-        ArgumentNullException.ThrowIfNull(goals);
-        if (cleanImages.Count != goals.Count)
-        {
-            throw new ArgumentException($"Got {cleanImages.Count} images but {goals.Count} goals.", nameof(goals));
-        }
-
+        AttackArguments.CheckStart(classifier, cleanImages, goals);
         int h = classifier.InputHeight, w = classifier.InputWidth, length = Channels * h * w, classes = classifier.NumClasses;
         var images = new AttackImageState[cleanImages.Count];
         for (int i = 0; i < images.Length; i++)
         {
-            AttackGoal goal = goals[i] ?? throw new ArgumentException($"Goal {i} is null.", nameof(goals));
-            if (cleanImages[i].Length != length)
-            {
-                throw new ArgumentException($"Image {i} has {cleanImages[i].Length} values; the model takes 3 x {h} x {w} = {length}.", nameof(cleanImages));
-            }
-
-            if ((uint)goal.TrueClass >= (uint)classes || (goal.TargetClass is int t && (uint)t >= (uint)classes))
-            {
-                throw new ArgumentException($"Goal {i} names a class outside 0..{classes - 1}.", nameof(goals));
-            }
-
+            AttackGoal goal = goals[i];
             float[] clean = (float[])cleanImages[i].Clone();
             var random = new SeededRandom(SquareAttack.ImageSeed(Options.Seed, clean));
             images[i] = new SimbaImageState(goal, clean, (float[])clean.Clone(), random);
@@ -167,19 +150,7 @@ public sealed class SimbaDctAttack : IAttack
     /// <returns><paramref name="state"/>, updated in place.</returns>
     public AttackState Step(AttackState state, IClassifier classifier, StepBudget budget, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(classifier);
-        ArgumentNullException.ThrowIfNull(budget);
-        if (state.Options != Options)
-        {
-            throw new ArgumentException("The state was started with other options; resume it with an attack built from state.Options.", nameof(state));
-        }
-
-        if (classifier.InputHeight != state.Height || classifier.InputWidth != state.Width)
-        {
-            throw new ArgumentException($"The state holds {state.Height}x{state.Width} images; the classifier takes {classifier.InputHeight}x{classifier.InputWidth}.", nameof(classifier));
-        }
-
+        AttackArguments.CheckStep(Options, state, classifier, budget);
         if (_basis is null || _basis.Height != state.Height || _basis.Width != state.Width)
         {
             _basis = new DctBasis(state.Height, state.Width);

@@ -112,29 +112,12 @@ public sealed class SquareAttack : IAttack
     /// <returns>The state after the initialization.</returns>
     public AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
     {
-        ArgumentNullException.ThrowIfNull(classifier);
-        ArgumentNullException.ThrowIfNull(cleanImages);
-        ArgumentNullException.ThrowIfNull(goals);
-        if (cleanImages.Count != goals.Count)
-        {
-            throw new ArgumentException($"Got {cleanImages.Count} images but {goals.Count} goals.", nameof(goals));
-        }
-
+        AttackArguments.CheckStart(classifier, cleanImages, goals);
         int h = classifier.InputHeight, w = classifier.InputWidth, length = Channels * h * w;
         var images = new AttackImageState[cleanImages.Count];
         for (int i = 0; i < images.Length; i++)
         {
-            if (cleanImages[i].Length != length)
-            {
-                throw new ArgumentException($"Image {i} has {cleanImages[i].Length} values; the model takes 3 x {h} x {w} = {length}.", nameof(cleanImages));
-            }
-
             AttackGoal goal = goals[i];
-            if (goal.TrueClass < 0 || goal.TrueClass >= classifier.NumClasses || goal.TargetClass is < 0 || goal.TargetClass >= classifier.NumClasses)
-            {
-                throw new ArgumentException($"Goal {i} names a class outside 0..{classifier.NumClasses - 1}.", nameof(goals));
-            }
-
             float[] clean = (float[])cleanImages[i].Clone();
             var random = new SeededRandom(ImageSeed(Options.Seed, clean));
             float[] best = new float[length];
@@ -179,19 +162,7 @@ public sealed class SquareAttack : IAttack
     /// <returns><paramref name="state"/>, updated in place.</returns>
     public AttackState Step(AttackState state, IClassifier classifier, StepBudget budget, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(classifier);
-        ArgumentNullException.ThrowIfNull(budget);
-        if (state.Options != Options)
-        {
-            throw new ArgumentException("The state was started with other options; resume it with an attack built from state.Options.", nameof(state));
-        }
-
-        if (classifier.InputHeight != state.Height || classifier.InputWidth != state.Width)
-        {
-            throw new ArgumentException($"The state holds {state.Height}x{state.Width} images; the classifier takes {classifier.InputHeight}x{classifier.InputWidth}.", nameof(classifier));
-        }
-
+        AttackArguments.CheckStep(Options, state, classifier, budget);
         using var work = new Workspace(state, classifier.NumClasses, state.Images.Count(i => i.Status == ImageAttackStatus.Running));
         long startTicks = _time.GetTimestamp();
         long sliceQueries = 0;

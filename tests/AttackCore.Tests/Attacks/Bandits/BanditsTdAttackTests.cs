@@ -13,13 +13,8 @@ public class BanditsTdAttackTests
     private const int Size = 8;
     private static readonly string[] FastPhotos = ["kite_and_cold.png", "owl.png"];
 
-    private static (LinearClassifier Model, List<float[]> Images, List<AttackGoal> Goals) Problem(int count, int classes = 10)
-    {
-        var model = new LinearClassifier(Size, classes, seed: 7);
-        var images = Enumerable.Range(0, count).Select(i => LinearClassifier.RandomImage(Size, 100 + i)).ToList();
-        var goals = images.Select(x => new AttackGoal(model.Top1(x))).ToList();
-        return (model, images, goals);
-    }
+    private static (LinearClassifier Model, List<float[]> Images, List<AttackGoal> Goals) Problem(int count, int classes = 10) =>
+        AttackResume.LinearProblem(count, Size, classes);
 
     [Theory]
     [InlineData(NormKind.LInf, 0.03)]
@@ -161,22 +156,8 @@ public class BanditsTdAttackTests
         AttackState uncut = uncutAttack.Start(model, images, goals);
         uncutAttack.Step(uncut, model, StepBudget.Unlimited);
 
-        byte[] saved = AttackStateSerializer.ToBytes(new BanditsTdAttack(options).Start(model, images, goals));
-        int slices = 0;
-        var sliceSizes = new[] { 1, 7, 2, 31, 5 };
-        while (true)
-        {
-            AttackState resumed = AttackStateSerializer.FromBytes(saved);
-            if (resumed.IsFinished)
-            {
-                AssertSameRun(uncut, resumed);
-                break;
-            }
-
-            IAttack attack = resumed.Options.CreateAttack();
-            attack.Step(resumed, model, StepBudget.Iterations(sliceSizes[slices++ % sliceSizes.Length]));
-            saved = AttackStateSerializer.ToBytes(resumed);
-        }
+        (AttackState resumed, int slices) = AttackResume.RunInSavedSlices(new BanditsTdAttack(options).Start(model, images, goals), model, [1, 7, 2, 31, 5]);
+        AssertSameRun(uncut, resumed);
 
         Assert.True(slices > 5);
     }
@@ -458,24 +439,12 @@ public class BanditsTdAttackTests
         Assert.True(measured <= eps + 1e-6, $"norm {measured} exceeds eps {eps}");
     }
 
-    private static void AssertSameRun(AttackState expected, AttackState actual)
-    {
-        Assert.Equal(expected.Images.Count, actual.Images.Count);
-        for (int i = 0; i < expected.Images.Count; i++)
+    private static void AssertSameRun(AttackState expected, AttackState actual) =>
+        AttackResume.AssertSameRun(expected, actual, (e, a) =>
         {
-            var e = (BanditsImageState)expected.Images[i];
-            var a = (BanditsImageState)actual.Images[i];
-            Assert.Equal(e.Status, a.Status);
-            Assert.Equal(e.Queries, a.Queries);
-            Assert.Equal(e.Iterations, a.Iterations);
-            Assert.Equal(e.BestLoss, a.BestLoss);
-            Assert.Equal(e.Best, a.Best);
-            Assert.Equal(e.Iterate, a.Iterate);
-            Assert.Equal(e.Prior, a.Prior);
-            Assert.Equal(e.Trace, a.Trace);
-            Assert.Equal(e.Random.GetState(), a.Random.GetState());
-        }
-    }
+            Assert.Equal(((BanditsImageState)e).Iterate, ((BanditsImageState)a).Iterate);
+            Assert.Equal(((BanditsImageState)e).Prior, ((BanditsImageState)a).Prior);
+        });
 
     /// <summary>A clock that moves one second forward every time it is read.</summary>
     private sealed class SteppingClock : TimeProvider

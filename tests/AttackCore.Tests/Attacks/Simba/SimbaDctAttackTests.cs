@@ -13,13 +13,8 @@ public class SimbaDctAttackTests
     private const int Size = 8;
     private static readonly string[] SharedPhotos = ["kite_and_cold.png", "owl.png"];
 
-    private static (LinearClassifier Model, List<float[]> Images, List<AttackGoal> Goals) Problem(int count, int classes = 10)
-    {
-        var model = new LinearClassifier(Size, classes, seed: 7);
-        var images = Enumerable.Range(0, count).Select(i => LinearClassifier.RandomImage(Size, 100 + i)).ToList();
-        var goals = images.Select(x => new AttackGoal(model.Top1(x))).ToList();
-        return (model, images, goals);
-    }
+    private static (LinearClassifier Model, List<float[]> Images, List<AttackGoal> Goals) Problem(int count, int classes = 10) =>
+        AttackResume.LinearProblem(count, Size, classes);
 
     [Theory]
     [InlineData(false, 0.5)]
@@ -189,23 +184,8 @@ public class SimbaDctAttackTests
         var (model, images, goals) = Problem(4);
         AttackState uncut = RunUncut(options, model, images, goals);
 
-        byte[] saved = AttackStateSerializer.ToBytes(new SimbaDctAttack(options).Start(model, images, goals));
-        int slices = 0;
-        var sliceSizes = new[] { 1, 7, 2, 31, 5 };
-        while (true)
-        {
-            AttackState resumed = AttackStateSerializer.FromBytes(saved);
-            Assert.All(resumed.Images, i => Assert.IsType<SimbaImageState>(i));
-            if (resumed.IsFinished)
-            {
-                AssertSameRun(uncut, resumed);
-                break;
-            }
-
-            IAttack attack = resumed.Options.CreateAttack();
-            attack.Step(resumed, model, StepBudget.Iterations(sliceSizes[slices++ % sliceSizes.Length]));
-            saved = AttackStateSerializer.ToBytes(resumed);
-        }
+        (AttackState resumed, int slices) = AttackResume.RunInSavedSlices(new SimbaDctAttack(options).Start(model, images, goals), model, [1, 7, 2, 31, 5], resumed => Assert.All(resumed.Images, i => Assert.IsType<SimbaImageState>(i)));
+        AssertSameRun(uncut, resumed);
 
         Assert.True(slices > 5);
     }
@@ -405,22 +385,8 @@ public class SimbaDctAttackTests
         return Math.Sqrt(sum);
     }
 
-    private static void AssertSameRun(AttackState expected, AttackState actual)
-    {
-        Assert.Equal(expected.Images.Count, actual.Images.Count);
-        for (int i = 0; i < expected.Images.Count; i++)
-        {
-            AttackImageState e = expected.Images[i], a = actual.Images[i];
-            Assert.Equal(e.Status, a.Status);
-            Assert.Equal(e.Queries, a.Queries);
-            Assert.Equal(e.Iterations, a.Iterations);
-            Assert.Equal(e.GridChecks, a.GridChecks);
-            Assert.Equal(e.BestLoss, a.BestLoss);
-            Assert.Equal(e.Best, a.Best);
-            Assert.Equal(((SimbaImageState)e).Delta, ((SimbaImageState)a).Delta);
-            Assert.Equal(e.Trace, a.Trace);
-        }
-    }
+    private static void AssertSameRun(AttackState expected, AttackState actual) =>
+        AttackResume.AssertSameRun(expected, actual, (e, a) => Assert.Equal(((SimbaImageState)e).Delta, ((SimbaImageState)a).Delta));
 
     /// <summary>A clock that moves forward by a fixed amount every time it is read.</summary>
     private sealed class SteppingClock(TimeSpan tick) : TimeProvider

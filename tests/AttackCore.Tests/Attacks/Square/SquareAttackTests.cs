@@ -8,13 +8,8 @@ public class SquareAttackTests
 {
     private const int Size = 8;
 
-    private static (LinearClassifier Model, List<float[]> Images, List<AttackGoal> Goals) Problem(int count, int classes = 10)
-    {
-        var model = new LinearClassifier(Size, classes, seed: 7);
-        var images = Enumerable.Range(0, count).Select(i => LinearClassifier.RandomImage(Size, 100 + i)).ToList();
-        var goals = images.Select(x => new AttackGoal(model.Top1(x))).ToList();
-        return (model, images, goals);
-    }
+    private static (LinearClassifier Model, List<float[]> Images, List<AttackGoal> Goals) Problem(int count, int classes = 10) =>
+        AttackResume.LinearProblem(count, Size, classes);
 
     [Theory]
     [InlineData(0, 0.05)]
@@ -158,22 +153,8 @@ public class SquareAttackTests
         uncutAttack.Step(uncut, model, StepBudget.Unlimited);
 
         var first = new SquareAttack(options);
-        byte[] saved = AttackStateSerializer.ToBytes(first.Start(model, images, goals));
-        int slices = 0;
-        var sliceSizes = new[] { 1, 7, 2, 31, 5 };
-        while (true)
-        {
-            AttackState resumed = AttackStateSerializer.FromBytes(saved);
-            if (resumed.IsFinished)
-            {
-                AssertSameRun(uncut, resumed);
-                break;
-            }
-
-            var attack = resumed.Options.CreateAttack();
-            attack.Step(resumed, model, StepBudget.Iterations(sliceSizes[slices++ % sliceSizes.Length]));
-            saved = AttackStateSerializer.ToBytes(resumed);
-        }
+        (AttackState resumed, int slices) = AttackResume.RunInSavedSlices(first.Start(model, images, goals), model, [1, 7, 2, 31, 5]);
+        AssertSameRun(uncut, resumed);
 
         Assert.True(slices > 5);
     }
@@ -283,19 +264,5 @@ public class SquareAttackTests
         Assert.True(trace.Zip(trace.Skip(1)).All(p => p.First.Queries < p.Second.Queries && p.First.Loss > p.Second.Loss));
     }
 
-    private static void AssertSameRun(AttackState expected, AttackState actual)
-    {
-        Assert.Equal(expected.Images.Count, actual.Images.Count);
-        for (int i = 0; i < expected.Images.Count; i++)
-        {
-            AttackImageState e = expected.Images[i], a = actual.Images[i];
-            Assert.Equal(e.Status, a.Status);
-            Assert.Equal(e.Queries, a.Queries);
-            Assert.Equal(e.GridChecks, a.GridChecks);
-            Assert.Equal(e.BestLoss, a.BestLoss);
-            Assert.Equal(e.Best, a.Best);
-            Assert.Equal(e.Trace, a.Trace);
-            Assert.Equal(e.Random.GetState(), a.Random.GetState());
-        }
-    }
+    private static void AssertSameRun(AttackState expected, AttackState actual) => AttackResume.AssertSameRun(expected, actual);
 }
