@@ -15,7 +15,7 @@ namespace AttackBench;
 internal static class AttackBench
 {
     private const string DefaultConfigs = "linf-0.05,l2-5";
-    private static readonly HashSet<string> Known = ["--attacks", "--configs", "--max-queries", "--seed", "--images", "--model", "--preset", "--provider"];
+    private static readonly HashSet<string> Known = ["--attacks", "--configs", "--max-queries", "--seed", "--images", "--model", "--preset", "--provider", "--max-minutes"];
 
     public static int Run(IReadOnlyList<string> args, TextWriter output)
     {
@@ -27,6 +27,7 @@ internal static class AttackBench
             .ToList();
         int maxQueries = a.Int("--max-queries", 10_000);
         ulong seed = (ulong)a.Int("--seed", 0);
+        TimeSpan? timeLimit = a.Last("--max-minutes") is null ? null : TimeSpan.FromMinutes(a.Double("--max-minutes", 0));
         ModelSpec spec = BenchEnvironment.SpecFromArgs(a);
         string imagesDir = a.Last("--images") ?? BenchEnvironment.DefaultImagesDir();
 
@@ -56,7 +57,7 @@ internal static class AttackBench
                     continue;
                 }
 
-                md.Row(RunOne(runner, photos, options, attackSpec, config).Cells());
+                md.Row(RunOne(runner, photos, options, attackSpec, config, timeLimit).Cells());
             }
         }
 
@@ -64,7 +65,8 @@ internal static class AttackBench
         md.Line("Success: images whose adversarial PNG, written at 8 bits, read back and classified again, is not the clean top-1 class, over the images attacked. " +
             "mean q / median q: the attack's own queries, over successes. mean total q: the same plus the minimization and verification queries, over successes. " +
             "mean eps*: the minimized perturbation's norm in the config's norm, over successes. mean L2 (written): the L2 norm of the written 8-bit adversarial image minus the clean one, over successes. " +
-            "wall s: the whole AttackRunner.Run (attack, minimization, verification, reports) on this machine; never asserted.");
+            "wall s: the whole AttackRunner.Run (attack, minimization, verification, reports) on this machine; never asserted. " +
+            "A row marked (stopped) hit --max-minutes: the images not yet fooled were stopped, so its failure is an upper bound.");
         foreach (string note in notes)
         {
             md.Line($"- {note}");
@@ -77,11 +79,14 @@ internal static class AttackBench
         return 0;
     }
 
-    private static Row RunOne(AttackRunner runner, List<PreparedImage> photos, AttackOptions options, string attackSpec, BenchConfig config)
+    private static Row RunOne(AttackRunner runner, List<PreparedImage> photos, AttackOptions options, string attackSpec, BenchConfig config, TimeSpan? timeLimit)
     {
         var request = new AttackRequest { Attack = options, Minimize = true };
+        using var limit = timeLimit is TimeSpan t ? new CancellationTokenSource(t) : new CancellationTokenSource();
         var watch = Stopwatch.StartNew();
-        IReadOnlyList<ImageResult> results = runner.Run(photos, request, new Progress(attackSpec, config.Name, watch));
+
+        // On cancellation the runner stops the attack between iterations and still minimizes, verifies and reports what was reached.
+        IReadOnlyList<ImageResult> results = runner.Run(photos, request, new Progress(attackSpec, config.Name, watch), limit.Token);
         double wall = watch.Elapsed.TotalSeconds;
         var attacked = results.Select(r => r.Report).Where(r => r.Outcome.Status is OutcomeStatus.Fooled or OutcomeStatus.NotFooled).ToList();
         var fooled = attacked.Where(r => r.Outcome.Success).ToList();
@@ -93,7 +98,8 @@ internal static class AttackBench
             fooled.Select(r => (double)(r.Outcome.Queries + r.Outcome.MinimizeQueries + r.Outcome.VerificationQueries)).ToList(),
             fooled.Where(r => r.Outcome.EpsStar.HasValue).Select(r => r.Outcome.EpsStar!.Value).ToList(),
             fooled.Where(r => r.Perturbation is not null).Select(r => r.Perturbation!.L2).ToList(),
-            wall);
+            wall,
+            limit.IsCancellationRequested);
     }
 
     /// <summary>The norm an attack is limited to, when <paramref name="common"/> fails only because of its norm; else null.</summary>
@@ -168,7 +174,7 @@ internal static class AttackBench
         }
     }
 
-    private sealed record Row(string Attack, BenchConfig Config, int Attacked, List<double> Queries, List<double> TotalQueries, List<double> EpsStar, List<double> L2, double WallSeconds)
+    private sealed record Row(string Attack, BenchConfig Config, int Attacked, List<double> Queries, List<double> TotalQueries, List<double> EpsStar, List<double> L2, double WallSeconds, bool Stopped)
     {
         public string[] Cells()
         {
@@ -179,13 +185,13 @@ internal static class AttackBench
                 Attack,
                 Config.Name,
                 $"{fooled}/{Attacked}",
-                Markdown.F(failure, "0.0") + " %",
+                Stopped ? $"≤ {Markdown.F(failure, "0.0")} % (stopped)" : Markdown.F(failure, "0.0") + " %",
                 Mean(Queries, "0.#"),
                 fooled == 0 ? "—" : Markdown.F(Stats.Median(Queries), "0.#"),
                 Mean(TotalQueries, "0.#"),
                 Mean(EpsStar, "0.0000"),
                 Mean(L2, "0.000"),
-                Markdown.F(WallSeconds, "0"),
+                Markdown.F(WallSeconds, "0") + (Stopped ? " (stopped)" : string.Empty),
                 Reference(Attack, Config),
             ];
         }

@@ -6,7 +6,7 @@ const string Usage = """
       bench queries [--seeds 0-4] [--configs all|linf-0.05,linf-4/255,linf-2/255,l2-5]
                     [--quantization on-grid|after-success|both] [--max-queries 10000]
                     [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]
-      bench attacks [--attacks square,simba-dct,bandits-td,...] [--configs linf-0.05,l2-5] [--max-queries 10000]
+      bench attacks [--attacks square,simba-dct,bandits-td,...] [--configs linf-0.05,l2-5] [--max-queries 10000] [--max-minutes M]
                     [--seed 0] [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
