@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using AttackCore.Engine;
 using AttackCore.Models;
 
@@ -53,6 +54,14 @@ internal static class BenchEnvironment
 
         return resolved;
     }
+
+    /// <summary>The model of <c>--model</c> (with <c>--preset</c>), or the shared MobileNet v2 with preset <c>mobilenet-v2</c> when none is given.</summary>
+    public static ModelSpec SpecFromArgs(BenchArgs a) =>
+        a.Last("--model") is string model ? ResolveSpec(model, a.Last("--preset")) : ResolveSpec(DefaultModelPath(), "mobilenet-v2");
+
+    /// <summary>What the tables say about the machine: core count, architecture, OS and .NET version.</summary>
+    public static string MachineLine() =>
+        $"CPU count {Environment.ProcessorCount} ({RuntimeInformation.ProcessArchitecture}, {RuntimeInformation.OSDescription}), .NET {Environment.Version}";
 
     public static OnnxClassifier Load(ModelSpec spec, ExecutionProviderKind provider, int maxBatch) =>
         new(spec, new OnnxClassifierOptions { Provider = provider, MaxBatch = Math.Max(32, maxBatch) });

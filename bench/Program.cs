@@ -6,6 +6,8 @@ const string Usage = """
       bench queries [--seeds 0-4] [--configs all|linf-0.05,linf-4/255,linf-2/255,l2-5]
                     [--quantization on-grid|after-success|both] [--max-queries 10000]
                     [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]
+      bench attacks [--attacks square,simba-dct,bandits-td,...] [--configs linf-0.05,l2-5] [--max-queries 10000] [--max-minutes M]
+                    [--seed 0] [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -21,6 +23,7 @@ try
     {
         "speed" => SpeedBench.Run(args[1..], Console.Out),
         "queries" => QueryBench.Run(args[1..], Console.Out),
+        "attacks" => AttackBench.AttackBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }

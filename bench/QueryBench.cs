@@ -43,7 +43,7 @@ internal static class QueryBench
             string s => throw new ArgumentException($"--quantization must be on-grid, after-success or both; got '{s}'"),
         };
         int maxQueries = a.Int("--max-queries", 10_000);
-        ModelSpec spec = BenchEnvironment.ResolveSpec(a.Last("--model") ?? BenchEnvironment.DefaultModelPath(), a.Last("--model") is null ? "mobilenet-v2" : a.Last("--preset"));
+        ModelSpec spec = BenchEnvironment.SpecFromArgs(a);
         string imagesDir = a.Last("--images") ?? BenchEnvironment.DefaultImagesDir();
 
         using OnnxClassifier classifier = BenchEnvironment.Load(spec, BenchEnvironment.ParseProvider(a.Last("--provider")), 32);
@@ -185,12 +185,7 @@ internal static class QueryBench
 
     private static double Mean(List<int> values) => values.Average();
 
-    private static double Median(List<int> values)
-    {
-        var sorted = values.Order().ToList();
-        int n = sorted.Count;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2.0;
-    }
+    private static double Median(List<int> values) => Stats.Median(values.Select(v => (double)v));
 
     private static string Stat(List<int> values, Func<List<int>, double> f) => values.Count == 0 ? "—" : Markdown.F(f(values), "0.#");
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using AttackCore.Attacks;
 using AttackCore.Attacks.Square;
 using AttackCore.Engine;
@@ -36,7 +35,7 @@ internal static class SpeedBench
         var md = new Markdown(output);
         md.Line($"# Speed: raw ONNX Runtime vs Square Attack step ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)");
         md.Line();
-        md.Line($"CPU count {Environment.ProcessorCount} ({RuntimeInformation.ProcessArchitecture}, {RuntimeInformation.OSDescription}), .NET {Environment.Version}, " +
+        md.Line($"{BenchEnvironment.MachineLine()}, " +
             $"{Markdown.F(seconds, "0.#")} s per measurement in {rounds} alternating rounds, after warm-up. " +
             "Attack: L-inf eps 1/255 on the 8-bit grid, p_init 0.05, a criterion that never reports success (no image finishes), MaxQueries 10,000,000.");
         md.Line();
