@@ -96,6 +96,12 @@ public class AttackImageState
     /// <summary>Gets or sets the queries at which a continuous (not yet 8-bit) candidate first fooled the model, in <see cref="QuantizationMode.AfterSuccess"/> mode.</summary>
     public int? ContinuousSuccessQueries { get; set; }
 
+    /// <summary>
+    /// Gets or sets why the attack gave up on this image before its query budget, in words, when the attack knows
+    /// (for example: no starting point of the target class); <see langword="null"/> otherwise. Reports show it.
+    /// </summary>
+    public string? StopReason { get; set; }
+
     /// <summary>Gets the progress points: the start and every improvement, thinned to the trace capacity.</summary>
     public List<AttackTracePoint> Trace { get; } = [];
 

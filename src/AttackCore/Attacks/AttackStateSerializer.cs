@@ -11,7 +11,7 @@ namespace AttackCore.Attacks;
 public static class AttackStateSerializer
 {
     private const uint Magic = 0x53514154; // "TAQS"
-    private const int FormatVersion = 2;
+    private const int FormatVersion = 3;
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
     /// <summary>Writes <paramref name="state"/> to <paramref name="stream"/>.</summary>
@@ -56,6 +56,12 @@ public static class AttackStateSerializer
                 writer.Write(point.TrueConfidence);
                 writer.Write(point.WinningConfidence);
                 writer.Write(point.WinningClass);
+            }
+
+            writer.Write(image.StopReason is not null);
+            if (image.StopReason is not null)
+            {
+                writer.Write(image.StopReason);
             }
 
             image.WriteExtra(writer);
@@ -125,6 +131,7 @@ public static class AttackStateSerializer
                     image.Trace.Add(new AttackTracePoint(reader.ReadInt32(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt32()));
                 }
 
+                image.StopReason = reader.ReadBoolean() ? reader.ReadString() : null;
                 image.ReadExtra(reader, length);
 
                 images[i] = image;

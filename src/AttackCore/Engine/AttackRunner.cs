@@ -481,6 +481,7 @@ public sealed class AttackRunner
             : $"Best attempt, written as an 8-bit PNG and classified again: \"{_classifier.Labels[verifiedTop]}\"; the goal was not reached.";
         string? message = image.Status switch
         {
+            ImageAttackStatus.Exhausted when image.StopReason is not null => image.StopReason,
             ImageAttackStatus.Exhausted when image.Queries >= options.MaxQueries => $"Not fooled within {options.MaxQueries} queries at eps {options.Epsilon.ToString("R", CultureInfo.InvariantCulture)}.",
             ImageAttackStatus.Exhausted => "The attack ended without an adversarial image that survives being written as PNG.",
             ImageAttackStatus.Running => "The run was stopped before the attack finished.",

@@ -71,6 +71,8 @@ public class DecisionBasedRunnerTests
         Assert.Equal(target, model.Top1(PreparedImage.Load("x.png", results[victim].AdversarialPng!, 8, 8).Clean));
         Assert.InRange(report.Perturbation!.L2, 0, 3 + 1e-6);
         Assert.False(alone.Report.Outcome.Success, "without an image of the target in the batch the one noise try should not reach it");
+        Assert.StartsWith("No starting image", alone.Report.Outcome.Message, StringComparison.Ordinal);
+        Assert.Contains("Add an image of the target class", alone.Report.Outcome.Message, StringComparison.Ordinal);
     }
 
     [Fact]

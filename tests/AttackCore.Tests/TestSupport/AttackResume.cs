@@ -53,6 +53,7 @@ internal static class AttackResume
             Assert.Equal(e.Best, a.Best);
             Assert.Equal(e.Trace, a.Trace);
             Assert.Equal(e.Random.GetState(), a.Random.GetState());
+            Assert.Equal(e.StopReason, a.StopReason);
             own?.Invoke(e, a);
         }
     }

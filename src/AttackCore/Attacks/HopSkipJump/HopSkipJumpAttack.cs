@@ -536,6 +536,9 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
                 else if (image.InitTries >= Options.InitSize)
                 {
                     image.Status = ImageAttackStatus.Exhausted;
+                    image.StopReason = image.Goal.IsTargeted
+                        ? $"No starting image: none of {Options.InitSize} random noise images is classified as the target, and no other image of the run is. Add an image of the target class to the run."
+                        : $"No starting image: none of {Options.InitSize} random noise images is misclassified.";
                 }
 
                 break;
@@ -547,6 +550,7 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
                 else
                 {
                     image.Status = ImageAttackStatus.Exhausted;
+                    image.StopReason = "The starting image given does not meet the goal.";
                 }
 
                 break;
@@ -696,6 +700,7 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
         if (image.Iterations >= Options.MaxIterations)
         {
             image.Status = ImageAttackStatus.Exhausted;
+            image.StopReason = $"Not within eps after {Options.MaxIterations} iterations (MaxIterations).";
         }
         else
         {
