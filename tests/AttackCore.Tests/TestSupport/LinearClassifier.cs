@@ -70,7 +70,7 @@ internal sealed class LinearClassifier : IClassifier
     {
         var logits = new float[NumClasses];
         Predict(image, 1, logits);
-        return AttackCore.Attacks.TopOneCriterion.ArgMax(logits);
+        return AttackCore.Models.LogitMath.ArgMax(logits);
     }
 
     /// <summary>Makes a random 8-bit image (values level/255).</summary>

@@ -47,7 +47,7 @@ public sealed class ImageAuditPipelineTests
         PreparedImage image = PreparedImage.Load("check.png", png, spec.EffectiveResizeTo, spec.InputSize);
         var logits = new float[classifier.NumClasses];
         classifier.Predict(image.Clean, 1, logits);
-        return TopOneCriterion.ArgMax(logits);
+        return AttackCore.Models.LogitMath.ArgMax(logits);
     }
 
     private static async Task<AttackReport> AssertFooledAndVerifiedAsync(PipelineHarness h, string folder, ModelSpec spec)

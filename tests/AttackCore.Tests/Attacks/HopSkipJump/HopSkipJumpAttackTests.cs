@@ -434,7 +434,7 @@ public class HopSkipJumpAttackTests
             for (int n = 0; n < count; n++)
             {
                 Span<float> row = logits.Slice(n * NumClasses, NumClasses);
-                int top = TopOneCriterion.ArgMax(row);
+                int top = AttackCore.Models.LogitMath.ArgMax(row);
                 float max = row[top];
                 for (int k = 0; k < row.Length; k++)
                 {

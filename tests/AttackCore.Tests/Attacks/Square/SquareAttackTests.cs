@@ -210,9 +210,9 @@ public class SquareAttackTests
     {
         float[] a = LinearClassifier.RandomImage(Size, 1), b = LinearClassifier.RandomImage(Size, 2);
 
-        Assert.Equal(SquareAttack.ImageSeed(3, a), SquareAttack.ImageSeed(3, (float[])a.Clone()));
-        Assert.NotEqual(SquareAttack.ImageSeed(3, a), SquareAttack.ImageSeed(3, b));
-        Assert.NotEqual(SquareAttack.ImageSeed(3, a), SquareAttack.ImageSeed(4, a));
+        Assert.Equal(SeededRandom.ImageSeed(3, a), SeededRandom.ImageSeed(3, (float[])a.Clone()));
+        Assert.NotEqual(SeededRandom.ImageSeed(3, a), SeededRandom.ImageSeed(3, b));
+        Assert.NotEqual(SeededRandom.ImageSeed(3, a), SeededRandom.ImageSeed(4, a));
     }
 
     [Fact]
