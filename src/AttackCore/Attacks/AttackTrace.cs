@@ -3,7 +3,7 @@ using AttackCore.Models;
 namespace AttackCore.Attacks;
 
 /// <summary>Records an image's progress points (the start and every improvement), thinned to a capacity.</summary>
-public static class AttackTrace
+internal static class AttackTrace
 {
     /// <summary>
     /// Adds a point for <paramref name="image"/> at its current query count: the loss and margin of the new best,

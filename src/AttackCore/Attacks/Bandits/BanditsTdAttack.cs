@@ -81,7 +81,7 @@ public sealed class BanditsTdAttack : Attack<BanditsTdOptions>
     /// <param name="width">Image width in pixels.</param>
     /// <param name="tileSize">Tile side in pixels.</param>
     /// <returns>Tile rows and columns.</returns>
-    public static (int Rows, int Cols) PriorGrid(int height, int width, int tileSize)
+    internal static (int Rows, int Cols) PriorGrid(int height, int width, int tileSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tileSize);
         return ((height + tileSize - 1) / tileSize, (width + tileSize - 1) / tileSize);

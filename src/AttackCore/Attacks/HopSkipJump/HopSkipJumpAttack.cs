@@ -86,7 +86,7 @@ public sealed class HopSkipJumpAttack : Attack<HopSkipJumpOptions>, IStartingPoi
     /// <param name="gamma">The factor <see cref="HopSkipJumpOptions.Gamma"/>.</param>
     /// <param name="values">d, the number of values per image (3 x height x width).</param>
     /// <returns>theta.</returns>
-    public static double Theta(NormKind norm, double gamma, int values) =>
+    internal static double Theta(NormKind norm, double gamma, int values) =>
         norm == NormKind.L2 ? gamma / (values * Math.Sqrt(values)) : gamma / ((double)values * values);
 
     /// <summary>The number of probes of the gradient estimate of iteration <paramref name="iteration"/> (from 0): min(InitEvals sqrt(iteration + 1), MaxEvals).</summary>
@@ -94,7 +94,7 @@ public sealed class HopSkipJumpAttack : Attack<HopSkipJumpOptions>, IStartingPoi
     /// <param name="maxEvals">The most probes of one estimate.</param>
     /// <param name="iteration">The 0-based iteration.</param>
     /// <returns>The number of probes.</returns>
-    public static int NumEvals(int initEvals, int maxEvals, int iteration) =>
+    internal static int NumEvals(int initEvals, int maxEvals, int iteration) =>
         (int)Math.Min(initEvals * Math.Sqrt(iteration + 1.0), maxEvals);
 
     /// <summary>Starts a run without starting images: every image starts from random noise (see the overload with starting images).</summary>

@@ -51,7 +51,7 @@ public sealed class SquareAttack : Attack<SquareAttackOptions>
     /// <param name="iteration">The 0-based iteration (the initialization is not one).</param>
     /// <param name="maxQueries">The query budget (the reference's <c>n_iters</c>).</param>
     /// <returns>p for this iteration.</returns>
-    public static double PSchedule(double pInit, int iteration, int maxQueries)
+    internal static double PSchedule(double pInit, int iteration, int maxQueries)
     {
         int it = (int)((double)iteration / maxQueries * 10000);
         int halvings = it switch

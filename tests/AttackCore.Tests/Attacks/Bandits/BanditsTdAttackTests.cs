@@ -8,8 +8,13 @@ using AttackCore.Tests.TestSupport;
 
 namespace AttackCore.Tests.Attacks.Bandits;
 
-public class BanditsTdAttackTests
+public class BanditsTdAttackTests : AttackContractTests<BanditsTdOptions>
 {
+    protected override IReadOnlyList<NormKind> Norms => [NormKind.LInf, NormKind.L2];
+
+    protected override BanditsTdOptions ContractOptions(NormKind norm, ulong seed = 0) =>
+        new() { Norm = norm, Epsilon = norm == NormKind.LInf ? 0.1 : 2.0, MaxQueries = 900, TileSize = 1, Seed = seed };
+
     private const int Size = 8;
     private static readonly string[] FastPhotos = ["kite_and_cold.png", "owl.png"];
 
