@@ -67,7 +67,7 @@ public class AttackPlanCommandTests
     }
 
     [Theory]
-    [InlineData("fgsm", "Unknown attack \"fgsm\". Attacks: square")]
+    [InlineData("fab-t", "Unknown attack \"fab-t\". Attacks: square")]
     [InlineData("square:pinit", "is not option=value")]
     [InlineData("square:colour=red", "colour=red")]
     [InlineData("square:maxQueries=0", "MaxQueries must be between 1")]

@@ -152,6 +152,20 @@ public abstract class Attack<TOptions> : IAttack
         return new AttackState(Options, classifier.InputHeight, classifier.InputWidth, images);
     }
 
+    /// <summary>Checks every image of <paramref name="state"/> holds what this attack keeps per image.</summary>
+    /// <typeparam name="TImage">The attack's image state.</typeparam>
+    /// <param name="state">The state to step.</param>
+    /// <exception cref="ArgumentException">The state was made by another attack.</exception>
+    protected void RequireImages<TImage>(AttackState state)
+        where TImage : AttackImageState
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Images.Any(i => i is not TImage))
+        {
+            throw new ArgumentException($"The state was not made by {Options.AttackName}.", nameof(state));
+        }
+    }
+
     /// <summary>Marks a running image <see cref="ImageAttackStatus.Exhausted"/> when a whole iteration no longer fits its query budget.</summary>
     /// <param name="image">The image.</param>
     protected void ExhaustIfSpent(AttackImageState image)

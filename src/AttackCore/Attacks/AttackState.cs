@@ -88,6 +88,12 @@ public class AttackImageState
     /// </summary>
     public int Queries { get; set; }
 
+    /// <summary>
+    /// Gets or sets the gradient evaluations (a forward and a backward pass through the model) spent on this image by a
+    /// white-box attack; they are not in <see cref="Queries"/>, which counts forward queries only.
+    /// </summary>
+    public int GradientEvaluations { get; set; }
+
     /// <summary>Gets or sets the iterations run on this image (not counting the initialization).</summary>
     public int Iterations { get; set; }
 

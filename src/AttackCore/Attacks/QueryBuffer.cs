@@ -50,6 +50,12 @@ public sealed class QueryBuffer : IDisposable
     /// <returns>The slot's logits.</returns>
     public ReadOnlySpan<float> Logits(int slot) => LogitValues.AsSpan(checked(slot * Classes), Classes);
 
+    /// <summary>Gets the images of slots 0 to <paramref name="count"/> - 1 as one span, for a model call made elsewhere.</summary>
+    internal Span<float> ImagesOf(int count) => Images.AsSpan(0, count * ImageLength);
+
+    /// <summary>Gets the logits of slots 0 to <paramref name="count"/> - 1 as one span, for a model call made elsewhere.</summary>
+    internal Span<float> LogitsOf(int count) => LogitValues.AsSpan(0, count * Classes);
+
     /// <summary>Scores the images in slots 0 to <paramref name="count"/> - 1 in one model call; does nothing for 0.</summary>
     /// <param name="classifier">The model.</param>
     /// <param name="count">How many slots to score.</param>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using AttackCore.Attacks;
+using AttackCore.Gradients;
 using AttackCore.Imaging;
 using AttackCore.Models;
 using AttackCore.Reporting;
@@ -26,6 +27,7 @@ namespace AttackCore.Engine;
 public sealed class AttackRunner
 {
     private readonly IClassifier _classifier;
+    private readonly IGradientModel? _gradients;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly PerturbationMinimizer _minimizer;
@@ -36,9 +38,14 @@ public sealed class AttackRunner
     /// <param name="model">What reports say about the model.</param>
     /// <param name="logger">The logger.</param>
     /// <param name="timeProvider">The clock for timings and time-bounded slices.</param>
-    public AttackRunner(IClassifier classifier, ModelInfo model, ILogger<AttackRunner>? logger = null, TimeProvider? timeProvider = null)
+    /// <param name="gradients">
+    /// The same model with its gradients, for white-box attacks; defaults to <paramref name="classifier"/> when it gives
+    /// gradients itself. Verification always uses <paramref name="classifier"/>.
+    /// </param>
+    public AttackRunner(IClassifier classifier, ModelInfo model, ILogger<AttackRunner>? logger = null, TimeProvider? timeProvider = null, IGradientModel? gradients = null)
     {
         _classifier = classifier ?? throw new ArgumentNullException(nameof(classifier));
+        _gradients = gradients ?? classifier as IGradientModel;
         ArgumentNullException.ThrowIfNull(model);
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
@@ -81,6 +88,11 @@ public sealed class AttackRunner
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
+        if (_gradients is null && request.Attacks.FirstOrDefault(a => a.UsesGradients) is { } whiteBox)
+        {
+            throw new ArgumentException($"{whiteBox.AttackName} is a white-box attack: it needs the model's gradients, and this model was loaded for scores only. Load an ONNX model with gradients, or use a score-based attack such as square.", nameof(request));
+        }
+
         long started = _time.GetTimestamp();
         int classes = _classifier.NumClasses, length = 3 * _classifier.InputHeight * _classifier.InputWidth;
         foreach (PreparedImage image in images)
@@ -355,6 +367,7 @@ public sealed class AttackRunner
         StartStage(batch, startNext ? batch.Stage + 1 : batch.Request.Attacks.Count, next, nextCleans);
     }
 
-    /// <summary>The model as the attack may see it: whole, or its top-1 label only for a decision-based attack.</summary>
-    private IClassifier AttackClassifier(AttackOptions attack) => attack.UsesScores ? _classifier : new LabelOnlyClassifier(_classifier);
+    /// <summary>The model as the attack may see it: with its gradients for a white-box attack, whole, or its top-1 label only for a decision-based attack.</summary>
+    private IClassifier AttackClassifier(AttackOptions attack) =>
+        attack.UsesGradients ? _gradients! : attack.UsesScores ? _classifier : new LabelOnlyClassifier(_classifier);
 }

@@ -90,6 +90,7 @@ internal sealed class AttemptBuilder
         string? message = status switch
         {
             ImageAttackStatus.Exhausted when image.StopReason is not null => image.StopReason,
+            ImageAttackStatus.Exhausted when options.UsesGradients => $"Not fooled within {image.GradientEvaluations} gradient evaluations at eps {options.Epsilon.ToString("R", CultureInfo.InvariantCulture)}.",
             ImageAttackStatus.Exhausted when image.Queries >= options.MaxQueries => $"Not fooled within {options.MaxQueries} queries at eps {options.Epsilon.ToString("R", CultureInfo.InvariantCulture)}.",
             ImageAttackStatus.Exhausted => "The attack ended without an adversarial image that survives being written as PNG.",
             ImageAttackStatus.Running => "The run was stopped before the attack finished.",
@@ -111,6 +112,7 @@ internal sealed class AttemptBuilder
                 Status = success ? OutcomeStatus.Fooled : OutcomeStatus.NotFooled,
                 Success = success,
                 Queries = image.Queries,
+                GradientEvaluations = options.UsesGradients ? image.GradientEvaluations : null,
                 VerificationQueries = record.VerifyQueries,
                 MinimizeQueries = record.MinimizeQueries,
                 ContinuousSuccessQueries = image.ContinuousSuccessQueries,

@@ -22,6 +22,12 @@ public sealed record AttackOutcome
     /// </summary>
     public int? PlanQueries { get; init; }
 
+    /// <summary>
+    /// Gets the gradient evaluations (a forward and a backward pass each) a white-box attack spent on this image, beside
+    /// its forward <see cref="Queries"/>; omitted for attacks that only query.
+    /// </summary>
+    public int? GradientEvaluations { get; init; }
+
     /// <summary>Gets the queries spent verifying the PNG read back.</summary>
     public int VerificationQueries { get; init; }
 

@@ -22,6 +22,9 @@ public abstract class AttackContractTests<TOptions>
     /// <summary>Gets a value indicating whether the attack reads only the top-1 label.</summary>
     protected virtual bool DecisionBased => false;
 
+    /// <summary>Gets a value indicating whether the attack needs the model's gradients.</summary>
+    protected virtual bool WhiteBox => false;
+
     /// <summary>Options that fool the 8x8 linear model on most images within the budget, in the given norm.</summary>
     protected abstract TOptions ContractOptions(NormKind norm, ulong seed = 0);
 
@@ -37,11 +40,13 @@ public abstract class AttackContractTests<TOptions>
 
         var (model, images, goals) = AttackResume.LinearProblem(5, ImageSize);
         AttackOptions options = ContractOptions(norm);
-        long before = model.ImagesScored;
+        long before = model.ImagesScored, gradientsBefore = model.GradientImages;
 
         AttackState state = RunUncut(options, model, images, goals);
 
         Assert.Equal(model.ImagesScored - before, state.TotalQueries);
+        Assert.Equal(model.GradientImages - gradientsBefore, state.Images.Sum(i => (long)i.GradientEvaluations));
+        Assert.Equal(WhiteBox, state.Images.Any(i => i.GradientEvaluations > 0));
         Assert.All(state.Images, i => Assert.InRange(i.Queries, 0, options.MaxQueries));
         Assert.All(state.Images, i => Assert.NotEqual(ImageAttackStatus.Running, i.Status));
     }
@@ -112,7 +117,7 @@ public abstract class AttackContractTests<TOptions>
 
         (AttackState sliced, int slices) = AttackResume.RunInSavedSlices(options.CreateAttack().Start(model, images, goals), model, [1, 3, 2]);
 
-        Assert.True(slices > 2, $"only {slices} slices");
+        AssertSliced(uncut, slices);
         AttackResume.AssertSameRun(uncut, sliced);
     }
 
@@ -128,11 +133,11 @@ public abstract class AttackContractTests<TOptions>
         int slices = 0;
         while (!sliced.IsFinished)
         {
-            sut.Step(sliced, model, new StepBudget(MaxQueries: 40));
+            sut.Step(sliced, model, new StepBudget(MaxQueries: 20));
             slices++;
         }
 
-        Assert.True(slices > 2, $"only {slices} slices");
+        AssertSliced(uncut, slices);
         AttackResume.AssertSameRun(uncut, sliced);
     }
 
@@ -152,7 +157,7 @@ public abstract class AttackContractTests<TOptions>
             slices++;
         }
 
-        Assert.True(slices > 2, $"only {slices} slices");
+        AssertSliced(uncut, slices);
         AttackResume.AssertSameRun(uncut, sliced);
     }
 
@@ -230,6 +235,14 @@ public abstract class AttackContractTests<TOptions>
         AttackOptions options = ContractOptions(DefaultNorm, seed: 4);
         Assert.Equal(!DecisionBased, options.UsesScores);
         var (model, images, goals) = AttackResume.LinearProblem(2, ImageSize);
+        if (WhiteBox)
+        {
+            // A white-box attack needs gradients; a model that gives only labels (or only scores) is refused by name.
+            var ex = Assert.Throws<ArgumentException>(() => options.CreateAttack().Start(new LabelOnlyClassifier(model), images, goals));
+            Assert.Contains("gradients", ex.Message, StringComparison.Ordinal);
+            return;
+        }
+
         AttackState raw = RunUncut(options, model, images, goals);
 
         // A decision-based attack must not see the scores: on the label-only view it runs exactly the same. A
@@ -260,6 +273,13 @@ public abstract class AttackContractTests<TOptions>
         var ex = Assert.Throws<ArgumentException>(() => other.CreateAttack());
         Assert.Contains("Norm", ex.Message, StringComparison.Ordinal);
         return false;
+    }
+
+    /// <summary>A run long enough to be cut must have been cut into at least three slices.</summary>
+    private static void AssertSliced(AttackState uncut, int slices)
+    {
+        int iterations = uncut.Images.Max(i => i.Iterations);
+        Assert.True(slices >= Math.Min(3, iterations), $"only {slices} slices for {iterations} iterations");
     }
 
     private static AttackState RunUncut(AttackOptions options, IClassifier model, List<float[]> images, List<AttackGoal> goals)

@@ -1,4 +1,5 @@
 using AttackCore.Attacks;
+using AttackCore.Attacks.Apgd;
 using AttackCore.Attacks.Bandits;
 using AttackCore.Attacks.HopSkipJump;
 using AttackCore.Attacks.Simba;
@@ -240,6 +241,71 @@ public class AttackRunnerTests
         // What was written is the runner's minimized image, inside the budget and verified.
         Assert.True(result.Report.Adversarial!.Verified);
         Assert.True(result.Report.Outcome.EpsStar <= options.Epsilon + 1e-9);
+    }
+
+    [Fact]
+    public void Run_WhiteBoxAttack_ReportsVerifiedSuccessWithGradientEvaluations()
+    {
+        var model = new LinearClassifier(8, 10, seed: 7);
+        var sut = new AttackRunner(model, Model);
+        var request = new AttackRequest { Attack = new ApgdCeOptions { Epsilon = 0.05, Iterations = 30 } };
+
+        IReadOnlyList<ImageResult> results = sut.Run(Images(3), request);
+
+        foreach (ImageResult result in results)
+        {
+            AttackOutcome outcome = result.Report.Outcome;
+            Assert.Equal(OutcomeStatus.Fooled, outcome.Status);
+            Assert.True(result.Report.Adversarial!.Verified);
+            Assert.InRange(outcome.GradientEvaluations!.Value, 1, 31);
+            Assert.True(outcome.EpsStar <= 0.05 + 1e-9);
+            Assert.Contains("\"gradientEvaluations\"", result.ReportJsonText(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Begin_WhiteBoxAttackOnAModelWithoutGradients_ThrowsNamingTheAttack()
+    {
+        var sut = new AttackRunner(new ScoresOnly(new LinearClassifier(8, 10, seed: 7)), Model);
+
+        var ex = Assert.Throws<ArgumentException>(() => sut.Begin(Images(1), new AttackRequest { Attack = new ApgdCeOptions() }));
+        Assert.Contains("apgd-ce is a white-box attack", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_StandardPlan_RunsApgdCeThenApgdTThenSquareOnWhatIsLeft()
+    {
+        var model = new LinearClassifier(8, 10, seed: 7);
+        var sut = new AttackRunner(model, Model);
+        var request = new AttackRequest { Attacks = AttackCatalog.ParsePlan(["standard"], new CommonAttackSettings(Epsilon: 2 / 255.0)) };
+        Assert.Equal(["apgd-ce", "apgd-t", "square"], request.Attacks.Select(a => a.AttackName));
+        Assert.Equal(5000, request.Attacks[2].MaxQueries);
+
+        IReadOnlyList<ImageResult> results = sut.Run(Images(4), request);
+
+        foreach (ImageResult result in results)
+        {
+            IReadOnlyList<AttemptSummary> attempts = result.Report.Attempts!;
+            Assert.Equal("apgd-ce", attempts[0].Attack.Name);
+
+            // First success: a later attack runs only where every earlier one failed.
+            int firstSuccess = attempts.ToList().FindIndex(a => a.Success);
+            Assert.Equal(firstSuccess < 0 ? 3 : firstSuccess + 1, attempts.Count);
+        }
+    }
+
+    /// <summary>A model seen through scores only, as a remote API would give it.</summary>
+    private sealed class ScoresOnly(IClassifier inner) : IClassifier
+    {
+        public int InputHeight => inner.InputHeight;
+
+        public int InputWidth => inner.InputWidth;
+
+        public int NumClasses => inner.NumClasses;
+
+        public IReadOnlyList<string> Labels => inner.Labels;
+
+        public void Predict(ReadOnlySpan<float> images, int count, Span<float> logits) => inner.Predict(images, count, logits);
     }
 
     private static (ImageResult Result, AttackState State) RunInSlices(AttackRunner sut, List<PreparedImage> images, AttackRequest request)

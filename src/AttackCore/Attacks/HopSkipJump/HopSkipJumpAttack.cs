@@ -158,10 +158,7 @@ public sealed class HopSkipJumpAttack : Attack<HopSkipJumpOptions>, IStartingPoi
     /// <remarks>A round (one phase action of every running image, see the remarks on the class) is the iteration here: <see cref="StepBudget.MaxIterations"/> counts rounds.</remarks>
     protected override Slice BeginSlice(AttackState state, IClassifier classifier)
     {
-        if (state.Images.Any(i => i is not HopSkipJumpImageState))
-        {
-            throw new ArgumentException("The state was not made by HopSkipJump.", nameof(state));
-        }
+        RequireImages<HopSkipJumpImageState>(state);
 
         return new HopSkipJumpSlice(this, state, classifier);
     }

@@ -109,10 +109,7 @@ public sealed class SimbaDctAttack : Attack<SimbaDctOptions>
     /// <inheritdoc />
     protected override Slice BeginSlice(AttackState state, IClassifier classifier)
     {
-        if (state.Images.Any(i => i is not SimbaImageState))
-        {
-            throw new ArgumentException("The state was not made by SimBA-DCT.", nameof(state));
-        }
+        RequireImages<SimbaImageState>(state);
 
         if (_basis is null || _basis.Height != state.Height || _basis.Width != state.Width)
         {
