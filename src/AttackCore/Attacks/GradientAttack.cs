@@ -264,9 +264,8 @@ public abstract class GradientAttack<TOptions> : Attack<TOptions>
         /// <summary>Evaluates slots 0 to <paramref name="count"/> - 1 in one gradient call.</summary>
         /// <param name="model">The model.</param>
         /// <param name="count">The slots.</param>
-        /// <param name="loss">The loss.</param>
-        /// <param name="targeted">Whether the slots' targets are used (all slots have one).</param>
-        public void Evaluate(IGradientModel model, int count, GradientLoss loss, bool targeted)
+        /// <param name="loss">The loss; a targeted one reads the slots' targets (<see cref="GradientLossMath.ForGoal"/>).</param>
+        public void Evaluate(IGradientModel model, int count, GradientLoss loss)
         {
             if (count == 0)
             {
@@ -274,7 +273,7 @@ public abstract class GradientAttack<TOptions> : Attack<TOptions>
             }
 
             model.ComputeGradients(
-                Points.ImagesOf(count), count, loss, _labels.AsSpan(0, count), targeted ? _targets.AsSpan(0, count) : [],
+                Points.ImagesOf(count), count, loss, _labels.AsSpan(0, count), GradientLossMath.IsTargeted(loss) ? _targets.AsSpan(0, count) : [],
                 Points.LogitsOf(count), _losses.AsSpan(0, count), _gradients.AsSpan(0, count * Points.ImageLength));
         }
 
@@ -295,7 +294,7 @@ public abstract class GradientAttack<TOptions> : Attack<TOptions>
         public LossValue Evaluate(ReadOnlySpan<float> logits, AttackGoal goal)
         {
             ArgumentNullException.ThrowIfNull(goal);
-            return new LossValue(-GradientLossMath.Value(logits, loss, goal.TrueClass, goal.TargetClass), goal.Margin(logits));
+            return new LossValue(-GradientLossMath.Value(logits, GradientLossMath.ForGoal(loss, goal.IsTargeted), goal.TrueClass, goal.TargetClass), goal.Margin(logits));
         }
     }
 }

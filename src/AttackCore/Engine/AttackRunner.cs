@@ -27,7 +27,7 @@ namespace AttackCore.Engine;
 public sealed class AttackRunner
 {
     private readonly IClassifier _classifier;
-    private readonly IGradientModel? _gradients;
+    private readonly IClassifier? _whiteBox;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly PerturbationMinimizer _minimizer;
@@ -45,7 +45,7 @@ public sealed class AttackRunner
     public AttackRunner(IClassifier classifier, ModelInfo model, ILogger<AttackRunner>? logger = null, TimeProvider? timeProvider = null, IGradientModel? gradients = null)
     {
         _classifier = classifier ?? throw new ArgumentNullException(nameof(classifier));
-        _gradients = gradients ?? classifier as IGradientModel;
+        _whiteBox = gradients is not null ? new WhiteBoxModel(classifier, gradients) : classifier is IGradientModel ? classifier : null;
         ArgumentNullException.ThrowIfNull(model);
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
@@ -88,7 +88,7 @@ public sealed class AttackRunner
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
-        if (_gradients is null && request.Attacks.FirstOrDefault(a => a.UsesGradients) is { } whiteBox)
+        if (_whiteBox is null && request.Attacks.FirstOrDefault(a => a.UsesGradients) is { } whiteBox)
         {
             throw new ArgumentException($"{whiteBox.AttackName} is a white-box attack: it needs the model's gradients, and this model was loaded for scores only. Load an ONNX model with gradients, or use a score-based attack such as square.", nameof(request));
         }
@@ -369,5 +369,5 @@ public sealed class AttackRunner
 
     /// <summary>The model as the attack may see it: with its gradients for a white-box attack, whole, or its top-1 label only for a decision-based attack.</summary>
     private IClassifier AttackClassifier(AttackOptions attack) =>
-        attack.UsesGradients ? _gradients! : attack.UsesScores ? _classifier : new LabelOnlyClassifier(_classifier);
+        attack.UsesGradients ? _whiteBox! : attack.UsesScores ? _classifier : new LabelOnlyClassifier(_classifier);
 }

@@ -13,7 +13,7 @@ public static class GradientLossMath
     /// <param name="logits">The image's logits.</param>
     /// <param name="loss">Which loss.</param>
     /// <param name="label">The true class.</param>
-    /// <param name="target">The target class, or <see langword="null"/> for untargeted.</param>
+    /// <param name="target">The target class (read by the targeted losses only).</param>
     /// <returns>The value.</returns>
     public static double Value(ReadOnlySpan<float> logits, GradientLoss loss, int label, int? target) =>
         Evaluate(logits, loss, label, target, []);
@@ -22,10 +22,10 @@ public static class GradientLossMath
     /// <param name="logits">The image's logits.</param>
     /// <param name="loss">Which loss.</param>
     /// <param name="label">The true class.</param>
-    /// <param name="target">The target class, or <see langword="null"/> for untargeted.</param>
+    /// <param name="target">The target class (read by the targeted losses only).</param>
     /// <param name="derivative">Receives d loss / d logit_k (as many values as logits), or empty to skip it.</param>
     /// <returns>The value.</returns>
-    /// <exception cref="ArgumentException">A DLR loss with too few classes (3; 4 targeted), or a targeted DLR without target.</exception>
+    /// <exception cref="ArgumentException">A DLR loss with too few classes (3; 4 targeted), or a targeted loss without target.</exception>
     public static double Evaluate(ReadOnlySpan<float> logits, GradientLoss loss, int label, int? target, Span<double> derivative)
     {
         bool withDerivative = !derivative.IsEmpty;
@@ -37,10 +37,12 @@ public static class GradientLossMath
         switch (loss)
         {
             case GradientLoss.CrossEntropy:
+            case GradientLoss.TargetedCrossEntropy:
                 {
                     double logSum = LogitMath.LogSumExp(logits);
-                    int c = target ?? label;
-                    double sign = target is null ? 1 : -1;
+                    bool targeted = loss == GradientLoss.TargetedCrossEntropy;
+                    int c = targeted ? Target(target) : label;
+                    double sign = targeted ? -1 : 1;
                     if (withDerivative)
                     {
                         for (int k = 0; k < logits.Length; k++)
@@ -55,10 +57,12 @@ public static class GradientLossMath
                 }
 
             case GradientLoss.Margin:
+            case GradientLoss.TargetedMargin:
                 {
-                    int c = target ?? label;
+                    bool targeted = loss == GradientLoss.TargetedMargin;
+                    int c = targeted ? Target(target) : label;
                     int other = ArgMaxExcept(logits, c);
-                    double sign = target is null ? 1 : -1;
+                    double sign = targeted ? -1 : 1;
                     if (withDerivative)
                     {
                         derivative[other] += sign;
@@ -94,9 +98,10 @@ public static class GradientLossMath
 
             case GradientLoss.TargetedDlr:
                 {
-                    if (target is not int t || logits.Length < 4)
+                    int t = Target(target);
+                    if (logits.Length < 4)
                     {
-                        throw new ArgumentException("The targeted DLR loss needs a target class and at least 4 classes.", nameof(target));
+                        throw new ArgumentException("The targeted DLR loss needs at least 4 classes.", nameof(logits));
                     }
 
                     (int p1, _, int p3, int p4) = Top4(logits);
@@ -119,6 +124,31 @@ public static class GradientLossMath
                 throw new ArgumentOutOfRangeException(nameof(loss), loss, "Unknown gradient loss.");
         }
     }
+
+    /// <summary>Returns the target of a targeted loss, or says it is missing.</summary>
+    private static int Target(int? target) =>
+        target ?? throw new ArgumentException("A targeted loss needs a target class.", nameof(target));
+
+    /// <summary>
+    /// The loss an attack follows for a goal: the targeted form of <paramref name="loss"/> when the goal has a target
+    /// (cross-entropy and margin have one; the untargeted DLR does not).
+    /// </summary>
+    /// <param name="loss">The untargeted loss an attack was configured with (or an already targeted one, kept).</param>
+    /// <param name="targeted">Whether the goal has a target.</param>
+    /// <returns>The loss to compute.</returns>
+    /// <exception cref="ArgumentException">The DLR loss with a target.</exception>
+    public static GradientLoss ForGoal(GradientLoss loss, bool targeted) => (loss, targeted) switch
+    {
+        (GradientLoss.CrossEntropy, true) => GradientLoss.TargetedCrossEntropy,
+        (GradientLoss.Margin, true) => GradientLoss.TargetedMargin,
+        (GradientLoss.Dlr, true) => throw new ArgumentException("The Dlr loss is untargeted; for a targeted run use CrossEntropy or Margin, or the apgd-t attack.", nameof(loss)),
+        _ => loss,
+    };
+
+    /// <summary>Gets a value indicating whether <paramref name="loss"/> reads a target class.</summary>
+    /// <param name="loss">The loss.</param>
+    /// <returns><see langword="true"/> for the targeted losses.</returns>
+    public static bool IsTargeted(GradientLoss loss) => loss is GradientLoss.TargetedCrossEntropy or GradientLoss.TargetedMargin or GradientLoss.TargetedDlr;
 
     /// <summary>The highest logit's class other than <paramref name="except"/>; the first on ties.</summary>
     private static int ArgMaxExcept(ReadOnlySpan<float> logits, int except)

@@ -7,7 +7,7 @@ namespace AttackCore.Tests.TestSupport;
 /// A deterministic linear classifier (logits = W x + b) for fast attack tests; counts the images it scores. Its input
 /// gradients are exact (W transposed times the loss's derivative by the logits), so white-box attacks run on it too.
 /// </summary>
-internal sealed class LinearClassifier : IGradientModel
+internal sealed class LinearClassifier : IClassifier, IGradientModel
 {
     private readonly float[] _weights;
     private readonly float[] _bias;
@@ -41,6 +41,8 @@ internal sealed class LinearClassifier : IGradientModel
     public IReadOnlyList<string> Labels { get; }
 
     public long ImagesScored => Interlocked.Read(ref _imagesScored);
+
+    public IReadOnlyList<GradientLoss> SupportedLosses { get; } = Enum.GetValues<GradientLoss>();
 
     /// <summary>Gets the images whose gradients were computed (not counted in <see cref="ImagesScored"/>).</summary>
     public long GradientImages => Interlocked.Read(ref _gradientImages);
@@ -87,7 +89,7 @@ internal sealed class LinearClassifier : IGradientModel
         var derivative = new double[NumClasses];
         for (int n = 0; n < count; n++)
         {
-            int? target = targets.IsEmpty ? null : targets[n];
+            int? target = GradientLossMath.IsTargeted(loss) ? targets[n] : null;
             losses[n] = (float)GradientLossMath.Evaluate(logits.Slice(n * NumClasses, NumClasses), loss, labels[n], target, derivative);
             Span<float> g = gradients.Slice(n * length, length);
             g.Clear();

@@ -89,7 +89,7 @@ public sealed class ApgdAttack : GradientAttack<ApgdOptions>
     {
         RequireImages<ApgdImageState>(state);
 
-        return new ApgdSlice(this, state, GradientsOf(classifier), state.Images.Count(i => i.Status == ImageAttackStatus.Running));
+        return new ApgdSlice(this, state, classifier, GradientsOf(classifier), state.Images.Count(i => i.Status == ImageAttackStatus.Running));
     }
 
     /// <summary>The highest-scoring classes other than the true class, best first.</summary>
@@ -198,6 +198,7 @@ public sealed class ApgdAttack : GradientAttack<ApgdOptions>
     {
         private readonly ApgdAttack _attack;
         private readonly AttackState _state;
+        private readonly IClassifier _classifier;
         private readonly IGradientModel _model;
         private readonly GradientBuffer _gradients;
         private readonly QueryBuffer _checks;
@@ -205,10 +206,11 @@ public sealed class ApgdAttack : GradientAttack<ApgdOptions>
         private readonly float[] _z;
         private readonly float[] _move;
 
-        public ApgdSlice(ApgdAttack attack, AttackState state, IGradientModel model, int capacity)
+        public ApgdSlice(ApgdAttack attack, AttackState state, IClassifier classifier, IGradientModel model, int capacity)
         {
             _attack = attack;
             _state = state;
+            _classifier = classifier;
             _model = model;
             _gradients = new GradientBuffer(state.ImageLength, model.NumClasses, capacity);
             _checks = new QueryBuffer(state.ImageLength, model.NumClasses, capacity);
@@ -221,7 +223,7 @@ public sealed class ApgdAttack : GradientAttack<ApgdOptions>
         {
             ApgdAttack attack = _attack;
             int length = _state.ImageLength;
-            bool targeted = attack.Options is ApgdTOptions || _state.Images[active[0]].Goal.IsTargeted;
+            bool targeted = _state.Images[active[0]].Goal.IsTargeted;
             for (int slot = 0; slot < active.Count; slot++)
             {
                 var image = (ApgdImageState)_state.Images[active[slot]];
@@ -234,7 +236,7 @@ public sealed class ApgdAttack : GradientAttack<ApgdOptions>
                 _gradients.SetGoal(slot, image.Goal.TrueClass, attack.TargetOf(image));
             }
 
-            _gradients.Evaluate(_model, active.Count, attack.Options.Loss, targeted);
+            _gradients.Evaluate(_model, active.Count, GradientLossMath.ForGoal(attack.Options.Loss, targeted));
             for (int slot = 0; slot < active.Count; slot++)
             {
                 var image = (ApgdImageState)_state.Images[active[slot]];
@@ -249,7 +251,7 @@ public sealed class ApgdAttack : GradientAttack<ApgdOptions>
                 }
             }
 
-            long queries = attack.RunGridChecks(_state, _model, _queue, _checks);
+            long queries = attack.RunGridChecks(_state, _classifier, _queue, _checks);
             foreach (int index in active)
             {
                 var image = (ApgdImageState)_state.Images[index];

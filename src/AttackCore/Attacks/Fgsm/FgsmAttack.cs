@@ -34,9 +34,9 @@ public sealed class FgsmAttack : GradientAttack<FgsmOptions>
 
     /// <inheritdoc />
     protected override Slice BeginSlice(AttackState state, IClassifier classifier) =>
-        new FgsmSlice(this, state, GradientsOf(classifier), state.Images.Count(i => i.Status == ImageAttackStatus.Running));
+        new FgsmSlice(this, state, classifier, GradientsOf(classifier), state.Images.Count(i => i.Status == ImageAttackStatus.Running));
 
-    private sealed class FgsmSlice(FgsmAttack attack, AttackState state, IGradientModel model, int capacity) : Slice
+    private sealed class FgsmSlice(FgsmAttack attack, AttackState state, IClassifier classifier, IGradientModel model, int capacity) : Slice
     {
         private readonly GradientBuffer _gradients = new(state.ImageLength, model.NumClasses, capacity);
         private readonly QueryBuffer _queries = new(state.ImageLength, model.NumClasses, capacity);
@@ -51,7 +51,7 @@ public sealed class FgsmAttack : GradientAttack<FgsmOptions>
                 _gradients.SetGoal(slot, image.Goal.TrueClass, image.Goal.TargetClass ?? -1);
             }
 
-            _gradients.Evaluate(model, active.Count, attack.Options.Loss, targeted);
+            _gradients.Evaluate(model, active.Count, GradientLossMath.ForGoal(attack.Options.Loss, targeted));
             for (int slot = 0; slot < active.Count; slot++)
             {
                 AttackImageState image = state.Images[active[slot]];
@@ -63,7 +63,7 @@ public sealed class FgsmAttack : GradientAttack<FgsmOptions>
             }
 
             // The one forward query: the step's 8-bit image decides.
-            long queries = _queries.Predict(model, active.Count);
+            long queries = _queries.Predict(classifier, active.Count);
             for (int slot = 0; slot < active.Count; slot++)
             {
                 AttackImageState image = state.Images[active[slot]];

@@ -46,7 +46,7 @@ public sealed class PgdAttack : GradientAttack<PgdOptions>
     {
         RequireImages<PgdImageState>(state);
 
-        return new PgdSlice(this, state, GradientsOf(classifier), state.Images.Count(i => i.Status == ImageAttackStatus.Running));
+        return new PgdSlice(this, state, classifier, GradientsOf(classifier), state.Images.Count(i => i.Status == ImageAttackStatus.Running));
     }
 
     private void Restart(PgdImageState image)
@@ -62,7 +62,7 @@ public sealed class PgdAttack : GradientAttack<PgdOptions>
         }
     }
 
-    private sealed class PgdSlice(PgdAttack attack, AttackState state, IGradientModel model, int capacity) : Slice
+    private sealed class PgdSlice(PgdAttack attack, AttackState state, IClassifier classifier, IGradientModel model, int capacity) : Slice
     {
         private readonly GradientBuffer _gradients = new(state.ImageLength, model.NumClasses, capacity);
         private readonly QueryBuffer _checks = new(state.ImageLength, model.NumClasses, capacity);
@@ -79,7 +79,7 @@ public sealed class PgdAttack : GradientAttack<PgdOptions>
                 _gradients.SetGoal(slot, image.Goal.TrueClass, image.Goal.TargetClass ?? -1);
             }
 
-            _gradients.Evaluate(model, active.Count, options.Loss, targeted);
+            _gradients.Evaluate(model, active.Count, GradientLossMath.ForGoal(options.Loss, targeted));
             for (int slot = 0; slot < active.Count; slot++)
             {
                 var image = (PgdImageState)state.Images[active[slot]];
@@ -103,7 +103,7 @@ public sealed class PgdAttack : GradientAttack<PgdOptions>
                 }
             }
 
-            long queries = attack.RunGridChecks(state, model, _queue, _checks);
+            long queries = attack.RunGridChecks(state, classifier, _queue, _checks);
             foreach (int index in active)
             {
                 var image = (PgdImageState)state.Images[index];

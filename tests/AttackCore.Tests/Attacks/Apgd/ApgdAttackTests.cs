@@ -54,7 +54,7 @@ public class ApgdCeAttackTests : AttackContractTests<ApgdCeOptions>
     }
 
     /// <summary>The linear model with a constant loss and zero gradient: nothing for APGD to climb.</summary>
-    private sealed class FlatLossModel(LinearClassifier inner) : IGradientModel
+    private sealed class FlatLossModel(LinearClassifier inner) : IClassifier, IGradientModel
     {
         public int InputHeight => inner.InputHeight;
 
@@ -63,6 +63,8 @@ public class ApgdCeAttackTests : AttackContractTests<ApgdCeOptions>
         public int NumClasses => inner.NumClasses;
 
         public IReadOnlyList<string> Labels => inner.Labels;
+
+        public IReadOnlyList<GradientLoss> SupportedLosses => inner.SupportedLosses;
 
         public void Predict(ReadOnlySpan<float> images, int count, Span<float> logits)
         {
