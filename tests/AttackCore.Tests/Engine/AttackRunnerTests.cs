@@ -308,6 +308,20 @@ public class AttackRunnerTests
         public void Predict(ReadOnlySpan<float> images, int count, Span<float> logits) => inner.Predict(images, count, logits);
     }
 
+    [Fact]
+    public void Progress_AttackThatQueriesNothingAtStart_ReportsNoMarginRatherThanInfinity()
+    {
+        // Bandits-TD (and the white-box attacks) score nothing in Start; an infinite margin broke the JSON of the
+        // pipeline's slice result.
+        var sut = new AttackRunner(new LinearClassifier(8, 10, seed: 7), Model);
+        AttackBatch batch = sut.Begin(Images(2), new AttackRequest { Attack = new BanditsTdOptions { MaxQueries = 30 } });
+
+        AttackProgress progress = batch.Progress();
+
+        Assert.Null(progress.LowestMargin);
+        Assert.Contains("\"LowestMargin\":null", System.Text.Json.JsonSerializer.Serialize(progress), StringComparison.Ordinal);
+    }
+
     private static (ImageResult Result, AttackState State) RunInSlices(AttackRunner sut, List<PreparedImage> images, AttackRequest request)
     {
         AttackBatch batch = sut.Begin(images, request);
