@@ -174,6 +174,7 @@ internal sealed class AttemptBuilder
                 Status = a.Outcome.Status,
                 Success = a.Outcome.Success,
                 Queries = a.Outcome.Queries,
+                GradientEvaluations = a.Outcome.GradientEvaluations,
                 MinimizeQueries = a.Outcome.MinimizeQueries,
                 VerificationQueries = a.Outcome.VerificationQueries,
                 EpsStar = a.Outcome.EpsStar,
