@@ -106,7 +106,7 @@ internal static class AttackCommand
 
     /// <summary>Parses an epsilon given as a decimal ("0.05") or a fraction ("4/255").</summary>
     public static double ParseEpsilon(string text) =>
-        AttackRequest.TryParseEpsilon(text, out double value)
+        EpsilonText.TryParse(text, out double value)
             ? value
             : throw new ArgumentException($"--eps must be a number such as 0.05 or a fraction such as 4/255; got \"{text}\".");
 }

@@ -166,7 +166,7 @@ public static class AttackOverrides
         return settings;
     }
 
-    private static double? ParseEps(string text) => AttackRequest.TryParseEpsilon(text, out double value) ? value : null;
+    private static double? ParseEps(string text) => EpsilonText.TryParse(text, out double value) ? value : null;
 
     private static ArgumentException Bad(string key, string value, string allowed) =>
         new($"Metadata {key} is '{value}'; allowed: {allowed}.");
