@@ -307,7 +307,7 @@ public sealed record AttackSettings
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{names[AttackSetting.Attacks]}: {e.Message}", e);
+            throw new ArgumentException($"{names[AttackSetting.Attacks]}: {Bare(e)}", e);
         }
 
         return request;
@@ -343,9 +343,13 @@ public sealed record AttackSettings
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{names[AttackSetting.Attacks]}: {e.Message}", e);
+            throw new ArgumentException($"{names[AttackSetting.Attacks]}: {Bare(e)}", e);
         }
     }
+
+    /// <summary>The message without the " (Parameter 'x')" that names a C# parameter: the wrapping message names the setting instead.</summary>
+    private static string Bare(ArgumentException e) =>
+        e.ParamName is { } parameter ? e.Message.Replace($" (Parameter '{parameter}')", string.Empty, StringComparison.Ordinal) : e.Message;
 
     private static NormKind ParseNorm(string name, string text) => text.ToLowerInvariant() switch
     {

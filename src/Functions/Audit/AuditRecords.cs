@@ -1,3 +1,4 @@
+using AttackCore.Engine;
 using AttackCore.Reporting;
 
 namespace AdvAudit.Functions.Audit;
@@ -24,8 +25,18 @@ public sealed record AuditPlan
     /// <summary>Gets the true classes given with the request, by blob name (an output index or a label).</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Gets the resolved attack options as <c>advaudit_*</c> overrides (every key set), given to every image.</summary>
-    public required IReadOnlyDictionary<string, string> Options { get; init; }
+    /// <summary>
+    /// Gets the attack request every image of the audit gets, resolved once from the body's options over the app's
+    /// settings when the audit was requested (so neither a later change of the settings nor a re-parse per image can
+    /// change it).
+    /// </summary>
+    public required AttackRequest Request { get; init; }
+
+    /// <summary>
+    /// Gets the transfer models the body named (blob names in the models container; empty for none), or
+    /// <see langword="null"/> when it named none and the app's <see cref="Settings.SettingNames.ModelTransferBlobNames"/> applies.
+    /// </summary>
+    public IReadOnlyList<string>? TransferModels { get; init; }
 
     /// <summary>Gets the resolved attack, for the summary.</summary>
     public required AuditAttack Attack { get; init; }

@@ -12,7 +12,7 @@ namespace AdvAudit.Functions.Orchestration;
 
 /// <summary>
 /// Activity: reads the upload (the exact version the event named), decodes it with limits, classifies it, starts the
-/// attack (options from app settings, overridden by the blob's metadata, see <see cref="AttackOverrides"/>) and saves
+/// attack (an audit's resolved request, or the app settings overridden by the blob's metadata, see <see cref="AttackOverrides"/>) and saves
 /// the first checkpoint. A bad image or bad options get <c>error.json</c> and no checkpoint; the upload stays as it is.
 /// </summary>
 public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResult>
@@ -74,7 +74,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         AttackBatch batch;
         try
         {
-            request = AttackOverrides.Apply(_attack, input.Metadata);
+            request = input.Request ?? AttackOverrides.Apply(_attack, input.Metadata);
             var limits = new DecodeLimits { MaxBytes = (long)_trigger.MaxImageMb * 1024 * 1024 };
             image = PreparedImage.Load(input.Name, content.ToArray(), model.Spec.EffectiveResizeTo, model.Spec.InputSize, limits);
             batch = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time).Begin([image], request);
@@ -96,7 +96,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
             JobBlob = prefix + "job.json",
             SlicesPerExecution = _attack.SlicesPerExecution,
             MaxQueries = request.Attacks.Sum(a => a.MaxQueries),
-            TransferModels = (AttackOverrides.TransferModelsOf(input.Metadata) ?? _models.DefaultTransferBlobNames) is { Count: > 0 } transfer ? transfer : null,
+            TransferModels = (input.TransferModels ?? AttackOverrides.TransferModelsOf(input.Metadata) ?? _models.DefaultTransferBlobNames) is { Count: > 0 } transfer ? transfer : null,
         };
         await _checkpoints.WriteJobAsync(checkpoint.JobBlob, new CheckpointJob(request, batch.Jobs), cancellationToken).ConfigureAwait(false);
         if (batch.State is not null)
