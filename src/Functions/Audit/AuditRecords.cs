@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using AttackCore.Engine;
 using AttackCore.Reporting;
 
@@ -98,8 +99,9 @@ public sealed record AuditManifestInfo(int Chunks, int Items, int Missing);
 /// <summary>The audit orchestration's custom status, updated as each image finishes; <c>GET /api/audits/{id}</c> shows it.</summary>
 public sealed record AuditProgress
 {
-    /// <summary>Gets the phase: <c>Listing</c>, <c>Attacking</c>, <c>Summarizing</c> or <c>Completed</c>.</summary>
-    public string Phase { get; init; } = "Listing";
+    /// <summary>Gets the phase (answered as its name: <c>"Listing"</c>, <c>"Attacking"</c>, ...).</summary>
+    /// <value>Defaults to <see cref="AuditPhase.Listing"/>.</value>
+    public AuditPhase Phase { get; init; } = AuditPhase.Listing;
 
     /// <summary>Gets the inputs of the audit (0 until listed).</summary>
     public int Total { get; init; }
@@ -121,6 +123,23 @@ public sealed record AuditProgress
 
     /// <summary>Gets the per-image orchestrations running now.</summary>
     public int Running { get; init; }
+}
+
+/// <summary>Where an audit stands; saved in its custom status and answered by <c>GET /api/audits/{id}</c> as the name.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<AuditPhase>))]
+public enum AuditPhase
+{
+    /// <summary>Listing the images (the prefix or the manifest).</summary>
+    Listing,
+
+    /// <summary>Attacking the images, a chunk at a time.</summary>
+    Attacking,
+
+    /// <summary>Writing the summary.</summary>
+    Summarizing,
+
+    /// <summary>Done; the summary is written.</summary>
+    Completed,
 }
 
 /// <summary>The input of <see cref="LoadAuditChunk"/>.</summary>

@@ -95,7 +95,7 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
 
     private static ImageAuditResult Summarize(AttackReport report, string folder) => new()
     {
-        Outcome = report.Outcome.Status.ToString(),
+        Outcome = ImageAuditResult.OutcomeOf(report.Outcome.Status),
         ResultFolder = folder,
         Success = report.Outcome.Success,
         Queries = report.Outcome.Queries,
@@ -107,7 +107,7 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
     private static partial class Log
     {
         [LoggerMessage(EventId = 420, Level = LogLevel.Information, Message = "Wrote results/{Folder}: {Outcome} after {Queries} queries ({Clean} -> {Adversarial})")]
-        public static partial void Finished(ILogger logger, string folder, string outcome, int queries, string? clean, string? adversarial);
+        public static partial void Finished(ILogger logger, string folder, ImageOutcome outcome, int queries, string? clean, string? adversarial);
     }
 }
 

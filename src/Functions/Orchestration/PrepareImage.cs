@@ -65,7 +65,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
             Log.Gone(_logger, input.Container, input.Name);
-            return new PrepareResult(null, "Gone", "The upload was deleted or replaced before it was attacked; a replacement is audited on its own.");
+            return new PrepareResult(null, ImageOutcome.Gone, "The upload was deleted or replaced before it was attacked; a replacement is audited on its own.");
         }
 
         ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
@@ -121,7 +121,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         var report = new ErrorReport(input.Name, input.Container, input.ETag, reason, message);
         await _store.WriteResultFolderAsync(_storage.ResultsContainer, input.ResultFolder, [report.ToFile()], cancellationToken).ConfigureAwait(false);
         Log.Rejected(_logger, input.Container, input.Name, reason, message);
-        return new PrepareResult(null, "Rejected", message);
+        return new PrepareResult(null, ImageOutcome.Rejected, message);
     }
 
     private static partial class Log
