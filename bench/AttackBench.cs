@@ -176,7 +176,7 @@ internal static class AttackBench
                 "l2" => NormKind.L2,
                 _ => null,
             };
-            if (parts.Length != 2 || norm is null || !AttackRequest.TryParseEpsilon(parts[1], out double eps))
+            if (parts.Length != 2 || norm is null || !EpsilonText.TryParse(parts[1], out double eps))
             {
                 throw new ArgumentException($"config '{name}' is not linf-EPS or l2-EPS (for example linf-0.05, linf-4/255, l2-5)");
             }

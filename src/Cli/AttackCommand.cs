@@ -39,24 +39,24 @@ internal static class AttackCommand
             Arity = ArgumentArity.OneOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
-        var attack = new Option<string[]>("--attack", "-a")
+        var attack = new Option<string[]>(CliNames[AttackSetting.Attacks], "-a")
         {
             Description = $"The attack: {string.Join(", ", AttackCatalog.Names)}. Repeat it for a plan: the attacks run in order (see --plan-mode). Per-attack options after a colon, e.g. simba-dct:maxQueries=5000,stepSize=0.1.",
             DefaultValueFactory = _ => [SquareAttackOptions.Name],
             AllowMultipleArgumentsPerToken = false,
         };
-        var planMode = new Option<string>("--plan-mode") { Description = "first-success: each attack of the plan runs only on the images the earlier ones did not fool. all: every attack runs on every image, for comparison.", DefaultValueFactory = _ => "first-success" };
+        var planMode = new Option<string>(CliNames[AttackSetting.PlanMode]) { Description = "first-success: each attack of the plan runs only on the images the earlier ones did not fool. all: every attack runs on every image, for comparison.", DefaultValueFactory = _ => "first-success" };
         planMode.AcceptOnlyFromAmong("first-success", "all");
-        var norm = new Option<string?>("--norm") { Description = "Perturbation norm: linf or l2. Default: each attack's own (linf, and l2 for simba-dct, which is L2 only)." };
+        var norm = new Option<string?>(CliNames[AttackSetting.Norm]) { Description = "Perturbation norm: linf or l2. Default: each attack's own (linf, and l2 for simba-dct, which is L2 only)." };
         norm.AcceptOnlyFromAmong("linf", "l2");
-        var eps = new Option<string?>("--eps") { Description = "Perturbation budget in [0,1] pixel units; a fraction like 4/255 is accepted. Default 0.05 for linf, 5 for l2 (the paper's ImageNet budgets)." };
-        var maxQueries = new Option<int>("--max-queries") { Description = "Query budget per image, counting the initialization (the clean classification is free).", DefaultValueFactory = _ => 10_000 };
-        var pInit = new Option<double?>("--p-init") { Description = "Square Attack: initial fraction of pixels per square. Default 0.05 for linf, 0.1 for l2." };
-        var seed = new Option<ulong>("--seed") { Description = "Random seed; the same seed, image and model give the same result.", DefaultValueFactory = _ => 0UL };
-        var targeted = new Option<string?>("--targeted") { Description = "Make the model answer this class: a label (\"toaster\"), an output index, random, or least-likely. Default: untargeted." };
-        var noMinimize = new Option<bool>("--no-minimize") { Description = "Skip shrinking the perturbation after a success (eps* is then not reported)." };
-        var minimizeSteps = new Option<int>("--minimize-steps") { Description = "Binary-search steps when shrinking the perturbation (one query each).", DefaultValueFactory = _ => 10 };
-        var quantization = new Option<string?>("--quantization") { Description = "Square Attack: on-grid: every query is an 8-bit image, so successes survive saving as PNG. after-success: search continuous values as the paper's code does, then check the 8-bit version before stopping. Default: on-grid for linf, after-success for l2 (fewer queries there)." };
+        var eps = new Option<string?>(CliNames[AttackSetting.Epsilon]) { Description = "Perturbation budget in [0,1] pixel units; a fraction like 4/255 is accepted. Default 0.05 for linf, 5 for l2 (the paper's ImageNet budgets)." };
+        var maxQueries = new Option<string>(CliNames[AttackSetting.MaxQueries]) { Description = "Query budget per image and attack, counting the initialization (the clean classification is free).", DefaultValueFactory = _ => "10000" };
+        var pInit = new Option<string?>(CliNames[AttackSetting.PInit]) { Description = "Square Attack: initial fraction of pixels per square, for every square attack of the plan (the same as square:pInit=...; a spec's own pInit wins). Default 0.05 for linf, 0.1 for l2." };
+        var seed = new Option<string>(CliNames[AttackSetting.Seed]) { Description = "Random seed; the same seed, image and model give the same result.", DefaultValueFactory = _ => "0" };
+        var targeted = new Option<string?>(CliNames[AttackSetting.Target]) { Description = "Make the model answer this class: a label (\"toaster\"), an output index, random, or least-likely. Default: untargeted." };
+        var noMinimize = new Option<bool>(CliNames[AttackSetting.Minimize]) { Description = "Skip shrinking the perturbation after a success (eps* is then not reported)." };
+        var minimizeSteps = new Option<string>(CliNames[AttackSetting.MinimizeSteps]) { Description = "Binary-search steps when shrinking the perturbation (one query each), 1 to 50.", DefaultValueFactory = _ => "10" };
+        var quantization = new Option<string?>(CliNames[AttackSetting.Quantization]) { Description = "Square Attack, for every square attack of the plan (the same as square:quantization=...; a spec's own wins): on-grid: every query is an 8-bit image, so successes survive saving as PNG. after-success: search continuous values as the paper's code does, then check the 8-bit version before stopping. Default: on-grid for linf, after-success for l2 (fewer queries there)." };
         quantization.AcceptOnlyFromAmong("on-grid", "after-success");
         var batch = new Option<int>("--batch") { Description = "Images attacked together (each iteration is one model call for all of them).", DefaultValueFactory = _ => 32 };
         var provider = new Option<string>("--provider") { Description = "Execution provider: auto (CUDA when it loads, else CPU), cuda, or cpu.", DefaultValueFactory = _ => "auto" };
@@ -73,7 +73,26 @@ internal static class AttackCommand
 
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = new AttackSettings
+            // The attack settings travel as the text the user typed, so the one settings parser reads them (and names
+            // these options in its errors); the rest are the command's own.
+            var attackValues = new List<KeyValuePair<AttackSetting, string>>
+            {
+                new(AttackSetting.Attacks, string.Join(";", parse.GetValue(attack) is { Length: > 0 } attacks ? attacks : [SquareAttackOptions.Name])),
+                new(AttackSetting.PlanMode, parse.GetValue(planMode)!),
+                new(AttackSetting.MaxQueries, parse.GetValue(maxQueries)!),
+                new(AttackSetting.Seed, parse.GetValue(seed)!),
+                new(AttackSetting.Minimize, parse.GetValue(noMinimize) ? "false" : "true"),
+                new(AttackSetting.MinimizeSteps, parse.GetValue(minimizeSteps)!),
+            };
+            foreach ((AttackSetting setting, string? text) in new[] { (AttackSetting.Norm, parse.GetValue(norm)), (AttackSetting.Epsilon, parse.GetValue(eps)), (AttackSetting.PInit, parse.GetValue(pInit)), (AttackSetting.Target, parse.GetValue(targeted)), (AttackSetting.Quantization, parse.GetValue(quantization)) })
+            {
+                if (text is not null)
+                {
+                    attackValues.Add(new(setting, text));
+                }
+            }
+
+            var settings = new AttackJobSettings
             {
                 Inputs = parse.GetValue(inputs)!,
                 OutDir = parse.GetValue(outDir)!,
@@ -81,17 +100,7 @@ internal static class AttackCommand
                 Preset = parse.GetValue(preset),
                 TransferModels = parse.GetValue(transferModels) ?? [],
                 TransferPresets = parse.GetValue(transferPresets) ?? [],
-                Attacks = parse.GetValue(attack) is { Length: > 0 } attacks ? attacks : [SquareAttackOptions.Name],
-                PlanMode = parse.GetValue(planMode) == "all" ? PlanMode.All : PlanMode.FirstSuccess,
-                Norm = parse.GetValue(norm) switch { "l2" => NormKind.L2, "linf" => NormKind.LInf, _ => null },
-                Eps = parse.GetValue(eps),
-                MaxQueries = parse.GetValue(maxQueries),
-                PInit = parse.GetValue(pInit),
-                Seed = parse.GetValue(seed),
-                Target = parse.GetValue(targeted),
-                Minimize = !parse.GetValue(noMinimize),
-                MinimizeSteps = parse.GetValue(minimizeSteps),
-                Quantization = parse.GetValue(quantization) switch { "after-success" => QuantizationMode.AfterSuccess, "on-grid" => QuantizationMode.OnGrid, _ => null },
+                AttackValues = attackValues,
                 Batch = parse.GetValue(batch),
                 Provider = parse.GetValue(provider) switch { "cuda" => ExecutionProviderKind.Cuda, "cpu" => ExecutionProviderKind.Cpu, _ => ExecutionProviderKind.Auto },
                 CacheDir = parse.GetValue(cacheDir),
@@ -104,15 +113,29 @@ internal static class AttackCommand
         return command;
     }
 
-    /// <summary>Parses an epsilon given as a decimal ("0.05") or a fraction ("4/255").</summary>
+    /// <summary>Gets the command line's names of the attack settings, as its errors name them.</summary>
+    public static AttackSettingNames CliNames { get; } = new(new Dictionary<AttackSetting, string>
+    {
+        [AttackSetting.Attacks] = "--attack",
+        [AttackSetting.PlanMode] = "--plan-mode",
+        [AttackSetting.Norm] = "--norm",
+        [AttackSetting.Epsilon] = "--eps",
+        [AttackSetting.MaxQueries] = "--max-queries",
+        [AttackSetting.Seed] = "--seed",
+        [AttackSetting.Target] = "--targeted",
+        [AttackSetting.Minimize] = "--no-minimize",
+        [AttackSetting.MinimizeSteps] = "--minimize-steps",
+        [AttackSetting.PInit] = "--p-init",
+        [AttackSetting.Quantization] = "--quantization",
+    });
+
+    /// <summary>Parses an epsilon given as a decimal ("0.05") or a fraction ("4/255"), as <c>--eps</c> reads it.</summary>
     public static double ParseEpsilon(string text) =>
-        AttackRequest.TryParseEpsilon(text, out double value)
-            ? value
-            : throw new ArgumentException($"--eps must be a number such as 0.05 or a fraction such as 4/255; got \"{text}\".");
+        AttackSettings.Parse([new(CliNames[AttackSetting.Epsilon], text)], CliNames).Epsilon!.Value;
 }
 
-/// <summary>The attack command's parsed options.</summary>
-internal sealed record AttackSettings
+/// <summary>The attack command's parsed options: the attack settings as typed, and the command's own.</summary>
+internal sealed record AttackJobSettings
 {
     public required string[] Inputs { get; init; }
 
@@ -126,27 +149,8 @@ internal sealed record AttackSettings
 
     public string[] TransferPresets { get; init; } = [];
 
-    public string[] Attacks { get; init; } = [SquareAttackOptions.Name];
-
-    public PlanMode PlanMode { get; init; }
-
-    public NormKind? Norm { get; init; }
-
-    public string? Eps { get; init; }
-
-    public int MaxQueries { get; init; }
-
-    public double? PInit { get; init; }
-
-    public ulong Seed { get; init; }
-
-    public string? Target { get; init; }
-
-    public bool Minimize { get; init; }
-
-    public int MinimizeSteps { get; init; }
-
-    public QuantizationMode? Quantization { get; init; }
+    /// <summary>Gets the attack settings as the user typed them, read by <see cref="AttackSettings"/>.</summary>
+    public IReadOnlyList<KeyValuePair<AttackSetting, string>> AttackValues { get; init; } = [];
 
     public int Batch { get; init; }
 

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace AttackCli;
 
 /// <summary>Runs the attack command: resolves the model, attacks the inputs in batches, writes results and prints a summary.</summary>
-internal sealed class AttackJob(AttackSettings settings, TextWriter output, TextWriter errors)
+internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, TextWriter errors)
 {
     private const int ExitOk = 0;
     private const int ExitInputFailed = 1;
@@ -23,10 +23,11 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         DateTimeOffset startedUtc = DateTimeOffset.UtcNow;
+        AttackSettings attackSettings;
         AttackRequest request;
         try
         {
-            request = BuildRequest();
+            (attackSettings, request) = BuildRequest();
         }
         catch (ArgumentException ex)
         {
@@ -166,28 +167,16 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
         SummaryRow.WriteTable(output, rows, Path.GetFullPath(settings.OutDir));
         if (RunSummary.IsWanted(settings, request))
         {
-            RunSummary.Write(output, settings, request, audited, startedUtc);
+            RunSummary.Write(output, settings, attackSettings.Describe(request), request, audited, startedUtc);
         }
 
         return rows.Any(r => r.Error is not null) ? ExitInputFailed : ExitOk;
     }
 
-    private AttackRequest BuildRequest()
+    private (AttackSettings Attack, AttackRequest Request) BuildRequest()
     {
-        double? eps = settings.Eps is null ? null : AttackCommand.ParseEpsilon(settings.Eps);
-        var common = new CommonAttackSettings(settings.Norm, eps, settings.MaxQueries, settings.Seed);
-        var attacks = AttackCatalog.ParsePlan(settings.Attacks, common)
-            .Select(a => a is SquareAttackOptions square ? square with { PInit = settings.PInit ?? square.PInit, Quantization = settings.Quantization ?? square.Quantization } : a)
-            .ToList();
-        var request = new AttackRequest
-        {
-            Attacks = attacks,
-            PlanMode = settings.PlanMode,
-            Target = settings.Target,
-            Minimize = settings.Minimize,
-            MinimizeSteps = settings.MinimizeSteps,
-        };
-        request.Validate();
+        AttackSettings attack = new AttackSettings().Apply(settings.AttackValues, AttackCommand.CliNames);
+        AttackRequest request = attack.ToRequest(AttackCommand.CliNames);
         if (settings.Batch is < 1 or > 1024)
         {
             throw new ArgumentException($"--batch must be between 1 and 1024; got {settings.Batch}.");
@@ -203,7 +192,7 @@ internal sealed class AttackJob(AttackSettings settings, TextWriter output, Text
             throw new ArgumentException("--max-image-mb must be at least 1.");
         }
 
-        return request;
+        return (attack, request);
     }
 
     /// <summary>Resolves a model argument (<c>--model</c>, or one <c>--transfer-model</c>) with its optional preset.</summary>

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using AttackCore.Engine;
+using AttackCore.Reporting;
 
 namespace AttackCli;
 
@@ -9,42 +9,13 @@ namespace AttackCli;
 /// </summary>
 internal static class ResultWriter
 {
-    private static readonly JsonSerializerOptions ErrorJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    public static void WriteResult(string outRoot, InputFile input, ImageResult result) =>
+        WriteFolder(outRoot, input, ResultFolder.Files(result));
 
-    public static void WriteResult(string outRoot, InputFile input, ImageResult result)
-    {
-        WriteFolder(outRoot, input, folder =>
-        {
-            if (result.CleanPng.Length > 0)
-            {
-                File.WriteAllBytes(Path.Combine(folder, result.Report.Images.Clean), result.CleanPng);
-            }
+    public static void WriteError(string outRoot, InputFile input, string reason, string message) =>
+        WriteFolder(outRoot, input, ResultFolder.Files(new InputErrorReport(input.Name, reason, message)));
 
-            if (result.AdversarialPng is not null && result.Report.Images.Adversarial is string adversarial)
-            {
-                File.WriteAllBytes(Path.Combine(folder, adversarial), result.AdversarialPng);
-            }
-
-            if (result.PerturbationPng is not null && result.Report.Images.Perturbation is string perturbation)
-            {
-                File.WriteAllBytes(Path.Combine(folder, perturbation), result.PerturbationPng);
-            }
-
-            File.WriteAllText(Path.Combine(folder, "report.json"), result.ReportJsonText());
-            File.WriteAllText(Path.Combine(folder, "report.html"), result.ReportHtmlText());
-        });
-    }
-
-    public static void WriteError(string outRoot, InputFile input, string reason, string message)
-    {
-        WriteFolder(outRoot, input, folder =>
-        {
-            string json = JsonSerializer.Serialize(new { input = input.Name, reason, message }, ErrorJson);
-            File.WriteAllText(Path.Combine(folder, "error.json"), json);
-        });
-    }
-
-    private static void WriteFolder(string outRoot, InputFile input, Action<string> write)
+    private static void WriteFolder(string outRoot, InputFile input, IReadOnlyList<ResultFolderFile> files)
     {
         string final = Path.GetFullPath(Path.Combine(outRoot, input.OutputFolder));
         string parent = Path.GetDirectoryName(final)!;
@@ -53,7 +24,11 @@ internal static class ResultWriter
         Directory.CreateDirectory(temporary);
         try
         {
-            write(temporary);
+            foreach (ResultFolderFile file in files)
+            {
+                File.WriteAllBytes(Path.Combine(temporary, file.Name), file.Content);
+            }
+
             if (Directory.Exists(final))
             {
                 Directory.Delete(final, recursive: true);

@@ -13,23 +13,12 @@ namespace AttackCli;
 internal static class RunSummary
 {
     /// <summary>Gets whether a run with these settings writes a summary.</summary>
-    public static bool IsWanted(AttackSettings settings, AttackRequest request) => settings.TransferModels.Length > 0 || request.Attacks.Count > 1;
+    public static bool IsWanted(AttackJobSettings settings, AttackRequest request) => settings.TransferModels.Length > 0 || request.Attacks.Count > 1;
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static void Write(TextWriter output, AttackSettings settings, AttackRequest request, IReadOnlyList<AuditImageInput> images, DateTimeOffset startedUtc)
+    public static void Write(TextWriter output, AttackJobSettings settings, AuditAttack attack, AttackRequest request, IReadOnlyList<AuditImageInput> images, DateTimeOffset startedUtc)
     {
-        var attack = new AuditAttack
-        {
-            Attacks = string.Join(";", settings.Attacks),
-            PlanMode = request.PlanMode == PlanMode.All ? "all" : "first-success",
-            Norm = request.Attacks.Select(a => a.Norm).Distinct().Count() == 1 ? request.Describe()["norm"] : "mixed",
-            Eps = request.Attack.Epsilon,
-            MaxQueries = request.Attack.MaxQueries,
-            Seed = request.Attack.Seed,
-            Target = request.Target ?? "none",
-            Minimize = request.Minimize,
-        };
         AuditSummary summary = AuditSummaryBuilder.Build("advaudit-attack", string.Join(", ", settings.Inputs), attack, images, startedUtc, DateTimeOffset.UtcNow);
         string root = Path.GetFullPath(settings.OutDir);
         Directory.CreateDirectory(root);

@@ -144,7 +144,7 @@ public static class AttackCatalog
         {
             node[key] = number == Math.Floor(number) && Math.Abs(number) < 1e15 ? JsonValue.Create((long)number) : JsonValue.Create(number);
         }
-        else if (string.Equals(key, "epsilon", StringComparison.Ordinal) && Engine.AttackRequest.TryParseEpsilon(value, out double eps))
+        else if (string.Equals(key, "epsilon", StringComparison.Ordinal) && EpsilonText.TryParse(value, out double eps))
         {
             node[key] = eps;
         }

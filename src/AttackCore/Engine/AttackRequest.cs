@@ -80,33 +80,6 @@ public sealed record AttackRequest
         }
     }
 
-    /// <summary>Reads an epsilon written as a decimal (<c>0.05</c>) or a fraction (<c>4/255</c>), in the invariant culture.</summary>
-    /// <param name="text">The text.</param>
-    /// <param name="value">The value, when the text is a finite number or a fraction with a positive denominator.</param>
-    /// <returns><see langword="true"/> when the text could be read.</returns>
-    public static bool TryParseEpsilon(string? text, out double value)
-    {
-        value = double.NaN;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-
-        string[] parts = text.Trim().Split('/');
-        if (parts.Length == 2 &&
-            double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double numerator) &&
-            double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double denominator) && denominator > 0)
-        {
-            value = numerator / denominator;
-        }
-        else if (parts.Length == 1 && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double plain))
-        {
-            value = plain;
-        }
-
-        return double.IsFinite(value);
-    }
-
     /// <summary>Lists the options of one attack of the plan and the request's own, as text, for reports.</summary>
     /// <param name="attack">The attack; defaults to the first of the plan.</param>
     /// <returns>Option name to value.</returns>

@@ -37,9 +37,12 @@ public sealed partial class AuditApi
     /// <summary>The most transfer models an audit may name.</summary>
     public const int MaxTransferModels = 8;
 
+    private const string Example = "{\"prefix\": \"batch1/\"} or {\"blobs\": [\"a.png\", \"b.png\"]}";
+    private const string ContainerMessage = "'container' must be a container name (3 to 63 lowercase letters, digits and single hyphens); leave it out to audit the uploads container.";
+    private const string BlobsMessage = "'blobs' must be a non-empty array of blob names, e.g. [\"a.png\", \"b/c.jpg\"].";
+    private const string LabelsMessage = "'labels' must be an object from blob name to true class: an output index (number) or a label (text), e.g. {\"a.png\": 3, \"b.png\": \"Dress\"}.";
+    private const string TransferModelsAllowed = "an array of ONNX blob names in the models container (each with a sidecar JSON), e.g. [\"mobilenet/v1.onnx\"]; [] for none";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-    private static readonly string[] TopLevel = ["prefix", "blobs", "container", "options", "labels"];
-    private static readonly string[] OptionNames = ["attacks", "planMode", "norm", "eps", "maxQueries", "seed", "target", "minimize", "transferModels"];
     private readonly AuditStore _audits;
     private readonly AttackDefaults _attack;
     private readonly AuditOptions _options;
@@ -63,8 +66,27 @@ public sealed partial class AuditApi
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
+    /// <summary>Gets the audit body's names of the attack settings (<c>options.maxQueries</c>, ...), as its errors name them.</summary>
+    public static AttackSettingNames OptionNames { get; } = new(new Dictionary<AttackSetting, string>
+    {
+        [AttackSetting.Attacks] = "options.attacks",
+        [AttackSetting.PlanMode] = "options.planMode",
+        [AttackSetting.Norm] = "options.norm",
+        [AttackSetting.Epsilon] = "options.eps",
+        [AttackSetting.MaxQueries] = "options.maxQueries",
+        [AttackSetting.Seed] = "options.seed",
+        [AttackSetting.Target] = "options.target",
+        [AttackSetting.Minimize] = "options.minimize",
+    })
+    {
+        MaxQueriesLimit = AttackDefaults.MaxQueriesLimit,
+    };
+
     [GeneratedRegex("^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant)]
     private static partial Regex ContainerName();
+
+    [GeneratedRegex(@"\.(?<name>[^.\[]+)|\[(?<index>[0-9]+)\]|\['(?<quoted>(?:[^']|'')*)'\]", RegexOptions.CultureInvariant)]
+    private static partial Regex PathSegment();
 
     /// <summary>Handles <c>POST /api/audits</c>.</summary>
     /// <param name="body">The request body.</param>
@@ -140,7 +162,7 @@ public sealed partial class AuditApi
         return new ApiResponse(200, Serialize(answer));
     }
 
-    /// <summary>Validates a POST body and resolves its options against the app's settings.</summary>
+    /// <summary>Validates a POST body and resolves its options against the app's settings, into the request every image gets.</summary>
     /// <param name="body">The body.</param>
     /// <param name="auditId">The new audit's id.</param>
     /// <param name="now">The time of the request.</param>
@@ -148,7 +170,55 @@ public sealed partial class AuditApi
     /// <exception cref="AuditRequestException">The body is invalid; the message says what is wrong.</exception>
     internal AuditPlan Parse(string? body, string auditId, DateTimeOffset now)
     {
-        const string Example = "{\"prefix\": \"batch1/\"} or {\"blobs\": [\"a.png\", \"b.png\"]}";
+        AuditRequestBody request = Read(body);
+        string container = _audits.Storage.UploadsContainer;
+        if (request.Container is not null)
+        {
+            container = ContainerName().IsMatch(request.Container) ? request.Container : throw new AuditRequestException(ContainerMessage);
+            if (container == _audits.Storage.ResultsContainer || container == _audits.Storage.AttackWorkContainer)
+            {
+                throw new AuditRequestException($"'container' may not be the results or work container ('{container}').");
+            }
+        }
+
+        if ((request.Prefix is null) == (request.Blobs is null))
+        {
+            throw new AuditRequestException($"Give either 'prefix' (audit every blob under it; \"\" for the whole container) or 'blobs' (a manifest of blob names), not {(request.Prefix is null ? "neither" : "both")}: {Example}.");
+        }
+
+        List<string>? blobs = request.Blobs is null ? null : Blobs(request.Blobs);
+        Dictionary<string, string> labels = Labels(request.Labels, request.Prefix, blobs);
+        AuditRequestOptions options = request.Options ?? new AuditRequestOptions();
+        AttackSettings settings;
+        AttackRequest attack;
+        try
+        {
+            settings = _attack.ToSettings().Apply(SettingTexts(options), OptionNames);
+            attack = settings.ToRequest(OptionNames);
+        }
+        catch (ArgumentException e)
+        {
+            throw new AuditRequestException(e.Message);
+        }
+
+        return new AuditPlan
+        {
+            AuditId = auditId,
+            Container = container,
+            Prefix = request.Prefix,
+            Blobs = blobs,
+            Labels = labels,
+            Request = attack,
+            TransferModels = options.TransferModels is null ? null : TransferModels(options.TransferModels),
+            Attack = settings.Describe(attack),
+            CreatedUtc = now,
+            ChunkSize = _options.ImagesPerExecution,
+        };
+    }
+
+    /// <summary>Reads the body into its record; a body that is not an object, an unknown member or a value of the wrong JSON type is refused naming the field.</summary>
+    private static AuditRequestBody Read(string? body)
+    {
         JsonDocument document;
         try
         {
@@ -161,119 +231,97 @@ public sealed partial class AuditApi
 
         using (document)
         {
-            JsonElement root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw new AuditRequestException($"The body must be a JSON object such as {Example}.");
             }
 
-            foreach (JsonProperty property in root.EnumerateObject())
-            {
-                if (!TopLevel.Contains(property.Name, StringComparer.Ordinal))
-                {
-                    throw new AuditRequestException($"Unknown field '{property.Name}'; allowed: {string.Join(", ", TopLevel)}.");
-                }
-            }
-
-            string container = _audits.Storage.UploadsContainer;
-            if (root.TryGetProperty("container", out JsonElement c))
-            {
-                container = c.ValueKind == JsonValueKind.String && ContainerName().IsMatch(c.GetString()!) ? c.GetString()! : throw new AuditRequestException("'container' must be a container name (3 to 63 lowercase letters, digits and single hyphens); leave it out to audit the uploads container.");
-                if (container == _audits.Storage.ResultsContainer || container == _audits.Storage.AttackWorkContainer)
-                {
-                    throw new AuditRequestException($"'container' may not be the results or work container ('{container}').");
-                }
-            }
-
-            bool hasPrefix = root.TryGetProperty("prefix", out JsonElement prefixElement);
-            bool hasBlobs = root.TryGetProperty("blobs", out JsonElement blobsElement);
-            if (hasPrefix == hasBlobs)
-            {
-                throw new AuditRequestException($"Give either 'prefix' (audit every blob under it; \"\" for the whole container) or 'blobs' (a manifest of blob names), not {(hasPrefix ? "both" : "neither")}: {Example}.");
-            }
-
-            string? prefix = null;
-            List<string>? blobs = null;
-            if (hasPrefix)
-            {
-                prefix = prefixElement.ValueKind == JsonValueKind.String ? prefixElement.GetString()! : throw new AuditRequestException("'prefix' must be a string, e.g. \"batch1/\".");
-            }
-            else
-            {
-                blobs = Blobs(blobsElement);
-            }
-
-            Dictionary<string, string> labels = Labels(root, prefix, blobs);
-            Dictionary<string, string> overrides = Options(root);
-            AttackRequest request;
             try
             {
-                request = AttackOverrides.Apply(_attack, overrides);
+                return document.Deserialize<AuditRequestBody>(AuditRequestBody.ReaderOptions)!;
             }
-            catch (ArgumentException e)
+            catch (JsonException e)
             {
-                throw new AuditRequestException("Invalid 'options': " + e.Message.Replace("Metadata advaudit_", "options.", StringComparison.Ordinal));
+                throw new AuditRequestException(Refusal(e.Path ?? "$", document.RootElement));
             }
-
-            // The settings as resolved now (plan text and common settings) re-create exactly this request for every image,
-            // whatever the app settings become while the audit runs.
-            CultureInfo inv = CultureInfo.InvariantCulture;
-            AttackDefaults settings = AttackOverrides.Resolve(_attack, overrides);
-            var resolved = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
-            {
-                [AttackOverrides.Attacks] = settings.Attacks,
-                [AttackOverrides.PlanMode] = request.PlanMode == PlanMode.All ? "all" : "first-success",
-                [AttackOverrides.MaxQueries] = settings.MaxQueries.ToString(inv),
-                [AttackOverrides.Seed] = settings.Seed.ToString(inv),
-                [AttackOverrides.Target] = request.Target ?? "none",
-                [AttackOverrides.Minimize] = request.Minimize ? "true" : "false",
-            };
-            // Norm and eps are fixed too when the plan's attacks share them (a plan that mixes norms keeps each attack's own).
-            if (request.Attacks.Select(a => a.Norm).Distinct().Count() == 1)
-            {
-                resolved[AttackOverrides.Norm] = request.Attack.Norm == NormKind.L2 ? "l2" : "linf";
-            }
-
-            if (settings.Eps is double eps)
-            {
-                resolved[AttackOverrides.Eps] = eps.ToString("R", inv);
-            }
-            else if (request.Attacks.Select(a => a.Epsilon).Distinct().Count() == 1)
-            {
-                resolved[AttackOverrides.Eps] = request.Attack.Epsilon.ToString("R", inv);
-            }
-
-            if (overrides.TryGetValue(AttackOverrides.TransferModels, out string? transferModels))
-            {
-                resolved[AttackOverrides.TransferModels] = transferModels;
-            }
-
-            return new AuditPlan
-            {
-                AuditId = auditId,
-                Container = container,
-                Prefix = prefix,
-                Blobs = blobs,
-                Labels = labels,
-                Options = resolved,
-                Attack = new AuditAttack
-                {
-                    Attacks = resolved[AttackOverrides.Attacks],
-                    PlanMode = resolved[AttackOverrides.PlanMode],
-                    Norm = request.Attacks.Select(a => a.Norm).Distinct().Count() == 1 ? (request.Attack.Norm == NormKind.L2 ? "l2" : "linf") : "mixed",
-                    Eps = request.Attack.Epsilon,
-                    MaxQueries = request.Attack.MaxQueries,
-                    Seed = request.Attack.Seed,
-                    Target = request.Target ?? "none",
-                    Minimize = request.Minimize,
-                },
-                CreatedUtc = now,
-                ChunkSize = _options.ImagesPerExecution,
-            };
         }
     }
 
-    /// <summary>An attack plan given as one spec or an array of specs, as the <c>;</c>-separated text blob metadata uses.</summary>
+    /// <summary>Says what is wrong at the JSON path where reading stopped: an unknown member there, or a value of the wrong type.</summary>
+    private static string Refusal(string path, JsonElement root)
+    {
+        List<object> segments = PathSegments(path);
+        string? member = segments.Count > 0 ? segments[^1] as string : null;
+        bool inOptions = segments.Count == 2 && Equals(segments[0], "options");
+        if (segments.Count == 1 && member is not null && !AuditRequestBody.Fields.Contains(member, StringComparer.Ordinal))
+        {
+            return $"Unknown field '{member}'; allowed: {string.Join(", ", AuditRequestBody.Fields)}.";
+        }
+
+        if (inOptions && member is not null && !AuditRequestOptions.Fields.Contains(member, StringComparer.Ordinal))
+        {
+            return $"Unknown option '{member}'; allowed: {string.Join(", ", AuditRequestOptions.Fields)}.";
+        }
+
+        string raw = At(root, segments) is { } value ? value.GetRawText() : "?";
+        return segments switch
+        {
+            ["prefix"] => "'prefix' must be a string, e.g. \"batch1/\".",
+            ["container"] => ContainerMessage,
+            ["blobs"] => BlobsMessage,
+            ["blobs", int] => BlobEntryMessage(raw),
+            ["labels", ..] => LabelsMessage,
+            ["options"] => "'options' must be an object, e.g. {\"norm\": \"linf\", \"eps\": 0.03, \"maxQueries\": 1000}.",
+            ["options", "transferModels"] => $"options.transferModels must be {TransferModelsAllowed}, with at most {MaxTransferModels} names.",
+            ["options", "transferModels", int] => $"options.transferModels has {raw}; allowed: {TransferModelsAllowed} (names without commas, at most 1024 characters).",
+            ["options", string option, ..] => $"options.{option} is {raw}; allowed: {OptionAllowed(option)}.",
+            _ => $"The body has a value of the wrong type at {path}; send an object such as {Example}.",
+        };
+    }
+
+    /// <summary>Turns the options given into setting texts for the one settings parser, checking the JSON forms each allows.</summary>
+    private static List<KeyValuePair<AttackSetting, string>> SettingTexts(AuditRequestOptions options)
+    {
+        var texts = new List<KeyValuePair<AttackSetting, string>>();
+        void Add(AttackSetting setting, string? text)
+        {
+            if (text is not null)
+            {
+                texts.Add(new(setting, text));
+            }
+        }
+
+        Add(AttackSetting.Attacks, Given(options.Attacks, "attacks", PlanText));
+        Add(AttackSetting.PlanMode, options.PlanMode);
+        Add(AttackSetting.Norm, options.Norm);
+        Add(AttackSetting.Epsilon, Given(options.Eps, "eps", v => v.ValueKind switch { JsonValueKind.Number => v.GetRawText(), JsonValueKind.String => v.GetString(), _ => null }));
+        Add(AttackSetting.MaxQueries, options.MaxQueries?.ToString(CultureInfo.InvariantCulture));
+        Add(AttackSetting.Seed, options.Seed?.ToString(CultureInfo.InvariantCulture));
+        Add(AttackSetting.Target, Given(options.Target, "target", v => v.ValueKind switch { JsonValueKind.String => v.GetString(), JsonValueKind.Null => "none", JsonValueKind.Number => v.GetRawText(), _ => null }));
+        Add(AttackSetting.Minimize, options.Minimize is bool m ? (m ? "true" : "false") : null);
+        return texts;
+    }
+
+    /// <summary>Reads an option that may take several JSON forms; <see langword="null"/> when it is absent.</summary>
+    private static string? Given(JsonElement value, string option, Func<JsonElement, string?> read) =>
+        value.ValueKind == JsonValueKind.Undefined
+            ? null
+            : read(value) ?? throw new AuditRequestException($"options.{option} is {value.GetRawText()}; allowed: {OptionAllowed(option)}.");
+
+    private static string OptionAllowed(string option) => option switch
+    {
+        "attacks" => "an attack spec or an array of them, e.g. [\"square\", \"simba-dct:maxQueries=5000\"]",
+        "planMode" => "\"first-success\" or \"all\"",
+        "norm" => "\"linf\" or \"l2\"",
+        "eps" => "a number greater than 0 (at most 1 for linf), or text such as \"8/255\"",
+        "maxQueries" => "a whole number from 1 to 1000000",
+        "seed" => "a whole number from 0",
+        "target" => "a label, an output index, \"random\", \"least-likely\", or \"none\"",
+        "minimize" => "true or false",
+        _ => "see the README",
+    };
+
+    /// <summary>An attack plan given as one spec or an array of specs, as the <c>;</c>-separated text the settings parser reads.</summary>
     private static string? PlanText(JsonElement v) => v.ValueKind switch
     {
         JsonValueKind.String => v.GetString(),
@@ -282,26 +330,25 @@ public sealed partial class AuditApi
         _ => null,
     };
 
-    private static List<string> Blobs(JsonElement element)
+    private static List<string> Blobs(List<string?> blobs)
     {
-        if (element.ValueKind != JsonValueKind.Array || element.GetArrayLength() == 0)
+        if (blobs.Count == 0)
         {
-            throw new AuditRequestException("'blobs' must be a non-empty array of blob names, e.g. [\"a.png\", \"b/c.jpg\"].");
+            throw new AuditRequestException(BlobsMessage);
         }
 
-        if (element.GetArrayLength() > MaxManifestBlobs)
+        if (blobs.Count > MaxManifestBlobs)
         {
-            throw new AuditRequestException($"'blobs' lists {element.GetArrayLength()} names; at most {MaxManifestBlobs} per audit (split it, or use a prefix).");
+            throw new AuditRequestException($"'blobs' lists {blobs.Count} names; at most {MaxManifestBlobs} per audit (split it, or use a prefix).");
         }
 
-        var names = new List<string>(element.GetArrayLength());
+        var names = new List<string>(blobs.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (JsonElement item in element.EnumerateArray())
+        foreach (string? name in blobs)
         {
-            string? name = item.ValueKind == JsonValueKind.String ? item.GetString() : null;
             if (string.IsNullOrWhiteSpace(name) || name.Length > 1024 || name.EndsWith('/'))
             {
-                throw new AuditRequestException($"'blobs' has an invalid entry {item.GetRawText()}: each must be a blob name (1 to 1024 characters, not ending with '/').");
+                throw new AuditRequestException(BlobEntryMessage(JsonSerializer.Serialize(name)));
             }
 
             if (!seen.Add(name))
@@ -315,101 +362,93 @@ public sealed partial class AuditApi
         return names;
     }
 
-    private static Dictionary<string, string> Labels(JsonElement root, string? prefix, List<string>? blobs)
+    private static Dictionary<string, string> Labels(Dictionary<string, JsonElement>? given, string? prefix, List<string>? blobs)
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (!root.TryGetProperty("labels", out JsonElement element))
+        if (given is null)
         {
             return labels;
         }
 
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            throw new AuditRequestException("'labels' must be an object from blob name to true class: an output index (number) or a label (text), e.g. {\"a.png\": 3, \"b.png\": \"Dress\"}.");
-        }
-
         var listed = blobs is null ? null : new HashSet<string>(blobs, StringComparer.Ordinal);
-        foreach (JsonProperty label in element.EnumerateObject())
+        foreach ((string blob, JsonElement label) in given)
         {
-            string value = label.Value.ValueKind switch
+            string value = label.ValueKind switch
             {
-                JsonValueKind.Number when label.Value.TryGetInt32(out int index) && index >= 0 => index.ToString(CultureInfo.InvariantCulture),
-                JsonValueKind.String when !string.IsNullOrWhiteSpace(label.Value.GetString()) => label.Value.GetString()!.Trim(),
-                _ => throw new AuditRequestException($"labels['{label.Name}'] is {label.Value.GetRawText()}; it must be an output index (a whole number from 0) or a label (non-empty text)."),
+                JsonValueKind.Number when label.TryGetInt32(out int index) && index >= 0 => index.ToString(CultureInfo.InvariantCulture),
+                JsonValueKind.String when !string.IsNullOrWhiteSpace(label.GetString()) => label.GetString()!.Trim(),
+                _ => throw new AuditRequestException($"labels['{blob}'] is {label.GetRawText()}; it must be an output index (a whole number from 0) or a label (non-empty text)."),
             };
-            if ((listed is not null && !listed.Contains(label.Name)) || (prefix is not null && !label.Name.StartsWith(prefix, StringComparison.Ordinal)))
+            if ((listed is not null && !listed.Contains(blob)) || (prefix is not null && !blob.StartsWith(prefix, StringComparison.Ordinal)))
             {
-                throw new AuditRequestException($"labels names '{label.Name}', which is not {(listed is not null ? "in 'blobs'" : $"under the prefix '{prefix}'")}.");
+                throw new AuditRequestException($"labels names '{blob}', which is not {(listed is not null ? "in 'blobs'" : $"under the prefix '{prefix}'")}.");
             }
 
-            labels[label.Name] = value;
+            labels[blob] = value;
         }
 
         return labels;
     }
 
-    private static Dictionary<string, string> Options(JsonElement root)
+    /// <summary>Reads <c>options.transferModels</c>: blob names in the models container, in order (empty for none).</summary>
+    private static List<string> TransferModels(List<string?> given)
     {
-        var overrides = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        if (!root.TryGetProperty("options", out JsonElement options))
+        if (given.Count > MaxTransferModels)
         {
-            return overrides;
-        }
-
-        if (options.ValueKind != JsonValueKind.Object)
-        {
-            throw new AuditRequestException("'options' must be an object, e.g. {\"norm\": \"linf\", \"eps\": 0.03, \"maxQueries\": 1000}.");
-        }
-
-        foreach (JsonProperty option in options.EnumerateObject())
-        {
-            JsonElement v = option.Value;
-            if (option.Name == "transferModels")
-            {
-                overrides[AttackOverrides.TransferModels] = TransferModels(v);
-                continue;
-            }
-
-            (string key, string? text, string allowed) = option.Name switch
-            {
-                "attacks" => (AttackOverrides.Attacks, PlanText(v), "an attack spec or an array of them, e.g. [\"square\", \"simba-dct:maxQueries=5000\"]"),
-                "planMode" => (AttackOverrides.PlanMode, v.ValueKind == JsonValueKind.String ? v.GetString() : null, "\"first-success\" or \"all\""),
-                "norm" => (AttackOverrides.Norm, v.ValueKind == JsonValueKind.String ? v.GetString() : null, "\"linf\" or \"l2\""),
-                "eps" => (AttackOverrides.Eps, v.ValueKind is JsonValueKind.Number or JsonValueKind.String ? (v.ValueKind == JsonValueKind.Number ? v.GetRawText() : v.GetString()) : null, "a number greater than 0 (at most 1 for linf), or text such as \"8/255\""),
-                "maxQueries" => (AttackOverrides.MaxQueries, v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int q) ? q.ToString(CultureInfo.InvariantCulture) : null, "a whole number from 1 to 1000000"),
-                "seed" => (AttackOverrides.Seed, v.ValueKind == JsonValueKind.Number && v.TryGetUInt64(out ulong s) ? s.ToString(CultureInfo.InvariantCulture) : null, "a whole number from 0"),
-                "target" => (AttackOverrides.Target, v.ValueKind == JsonValueKind.String ? v.GetString() : v.ValueKind == JsonValueKind.Null ? "none" : v.ValueKind == JsonValueKind.Number ? v.GetRawText() : null, "a label, an output index, \"random\", \"least-likely\", or \"none\""),
-                "minimize" => (AttackOverrides.Minimize, v.ValueKind is JsonValueKind.True or JsonValueKind.False ? (v.GetBoolean() ? "true" : "false") : null, "true or false"),
-                _ => throw new AuditRequestException($"Unknown option '{option.Name}'; allowed: {string.Join(", ", OptionNames)}."),
-            };
-            overrides[key] = text ?? throw new AuditRequestException($"options.{option.Name} is {v.GetRawText()}; allowed: {allowed}.");
-        }
-
-        return overrides;
-    }
-
-    /// <summary>Reads <c>options.transferModels</c>: blob names in the models container, as the comma-separated override (<c>none</c> for an empty list).</summary>
-    private static string TransferModels(JsonElement value)
-    {
-        const string Allowed = "an array of ONNX blob names in the models container (each with a sidecar JSON), e.g. [\"mobilenet/v1.onnx\"]; [] for none";
-        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() > MaxTransferModels)
-        {
-            throw new AuditRequestException($"options.transferModels must be {Allowed}, with at most {MaxTransferModels} names.");
+            throw new AuditRequestException($"options.transferModels must be {TransferModelsAllowed}, with at most {MaxTransferModels} names.");
         }
 
         var names = new List<string>();
-        foreach (JsonElement name in value.EnumerateArray())
+        foreach (string? name in given)
         {
-            string? text = name.ValueKind == JsonValueKind.String ? name.GetString()?.Trim() : null;
+            string? text = name?.Trim();
             if (string.IsNullOrEmpty(text) || text.Contains(',', StringComparison.Ordinal) || text.Length > 1024)
             {
-                throw new AuditRequestException($"options.transferModels has {name.GetRawText()}; allowed: {Allowed} (names without commas, at most 1024 characters).");
+                throw new AuditRequestException($"options.transferModels has {JsonSerializer.Serialize(name)}; allowed: {TransferModelsAllowed} (names without commas, at most 1024 characters).");
             }
 
             names.Add(text);
         }
 
-        return names.Count == 0 ? "none" : string.Join(",", names);
+        return names;
+    }
+
+    private static string BlobEntryMessage(string raw) =>
+        $"'blobs' has an invalid entry {raw}: each must be a blob name (1 to 1024 characters, not ending with '/').";
+
+    /// <summary>Splits a System.Text.Json path (<c>$.options.maxQueries</c>, <c>$.blobs[2]</c>, <c>$['a b']</c>) into member names and indexes.</summary>
+    private static List<object> PathSegments(string path)
+    {
+        var segments = new List<object>();
+        foreach (Match m in PathSegment().Matches(path))
+        {
+            segments.Add(m.Groups["index"].Success ? int.Parse(m.Groups["index"].Value, CultureInfo.InvariantCulture) : m.Groups["name"].Success ? m.Groups["name"].Value : m.Groups["quoted"].Value);
+        }
+
+        return segments;
+    }
+
+    /// <summary>The value at a path of segments, or <see langword="null"/> when the document has none there.</summary>
+    private static JsonElement? At(JsonElement root, List<object> segments)
+    {
+        JsonElement current = root;
+        foreach (object segment in segments)
+        {
+            if (segment is int index && current.ValueKind == JsonValueKind.Array && index < current.GetArrayLength())
+            {
+                current = current[index];
+            }
+            else if (segment is string name && current.ValueKind == JsonValueKind.Object && current.TryGetProperty(name, out JsonElement child))
+            {
+                current = child;
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return current;
     }
 
     private static string StatusUrl(Uri requestUrl, string auditId) =>

@@ -36,7 +36,7 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
         {
             context.SetCustomStatus(progress);
             listed = await context.CallActivityAsync<AuditManifestInfo>(nameof(ListAuditImages), input.AuditId, ImageAuditOrchestrator.Retry);
-            progress = progress with { Phase = "Attacking", Total = listed.Items + listed.Missing, Done = listed.Missing, Failed = listed.Missing };
+            progress = progress with { Phase = AuditPhase.Attacking, Total = listed.Items + listed.Missing, Done = listed.Missing, Failed = listed.Missing };
             context.SetCustomStatus(progress);
         }
 
@@ -53,10 +53,10 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
             }
         }
 
-        progress = progress with { Phase = "Summarizing", Running = 0 };
+        progress = progress with { Phase = AuditPhase.Summarizing, Running = 0 };
         context.SetCustomStatus(progress);
         AuditResult result = await context.CallActivityAsync<AuditResult>(nameof(WriteAuditSummary), new AuditSummaryInput(input.AuditId, input.StartedUtc, context.CurrentUtcDateTime), ImageAuditOrchestrator.Retry);
-        context.SetCustomStatus(progress with { Phase = "Completed" });
+        context.SetCustomStatus(progress with { Phase = AuditPhase.Completed });
         Log.Done(logger, input.AuditId, result.Images, result.Fooled, result.Failed);
         return result;
     }
@@ -91,7 +91,7 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
         try
         {
             ImageAuditResult? result = await context.CallSubOrchestratorAsync<ImageAuditResult?>(OrchestratorNames.ImageAudit, item, new SubOrchestrationOptions { InstanceId = instanceId });
-            if (result is not null && result.Outcome != "Gone")
+            if (result is not null && result.Outcome != ImageOutcome.Gone)
             {
                 return result;
             }
@@ -108,14 +108,14 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
         }
 
         await context.CallActivityAsync<bool>(nameof(RecordImageFailure), new ImageFailureInput(item, message, reason), ImageAuditOrchestrator.Retry);
-        return new ImageAuditResult { Outcome = "Failed", ResultFolder = item.ResultFolder, Message = message };
+        return new ImageAuditResult { Outcome = ImageOutcome.Failed, ResultFolder = item.ResultFolder, Message = message };
     }
 
     private static AuditProgress Count(AuditProgress p, ImageAuditResult r) => r.Outcome switch
     {
-        "Fooled" => p with { Done = p.Done + 1, Fooled = p.Fooled + 1 },
-        "NotFooled" => p with { Done = p.Done + 1, NotFooled = p.NotFooled + 1 },
-        "AlreadyMisclassified" => p with { Done = p.Done + 1, Skipped = p.Skipped + 1 },
+        ImageOutcome.Fooled => p with { Done = p.Done + 1, Fooled = p.Fooled + 1 },
+        ImageOutcome.NotFooled => p with { Done = p.Done + 1, NotFooled = p.NotFooled + 1 },
+        ImageOutcome.AlreadyMisclassified => p with { Done = p.Done + 1, Skipped = p.Skipped + 1 },
         _ => p with { Done = p.Done + 1, Failed = p.Failed + 1 },
     };
 

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using AttackCore.Engine;
 using AttackCore.Reporting;
 
 namespace AdvAudit.Functions.Audit;
@@ -24,8 +26,18 @@ public sealed record AuditPlan
     /// <summary>Gets the true classes given with the request, by blob name (an output index or a label).</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Gets the resolved attack options as <c>advaudit_*</c> overrides (every key set), given to every image.</summary>
-    public required IReadOnlyDictionary<string, string> Options { get; init; }
+    /// <summary>
+    /// Gets the attack request every image of the audit gets, resolved once from the body's options over the app's
+    /// settings when the audit was requested (so neither a later change of the settings nor a re-parse per image can
+    /// change it).
+    /// </summary>
+    public required AttackRequest Request { get; init; }
+
+    /// <summary>
+    /// Gets the transfer models the body named (blob names in the models container; empty for none), or
+    /// <see langword="null"/> when it named none and the app's <see cref="Settings.SettingNames.ModelTransferBlobNames"/> applies.
+    /// </summary>
+    public IReadOnlyList<string>? TransferModels { get; init; }
 
     /// <summary>Gets the resolved attack, for the summary.</summary>
     public required AuditAttack Attack { get; init; }
@@ -87,8 +99,9 @@ public sealed record AuditManifestInfo(int Chunks, int Items, int Missing);
 /// <summary>The audit orchestration's custom status, updated as each image finishes; <c>GET /api/audits/{id}</c> shows it.</summary>
 public sealed record AuditProgress
 {
-    /// <summary>Gets the phase: <c>Listing</c>, <c>Attacking</c>, <c>Summarizing</c> or <c>Completed</c>.</summary>
-    public string Phase { get; init; } = "Listing";
+    /// <summary>Gets the phase (answered as its name: <c>"Listing"</c>, <c>"Attacking"</c>, ...).</summary>
+    /// <value>Defaults to <see cref="AuditPhase.Listing"/>.</value>
+    public AuditPhase Phase { get; init; } = AuditPhase.Listing;
 
     /// <summary>Gets the inputs of the audit (0 until listed).</summary>
     public int Total { get; init; }
@@ -110,6 +123,23 @@ public sealed record AuditProgress
 
     /// <summary>Gets the per-image orchestrations running now.</summary>
     public int Running { get; init; }
+}
+
+/// <summary>Where an audit stands; saved in its custom status and answered by <c>GET /api/audits/{id}</c> as the name.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<AuditPhase>))]
+public enum AuditPhase
+{
+    /// <summary>Listing the images (the prefix or the manifest).</summary>
+    Listing,
+
+    /// <summary>Attacking the images, a chunk at a time.</summary>
+    Attacking,
+
+    /// <summary>Writing the summary.</summary>
+    Summarizing,
+
+    /// <summary>Done; the summary is written.</summary>
+    Completed,
 }
 
 /// <summary>The input of <see cref="LoadAuditChunk"/>.</summary>

@@ -3,7 +3,7 @@ using AdvAudit.Functions.Upload;
 
 namespace AdvAudit.Functions.Audit;
 
-/// <summary>Activity: reads one chunk of an audit's listing and turns it into per-image work items with the audit's options.</summary>
+/// <summary>Activity: reads one chunk of an audit's listing and turns it into per-image work items that carry the audit's resolved request.</summary>
 public sealed class LoadAuditChunk : IActivity<AuditChunkInput, List<ImageWorkItem>>
 {
     private readonly AuditStore _audits;
@@ -27,7 +27,8 @@ public sealed class LoadAuditChunk : IActivity<AuditChunkInput, List<ImageWorkIt
                 ETag = item.ETag,
                 Length = item.Length,
                 ResultFolder = item.ResultFolder,
-                Metadata = plan.Options,
+                Request = plan.Request,
+                TransferModels = plan.TransferModels,
                 WorkId = AuditStore.ImageInstanceId(plan.AuditId, plan.Container, item.Name, item.ETag),
             }),
         ];

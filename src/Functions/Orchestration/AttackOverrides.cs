@@ -1,4 +1,3 @@
-using System.Globalization;
 using AdvAudit.Functions.Settings;
 using AttackCore.Attacks;
 using AttackCore.Engine;
@@ -54,7 +53,25 @@ public static class AttackOverrides
     /// <summary>The metadata key of the transfer models (comma-separated blob names, or <c>none</c>).</summary>
     public const string TransferModels = "advaudit_transfer_models";
 
-    private static readonly string[] Known = [Attacks, PlanMode, Norm, Eps, MaxQueries, Seed, Target, Minimize, TransferModels];
+    /// <summary>Gets the metadata's names of the attack settings (<c>advaudit_max_queries</c>, ...; any case), as its errors name them.</summary>
+    public static AttackSettingNames Names { get; } = new(
+        new Dictionary<AttackSetting, string>
+        {
+            [AttackSetting.Attacks] = Attacks,
+            [AttackSetting.PlanMode] = PlanMode,
+            [AttackSetting.Norm] = Norm,
+            [AttackSetting.Epsilon] = Eps,
+            [AttackSetting.MaxQueries] = MaxQueries,
+            [AttackSetting.Seed] = Seed,
+            [AttackSetting.Target] = Target,
+            [AttackSetting.Minimize] = Minimize,
+        },
+        StringComparer.OrdinalIgnoreCase)
+    {
+        MaxQueriesLimit = AttackDefaults.MaxQueriesLimit,
+    };
+
+    private static readonly string[] Known = [.. Names.Names, TransferModels];
 
     /// <summary>Reads the transfer models an image's metadata names.</summary>
     /// <param name="metadata">The blob's metadata (or an audit's resolved options).</param>
@@ -81,93 +98,37 @@ public static class AttackOverrides
     /// <param name="metadata">The blob's metadata.</param>
     /// <returns>The validated request.</returns>
     /// <exception cref="ArgumentException">A metadata value is invalid; the message names the key and what is allowed.</exception>
-    public static AttackRequest Apply(AttackDefaults defaults, IReadOnlyDictionary<string, string> metadata)
-    {
-        AttackRequest request = Resolve(defaults, metadata).ToRequest();
-        request.Validate();
-        return request;
-    }
+    public static AttackRequest Apply(AttackDefaults defaults, IReadOnlyDictionary<string, string> metadata) =>
+        Resolve(defaults, metadata).ToRequest(Names);
 
-    /// <summary>Applies the metadata to a copy of the app's settings (without building the request).</summary>
+    /// <summary>Reads the metadata's attack settings over the app's (without building the request).</summary>
     /// <param name="defaults">The app's attack settings.</param>
-    /// <param name="metadata">The blob's metadata.</param>
+    /// <param name="metadata">The blob's metadata; keys not starting with <c>advaudit_</c> are not ours and are left alone.</param>
     /// <returns>The settings for this image.</returns>
-    /// <exception cref="ArgumentException">A metadata value is invalid; the message names the key and what is allowed.</exception>
-    public static AttackDefaults Resolve(AttackDefaults defaults, IReadOnlyDictionary<string, string> metadata)
+    /// <exception cref="ArgumentException">A key is unknown or a value is invalid; the message names the key and what is allowed.</exception>
+    public static AttackSettings Resolve(AttackDefaults defaults, IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentNullException.ThrowIfNull(defaults);
         ArgumentNullException.ThrowIfNull(metadata);
-        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var values = new List<KeyValuePair<string, string>>();
         foreach ((string key, string value) in metadata)
         {
-            if (key.StartsWith("advaudit_", StringComparison.OrdinalIgnoreCase))
+            if (!key.StartsWith("advaudit_", StringComparison.OrdinalIgnoreCase))
             {
-                if (!Known.Contains(key, StringComparer.OrdinalIgnoreCase))
-                {
-                    throw new ArgumentException($"Unknown metadata key '{key}'; known keys: {string.Join(", ", Known)}.");
-                }
+                continue;
+            }
 
-                values[key] = value.Trim();
+            if (!Known.Contains(key, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"Unknown metadata key '{key}'; known keys: {string.Join(", ", Known)}.");
+            }
+
+            if (!string.Equals(key, TransferModels, StringComparison.OrdinalIgnoreCase))
+            {
+                values.Add(new(key, value));
             }
         }
 
-        var settings = new AttackDefaults
-        {
-            Attacks = defaults.Attacks,
-            PlanMode = defaults.PlanMode,
-            Norm = defaults.Norm,
-            Eps = defaults.Eps,
-            MaxQueries = defaults.MaxQueries,
-            Seed = defaults.Seed,
-            Target = defaults.Target,
-            Minimize = defaults.Minimize,
-        };
-        if (values.TryGetValue(Attacks, out string? attacks))
-        {
-            settings.Attacks = AttackCatalog.SplitPlan(attacks).Count > 0 ? attacks : throw Bad(Attacks, attacks, "attack specs separated by ';', e.g. square;simba-dct");
-        }
-
-        if (values.TryGetValue(PlanMode, out string? planMode))
-        {
-            settings.PlanMode = planMode.ToLowerInvariant() is "first-success" or "all" ? planMode.ToLowerInvariant() : throw Bad(PlanMode, planMode, "first-success or all");
-        }
-
-        if (values.TryGetValue(Norm, out string? norm))
-        {
-            settings.Norm = norm.ToLowerInvariant() is "linf" or "l2" ? norm.ToLowerInvariant() : throw Bad(Norm, norm, "linf or l2");
-            settings.Eps = defaults.Eps is not null && string.Equals(settings.Norm, defaults.Norm, StringComparison.OrdinalIgnoreCase) ? defaults.Eps : null;
-        }
-
-        if (values.TryGetValue(Eps, out string? eps))
-        {
-            settings.Eps = ParseEps(eps) is double e && e > 0 && (e <= 1 || !settings.PlanNorms().Contains(NormKind.LInf)) ? e : throw Bad(Eps, eps, "a number greater than 0 (at most 1 for linf), e.g. 0.03 or 8/255");
-        }
-
-        if (values.TryGetValue(MaxQueries, out string? queries))
-        {
-            settings.MaxQueries = int.TryParse(queries, NumberStyles.None, CultureInfo.InvariantCulture, out int q) && q is >= 1 and <= 1_000_000 ? q : throw Bad(MaxQueries, queries, "an integer from 1 to 1000000");
-        }
-
-        if (values.TryGetValue(Seed, out string? seed))
-        {
-            settings.Seed = ulong.TryParse(seed, NumberStyles.None, CultureInfo.InvariantCulture, out ulong s) ? s : throw Bad(Seed, seed, "an unsigned integer");
-        }
-
-        if (values.TryGetValue(Target, out string? target))
-        {
-            settings.Target = string.Equals(target, "none", StringComparison.OrdinalIgnoreCase) ? null : target;
-        }
-
-        if (values.TryGetValue(Minimize, out string? minimize))
-        {
-            settings.Minimize = bool.TryParse(minimize, out bool m) ? m : throw Bad(Minimize, minimize, "true or false");
-        }
-
-        return settings;
+        return defaults.ToSettings().Apply(values, Names);
     }
-
-    private static double? ParseEps(string text) => AttackRequest.TryParseEpsilon(text, out double value) ? value : null;
-
-    private static ArgumentException Bad(string key, string value, string allowed) =>
-        new($"Metadata {key} is '{value}'; allowed: {allowed}.");
 }

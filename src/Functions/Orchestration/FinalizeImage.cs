@@ -65,24 +65,7 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
         ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
         ImageResult result = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request)).Finish(batch, cancellationToken)[0];
         result = await EvaluateTransferAsync(result, input.Checkpoint.TransferModels, folder, cancellationToken).ConfigureAwait(false);
-        var files = new List<ResultFile>();
-        if (result.CleanPng.Length > 0)
-        {
-            files.Add(new ResultFile(result.Report.Images.Clean, BinaryData.FromBytes(result.CleanPng), "image/png"));
-        }
-
-        if (result.AdversarialPng is not null && result.Report.Images.Adversarial is string adversarial)
-        {
-            files.Add(new ResultFile(adversarial, BinaryData.FromBytes(result.AdversarialPng), "image/png"));
-        }
-
-        if (result.PerturbationPng is not null && result.Report.Images.Perturbation is string perturbation)
-        {
-            files.Add(new ResultFile(perturbation, BinaryData.FromBytes(result.PerturbationPng), "image/png"));
-        }
-
-        files.Add(new ResultFile("report.html", BinaryData.FromString(result.ReportHtmlText()), "text/html; charset=utf-8"));
-        files.Add(new ResultFile(BlobStore.ReportMarker, BinaryData.FromString(result.ReportJsonText()), "application/json"));
+        List<ResultFile> files = [.. ResultFolder.Files(result).Select(ResultFile.From)];
         await _store.WriteResultFolderAsync(_storage.ResultsContainer, folder, files, cancellationToken).ConfigureAwait(false);
 
         // An earlier version of the same path may have been rejected; its error.json no longer describes this folder.
@@ -95,7 +78,7 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
 
     private static ImageAuditResult Summarize(AttackReport report, string folder) => new()
     {
-        Outcome = report.Outcome.Status.ToString(),
+        Outcome = ImageAuditResult.OutcomeOf(report.Outcome.Status),
         ResultFolder = folder,
         Success = report.Outcome.Success,
         Queries = report.Outcome.Queries,
@@ -107,7 +90,7 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
     private static partial class Log
     {
         [LoggerMessage(EventId = 420, Level = LogLevel.Information, Message = "Wrote results/{Folder}: {Outcome} after {Queries} queries ({Clean} -> {Adversarial})")]
-        public static partial void Finished(ILogger logger, string folder, string outcome, int queries, string? clean, string? adversarial);
+        public static partial void Finished(ILogger logger, string folder, ImageOutcome outcome, int queries, string? clean, string? adversarial);
     }
 }
 

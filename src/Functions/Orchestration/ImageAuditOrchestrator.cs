@@ -40,8 +40,8 @@ public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkI
             PrepareResult prepared = await context.CallActivityAsync<PrepareResult>(nameof(PrepareImage), input, Retry);
             if (prepared.Checkpoint is null)
             {
-                Log.NotAttacked(logger, input.Name, prepared.Outcome ?? "Rejected");
-                return new ImageAuditResult { Outcome = prepared.Outcome ?? "Rejected", ResultFolder = input.ResultFolder, Message = prepared.Message };
+                Log.NotAttacked(logger, input.Name, prepared.Outcome ?? ImageOutcome.Rejected);
+                return new ImageAuditResult { Outcome = prepared.Outcome ?? ImageOutcome.Rejected, ResultFolder = input.ResultFolder, Message = prepared.Message };
             }
 
             checkpoint = prepared.Checkpoint;
@@ -69,12 +69,12 @@ public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkI
     private static partial class Log
     {
         [LoggerMessage(EventId = 430, Level = LogLevel.Information, Message = "{Name} was not attacked: {Outcome}")]
-        public static partial void NotAttacked(ILogger logger, string name, string outcome);
+        public static partial void NotAttacked(ILogger logger, string name, ImageOutcome outcome);
 
         [LoggerMessage(EventId = 431, Level = LogLevel.Information, Message = "{Name}: {Slices} slices, {Queries} queries; continuing as new")]
         public static partial void Continuing(ILogger logger, string name, int slices, long queries);
 
         [LoggerMessage(EventId = 432, Level = LogLevel.Information, Message = "{Name}: {Outcome} after {Queries} queries")]
-        public static partial void Done(ILogger logger, string name, string outcome, int queries);
+        public static partial void Done(ILogger logger, string name, ImageOutcome outcome, int queries);
     }
 }

@@ -13,7 +13,7 @@ namespace AdvAudit.Functions.Orchestration;
 
 /// <summary>
 /// Activity: reads the upload (the exact version the event named), decodes it with limits, classifies it, starts the
-/// attack (options from app settings, overridden by the blob's metadata, see <see cref="AttackOverrides"/>) and saves
+/// attack (an audit's resolved request, or the app settings overridden by the blob's metadata, see <see cref="AttackOverrides"/>) and saves
 /// the first checkpoint. A bad image or bad options get <c>error.json</c> and no checkpoint; the upload stays as it is.
 /// </summary>
 public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResult>
@@ -66,7 +66,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
             Log.Gone(_logger, input.Container, input.Name);
-            return new PrepareResult(null, "Gone", "The upload was deleted or replaced before it was attacked; a replacement is audited on its own.");
+            return new PrepareResult(null, ImageOutcome.Gone, "The upload was deleted or replaced before it was attacked; a replacement is audited on its own.");
         }
 
         ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
@@ -75,7 +75,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         AttackBatch batch;
         try
         {
-            request = AttackOverrides.Apply(_attack, input.Metadata);
+            request = input.Request ?? AttackOverrides.Apply(_attack, input.Metadata);
             var limits = new DecodeLimits { MaxBytes = (long)_trigger.MaxImageMb * 1024 * 1024 };
             image = PreparedImage.Load(input.Name, content.ToArray(), model.Spec.EffectiveResizeTo, model.Spec.InputSize, limits);
             batch = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(request)).Begin([image], request);
@@ -102,7 +102,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
             JobBlob = prefix + "job.json",
             SlicesPerExecution = _attack.SlicesPerExecution,
             MaxQueries = request.Attacks.Sum(a => a.MaxQueries),
-            TransferModels = (AttackOverrides.TransferModelsOf(input.Metadata) ?? _models.DefaultTransferBlobNames) is { Count: > 0 } transfer ? transfer : null,
+            TransferModels = (input.TransferModels ?? AttackOverrides.TransferModelsOf(input.Metadata) ?? _models.DefaultTransferBlobNames) is { Count: > 0 } transfer ? transfer : null,
         };
         await _checkpoints.WriteJobAsync(checkpoint.JobBlob, new CheckpointJob(request, batch.Jobs), cancellationToken).ConfigureAwait(false);
         if (batch.State is not null)
@@ -127,7 +127,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         var report = new ErrorReport(input.Name, input.Container, input.ETag, reason, message);
         await _store.WriteResultFolderAsync(_storage.ResultsContainer, input.ResultFolder, [report.ToFile()], cancellationToken).ConfigureAwait(false);
         Log.Rejected(_logger, input.Container, input.Name, reason, message);
-        return new PrepareResult(null, "Rejected", message);
+        return new PrepareResult(null, ImageOutcome.Rejected, message);
     }
 
     private static partial class Log

@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using AttackCore.Reporting;
+
 namespace AdvAudit.Functions.Orchestration;
 
 /// <summary>
@@ -61,9 +64,35 @@ public sealed record ImageCheckpoint
 
 /// <summary>What <see cref="PrepareImage"/> did.</summary>
 /// <param name="Checkpoint">The checkpoint to attack from, or <see langword="null"/> when the image was refused or is gone.</param>
-/// <param name="Outcome">What happened when there is no checkpoint: <c>Rejected</c> (error.json written) or <c>Gone</c> (the version no longer exists).</param>
+/// <param name="Outcome">What happened when there is no checkpoint: <see cref="ImageOutcome.Rejected"/> (error.json written) or <see cref="ImageOutcome.Gone"/> (the version no longer exists).</param>
 /// <param name="Message">Why, for a person.</param>
-public sealed record PrepareResult(ImageCheckpoint? Checkpoint, string? Outcome = null, string? Message = null);
+public sealed record PrepareResult(ImageCheckpoint? Checkpoint, ImageOutcome? Outcome = null, string? Message = null);
+
+/// <summary>
+/// How one image's orchestration ended: the report's verdict, or why there is no report. Saved and answered as its
+/// name (<c>"Fooled"</c>, <c>"Rejected"</c>, ...), the text the orchestration outputs always held.
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ImageOutcome>))]
+public enum ImageOutcome
+{
+    /// <summary>The report's <see cref="OutcomeStatus.Fooled"/>: a verified adversarial image was found.</summary>
+    Fooled,
+
+    /// <summary>The report's <see cref="OutcomeStatus.NotFooled"/>.</summary>
+    NotFooled,
+
+    /// <summary>The report's <see cref="OutcomeStatus.AlreadyMisclassified"/>: nothing to attack.</summary>
+    AlreadyMisclassified,
+
+    /// <summary>The report's <see cref="OutcomeStatus.Failed"/>, or (in an audit) the image's orchestration failed.</summary>
+    Failed,
+
+    /// <summary>The input or its options were refused; error.json says why.</summary>
+    Rejected,
+
+    /// <summary>The version to audit was deleted or replaced before it was attacked.</summary>
+    Gone,
+}
 
 /// <summary>The orchestration's custom status, updated after every slice.</summary>
 /// <param name="QueriesUsed">Queries spent so far.</param>
@@ -74,8 +103,19 @@ public sealed record AuditStatus(long QueriesUsed, double? LowestMargin, int Sli
 /// <summary>The orchestration's output.</summary>
 public sealed record ImageAuditResult
 {
-    /// <summary>Gets the outcome: the report's status (<c>Fooled</c>, <c>NotFooled</c>, ...), or <c>Rejected</c> / <c>Gone</c>.</summary>
-    public required string Outcome { get; init; }
+    /// <summary>Gets the outcome: the report's status (<see cref="ImageOutcome.Fooled"/>, ...), or <see cref="ImageOutcome.Rejected"/> / <see cref="ImageOutcome.Gone"/>.</summary>
+    public required ImageOutcome Outcome { get; init; }
+
+    /// <summary>Gets the orchestration outcome of a report's verdict.</summary>
+    /// <param name="status">The verdict.</param>
+    /// <returns>The outcome of the same name.</returns>
+    public static ImageOutcome OutcomeOf(OutcomeStatus status) => status switch
+    {
+        OutcomeStatus.Fooled => ImageOutcome.Fooled,
+        OutcomeStatus.NotFooled => ImageOutcome.NotFooled,
+        OutcomeStatus.AlreadyMisclassified => ImageOutcome.AlreadyMisclassified,
+        _ => ImageOutcome.Failed,
+    };
 
     /// <summary>Gets the result folder in the results container.</summary>
     public required string ResultFolder { get; init; }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using AttackCore.Attacks;
 using AttackCore.Attacks.Square;
 using AttackCore.Engine;
@@ -9,6 +10,9 @@ public sealed class AttackDefaults
 {
     /// <summary>The section name.</summary>
     public const string Section = "Attack";
+
+    /// <summary>The largest query budget per image the service accepts (from settings, metadata or an audit).</summary>
+    public const int MaxQueriesLimit = 1_000_000;
 
     /// <summary>
     /// Gets or sets the attack plan: attack specs separated by <c>;</c>, run in order (see <see cref="PlanMode"/>), each a
@@ -57,16 +61,61 @@ public sealed class AttackDefaults
     /// <value>Defaults to 10. Between 1 and 1,000.</value>
     public int SlicesPerExecution { get; set; } = 10;
 
-    /// <summary>Gets the parsed norm (valid after validation); <see langword="null"/> leaves each attack's own.</summary>
-    public NormKind? ParsedNorm => string.IsNullOrWhiteSpace(Norm) ? null : string.Equals(Norm.Trim(), "l2", StringComparison.OrdinalIgnoreCase) ? NormKind.L2 : NormKind.LInf;
+    /// <summary>Gets the app settings' names of the attack settings (<c>Attack__MaxQueries</c>, ...), as their errors name them.</summary>
+    public static AttackSettingNames Names { get; } = new(new Dictionary<AttackSetting, string>
+    {
+        [AttackSetting.Attacks] = SettingNames.AttackAttacks,
+        [AttackSetting.PlanMode] = SettingNames.AttackPlanMode,
+        [AttackSetting.Norm] = SettingNames.AttackNorm,
+        [AttackSetting.Epsilon] = SettingNames.AttackEps,
+        [AttackSetting.MaxQueries] = SettingNames.AttackMaxQueries,
+        [AttackSetting.Seed] = SettingNames.AttackSeed,
+        [AttackSetting.Target] = SettingNames.AttackTarget,
+        [AttackSetting.Minimize] = SettingNames.AttackMinimize,
+    })
+    {
+        MaxQueriesLimit = MaxQueriesLimit,
+    };
 
-    /// <summary>Gets the norms the plan's attacks will use (each attack's own where <see cref="Norm"/> is empty); empty when the plan does not parse.</summary>
+    /// <summary>Reads these settings with the engine's settings parser (the same one that reads blob metadata and audit options).</summary>
+    /// <returns>The settings.</returns>
+    /// <exception cref="ArgumentException">A value cannot be read; the message names the app setting.</exception>
+    public AttackSettings ToSettings()
+    {
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        var texts = new List<KeyValuePair<AttackSetting, string>>
+        {
+            new(AttackSetting.Attacks, Attacks ?? string.Empty),
+            new(AttackSetting.PlanMode, PlanMode ?? string.Empty),
+            new(AttackSetting.MaxQueries, MaxQueries.ToString(inv)),
+            new(AttackSetting.Seed, Seed.ToString(inv)),
+            new(AttackSetting.Minimize, Minimize ? "true" : "false"),
+        };
+        if (!string.IsNullOrWhiteSpace(Norm))
+        {
+            texts.Add(new(AttackSetting.Norm, Norm));
+        }
+
+        if (Eps is double eps)
+        {
+            texts.Add(new(AttackSetting.Epsilon, eps.ToString("R", inv)));
+        }
+
+        if (!string.IsNullOrWhiteSpace(Target))
+        {
+            texts.Add(new(AttackSetting.Target, Target));
+        }
+
+        return new AttackSettings().Apply(texts, Names);
+    }
+
+    /// <summary>Gets the norms the plan's attacks will use (each attack's own where <see cref="Norm"/> is empty); empty when the settings do not parse.</summary>
     /// <returns>The norms, one per attack.</returns>
     public IReadOnlyList<NormKind> PlanNorms()
     {
         try
         {
-            return AttackCatalog.ParsePlan(AttackCatalog.SplitPlan(Attacks ?? string.Empty), new CommonAttackSettings(ParsedNorm, null, null, null)).Select(a => a.Norm).ToList();
+            return (ToSettings() with { Epsilon = null }).ToRequest(Names).Attacks.Select(a => a.Norm).ToList();
         }
         catch (ArgumentException)
         {
@@ -74,23 +123,10 @@ public sealed class AttackDefaults
         }
     }
 
-    /// <summary>Gets the parsed plan mode (valid after validation).</summary>
-    public PlanMode ParsedPlanMode => string.Equals(PlanMode?.Trim(), "all", StringComparison.OrdinalIgnoreCase) ? AttackCore.Engine.PlanMode.All : AttackCore.Engine.PlanMode.FirstSuccess;
-
     /// <summary>Builds the engine request these settings describe.</summary>
-    /// <returns>The request.</returns>
-    /// <exception cref="ArgumentException">The plan names no attack, or an attack's option is invalid.</exception>
-    public AttackRequest ToRequest()
-    {
-        var common = new CommonAttackSettings(ParsedNorm, Eps, MaxQueries, Seed);
-        return new AttackRequest
-        {
-            Attacks = AttackCatalog.ParsePlan(AttackCatalog.SplitPlan(Attacks ?? string.Empty), common),
-            PlanMode = ParsedPlanMode,
-            Target = string.IsNullOrWhiteSpace(Target) ? null : Target.Trim(),
-            Minimize = Minimize,
-        };
-    }
+    /// <returns>The validated request.</returns>
+    /// <exception cref="ArgumentException">A setting is invalid, the plan names no attack, or an attack's option is invalid.</exception>
+    public AttackRequest ToRequest() => ToSettings().ToRequest(Names);
 
     /// <summary>Gets the slice budget of one activity.</summary>
     /// <returns>The budget.</returns>

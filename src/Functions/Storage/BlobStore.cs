@@ -1,4 +1,5 @@
 using System.Net;
+using AttackCore.Engine;
 using AdvAudit.Functions.Settings;
 using Azure;
 using Azure.Storage.Blobs;
@@ -24,7 +25,17 @@ public sealed record BlobInfo(string Container, string Name, long Length, string
 /// <param name="Name">The file name inside the folder (e.g. <c>adversarial.png</c>).</param>
 /// <param name="Content">The bytes.</param>
 /// <param name="ContentType">The content type stored with the blob.</param>
-public sealed record ResultFile(string Name, BinaryData Content, string ContentType);
+public sealed record ResultFile(string Name, BinaryData Content, string ContentType)
+{
+    /// <summary>Wraps a file of the engine's result-folder list (<see cref="ResultFolder"/>) for a blob write.</summary>
+    /// <param name="file">The file.</param>
+    /// <returns>The blob file.</returns>
+    public static ResultFile From(ResultFolderFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return new(file.Name, BinaryData.FromBytes(file.Content), file.ContentType);
+    }
+}
 
 /// <summary>
 /// Every blob read and write of the app, each through its named resilience pipeline
@@ -40,11 +51,11 @@ public sealed record ResultFile(string Name, BinaryData Content, string ContentT
 /// </remarks>
 public sealed class BlobStore
 {
-    /// <summary>The marker of a finished result folder.</summary>
-    public const string ReportMarker = "report.json";
+    /// <summary>The marker of a finished result folder (<see cref="ResultFolder.ReportMarker"/>).</summary>
+    public const string ReportMarker = ResultFolder.ReportMarker;
 
-    /// <summary>The marker of a rejected input's folder.</summary>
-    public const string ErrorMarker = "error.json";
+    /// <summary>The marker of a rejected input's folder (<see cref="ResultFolder.ErrorMarker"/>).</summary>
+    public const string ErrorMarker = ResultFolder.ErrorMarker;
 
     private readonly BlobServiceClient _service;
     private readonly ResiliencePipeline _read;
@@ -201,7 +212,7 @@ public sealed class BlobStore
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
-        ResultFile marker = files.FirstOrDefault(f => f.Name is ReportMarker or ErrorMarker)
+        ResultFile marker = files.FirstOrDefault(f => ResultFolder.IsMarker(f.Name))
             ?? throw new ArgumentException($"A result folder needs {ReportMarker} or {ErrorMarker}, written last as its completion marker.", nameof(files));
         foreach (ResultFile file in files.Where(f => !ReferenceEquals(f, marker)))
         {

@@ -18,8 +18,20 @@ public sealed record ImageWorkItem
     /// <summary>Gets the input's size in bytes, as its properties said when the event arrived.</summary>
     public long Length { get; init; }
 
-    /// <summary>Gets the blob's metadata, which may override attack settings for this image.</summary>
+    /// <summary>Gets the blob's metadata, which may override attack settings for this image (when <see cref="Request"/> is not given).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Gets the attack request resolved before the work was scheduled (a bulk audit resolves its options once);
+    /// <see langword="null"/> for an upload, whose request comes from the app's settings and the blob's metadata.
+    /// </summary>
+    public AttackCore.Engine.AttackRequest? Request { get; init; }
+
+    /// <summary>
+    /// Gets the transfer models fixed before the work was scheduled (empty for none); <see langword="null"/> takes the
+    /// metadata's <c>advaudit_transfer_models</c>, else the app's setting.
+    /// </summary>
+    public IReadOnlyList<string>? TransferModels { get; init; }
 
     /// <summary>
     /// Gets the id that names this run's work folder in the work container; <see langword="null"/> takes the

@@ -66,7 +66,7 @@ public sealed class AuditApiTests
         Assert.Null(plan.Prefix);
         Assert.Equal(8.0 / 255, plan.Attack.Eps, 12);
         Assert.Equal((500, 3UL, "linf", "none", true), (plan.Attack.MaxQueries, plan.Attack.Seed, plan.Attack.Norm, plan.Attack.Target, plan.Attack.Minimize));
-        Assert.Equal(["advaudit_attacks", "advaudit_eps", "advaudit_max_queries", "advaudit_minimize", "advaudit_norm", "advaudit_plan_mode", "advaudit_seed", "advaudit_target"], plan.Options.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal((8.0 / 255, 500, 3UL, AttackCore.Attacks.NormKind.LInf, null as string, true), (plan.Request.Attack.Epsilon, plan.Request.Attack.MaxQueries, plan.Request.Attack.Seed, plan.Request.Attack.Norm, plan.Request.Target, plan.Request.Minimize));
         Assert.Equal(("3", "Dress"), (plan.Labels["a.png"], plan.Labels["b/c.jpg"]));
         Assert.Equal(100, plan.ChunkSize);
     }
@@ -77,8 +77,7 @@ public sealed class AuditApiTests
         AuditPlan plan = Parse("{\"prefix\":\"\",\"options\":{\"attacks\":[\"square:maxQueries=300\",\"simba-dct:epsilon=5\"],\"planMode\":\"all\"}}");
 
         Assert.Equal(("square:maxQueries=300;simba-dct:epsilon=5", "all", "mixed"), (plan.Attack.Attacks, plan.Attack.PlanMode, plan.Attack.Norm));
-        Assert.False(plan.Options.ContainsKey("advaudit_norm"));
-        AttackCore.Engine.AttackRequest perImage = AttackOverrides.Apply(new AttackDefaults(), plan.Options);
+        AttackCore.Engine.AttackRequest perImage = plan.Request;
         Assert.Equal(["square", "simba-dct"], perImage.Attacks.Select(a => a.AttackName));
         Assert.Equal((AttackCore.Attacks.NormKind.LInf, 0.05, 300), (perImage.Attacks[0].Norm, perImage.Attacks[0].Epsilon, perImage.Attacks[0].MaxQueries));
         Assert.Equal((AttackCore.Attacks.NormKind.L2, 5.0), (perImage.Attacks[1].Norm, perImage.Attacks[1].Epsilon));

@@ -43,9 +43,9 @@ public sealed class AuditOrchestratorTests
                 return item.Name switch
                 {
                     "bad.png" => throw new InvalidOperationException("model exploded"),
-                    "5.png" => new ImageAuditResult { Outcome = "Gone", ResultFolder = item.ResultFolder, Message = "replaced" },
-                    "0.png" => new ImageAuditResult { Outcome = "NotFooled", ResultFolder = item.ResultFolder },
-                    _ => new ImageAuditResult { Outcome = "Fooled", ResultFolder = item.ResultFolder },
+                    "5.png" => new ImageAuditResult { Outcome = ImageOutcome.Gone, ResultFolder = item.ResultFolder, Message = "replaced" },
+                    "0.png" => new ImageAuditResult { Outcome = ImageOutcome.NotFooled, ResultFolder = item.ResultFolder },
+                    _ => new ImageAuditResult { Outcome = ImageOutcome.Fooled, ResultFolder = item.ResultFolder },
                 };
             });
             tasks.AddActivityFunc<string, bool>("Work", async (context, name) =>
@@ -78,7 +78,7 @@ public sealed class AuditOrchestratorTests
         Assert.Contains(failuresRecorded, f => f.StartsWith("bad.png AuditFailed: ", StringComparison.Ordinal) && f.Contains("model exploded", StringComparison.Ordinal));
         Assert.Contains("5.png Gone: replaced", failuresRecorded);
         Assert.Equal(
-            new AuditProgress { Phase = "Completed", Total = 8, Done = 8, Fooled = 4, NotFooled = 1, Skipped = 0, Failed = 3, Running = 0 },
+            new AuditProgress { Phase = AuditPhase.Completed, Total = 8, Done = 8, Fooled = 4, NotFooled = 1, Skipped = 0, Failed = 3, Running = 0 },
             done.ReadCustomStatusAs<AuditProgress>());
         Assert.Equal(new AuditResult("audits/x/summary.json", 8, 5, 2), done.ReadOutputAs<AuditResult>());
     }

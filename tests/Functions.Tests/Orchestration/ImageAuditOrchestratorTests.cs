@@ -55,7 +55,7 @@ public sealed class ImageAuditOrchestratorTests
             tasks.AddActivityFunc<FinalizeInput, ImageAuditResult>(nameof(FinalizeImage), (_, f) =>
             {
                 calls.Finalized.Enqueue(f.Checkpoint.StateBlob!);
-                return new ImageAuditResult { Outcome = "Fooled", ResultFolder = f.ResultFolder, Success = true, Queries = (int)f.Checkpoint.Queries };
+                return new ImageAuditResult { Outcome = ImageOutcome.Fooled, ResultFolder = f.ResultFolder, Success = true, Queries = (int)f.Checkpoint.Queries };
             });
         });
         return (host, calls);
@@ -80,7 +80,7 @@ public sealed class ImageAuditOrchestratorTests
             Assert.Equal([null, 3, 6], calls.ExecutionStarts.OrderBy(s => s ?? -1));
             Assert.Equal(Enumerable.Range(1, 7), calls.Slices);
             Assert.Equal(["runs/x/state-000007.bin"], calls.Finalized);
-            Assert.Equal(new ImageAuditResult { Outcome = "Fooled", ResultFolder = "a/b", Success = true, Queries = 22 }, done.ReadOutputAs<ImageAuditResult>());
+            Assert.Equal(new ImageAuditResult { Outcome = ImageOutcome.Fooled, ResultFolder = "a/b", Success = true, Queries = 22 }, done.ReadOutputAs<ImageAuditResult>());
             Assert.Equal(new AuditStatus(22, 1.0 / 7, 7), done.ReadCustomStatusAs<AuditStatus>());
         }
     }
@@ -102,12 +102,12 @@ public sealed class ImageAuditOrchestratorTests
     [Fact]
     public async Task RunAsync_ImageRejected_EndsWithoutSlices()
     {
-        (DurableTaskTestHost host, Recorded calls) = await StartAsync(3, 7, prepare: _ => new PrepareResult(null, "Rejected", "not an image"));
+        (DurableTaskTestHost host, Recorded calls) = await StartAsync(3, 7, prepare: _ => new PrepareResult(null, ImageOutcome.Rejected, "not an image"));
         await using (host)
         {
             OrchestrationMetadata done = await RunAsync(host);
 
-            Assert.Equal(new ImageAuditResult { Outcome = "Rejected", ResultFolder = "a/b", Message = "not an image" }, done.ReadOutputAs<ImageAuditResult>());
+            Assert.Equal(new ImageAuditResult { Outcome = ImageOutcome.Rejected, ResultFolder = "a/b", Message = "not an image" }, done.ReadOutputAs<ImageAuditResult>());
             Assert.Empty(calls.Slices);
             Assert.Empty(calls.Finalized);
         }

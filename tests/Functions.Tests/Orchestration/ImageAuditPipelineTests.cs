@@ -79,7 +79,7 @@ public sealed class ImageAuditPipelineTests
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         ImageAuditResult result = done.ReadOutputAs<ImageAuditResult>()!;
-        Assert.Equal(("Fooled", "fashion/0000-ankle-boot"), (result.Outcome, result.ResultFolder));
+        Assert.Equal((ImageOutcome.Fooled, "fashion/0000-ankle-boot"), (result.Outcome, result.ResultFolder));
         AttackReport report = await AssertFooledAndVerifiedAsync(h, "fashion/0000-ankle-boot", ModelSpecLoader.Load(FashionModel));
         Assert.Equal(report.Outcome.Queries, result.Queries);
         Assert.Equal(0.1, report.Attack.Eps);
@@ -223,7 +223,7 @@ public sealed class ImageAuditPipelineTests
         OrchestrationMetadata done = await h.WaitAsync(id, Timeout);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
-        Assert.Equal("Rejected", done.ReadOutputAs<ImageAuditResult>()!.Outcome);
+        Assert.Equal(ImageOutcome.Rejected, done.ReadOutputAs<ImageAuditResult>()!.Outcome);
         Assert.Equal(BlobStore.ErrorMarker, await h.Store.GetCompletionAsync(h.Storage.ResultsContainer, "bad/cut"));
         ErrorReport error = ErrorReport.Parse(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("bad/cut", "error.json")));
         Assert.Equal(("bad/cut.png", InstanceIds.NormalizeETag(blob.ETag)), (error.Input, error.ETag));
@@ -240,7 +240,7 @@ public sealed class ImageAuditPipelineTests
 
         OrchestrationMetadata done = await h.WaitAsync(id, Timeout);
 
-        Assert.Equal("Rejected", done.ReadOutputAs<ImageAuditResult>()!.Outcome);
+        Assert.Equal(ImageOutcome.Rejected, done.ReadOutputAs<ImageAuditResult>()!.Outcome);
         ErrorReport error = ErrorReport.Parse(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("m", "error.json")));
         Assert.Equal("InvalidOptions", error.Reason);
         Assert.Contains("advaudit_eps", error.Message, StringComparison.Ordinal);

@@ -47,19 +47,19 @@ public sealed class TransferOverridesTests
     }
 
     [Theory]
-    [InlineData("[\"mobilenet/v1.onnx\", \"r50.onnx\"]", "mobilenet/v1.onnx,r50.onnx")]
-    [InlineData("[]", "none")]
-    public void AuditParse_TransferModels_BecomeTheImagesOverride(string json, string expected)
+    [InlineData("[\"mobilenet/v1.onnx\", \"r50.onnx\"]", new[] { "mobilenet/v1.onnx", "r50.onnx" })]
+    [InlineData("[]", new string[0])]
+    public void AuditParse_TransferModels_BecomeTheImagesOverride(string json, string[] expected)
     {
         AuditPlan plan = Parse("{\"prefix\":\"\",\"options\":{\"transferModels\":" + json + "}}");
 
-        Assert.Equal(expected, plan.Options[AttackOverrides.TransferModels]);
+        Assert.Equal(expected, plan.TransferModels);
     }
 
     [Fact]
     public void AuditParse_NoTransferModels_LeavesTheSettingToApply()
     {
-        Assert.False(Parse("{\"prefix\":\"\"}").Options.ContainsKey(AttackOverrides.TransferModels));
+        Assert.Null(Parse("{\"prefix\":\"\"}").TransferModels);
     }
 
     [Theory]
