@@ -77,21 +77,11 @@ internal sealed partial class ReverseModeBuilder
 
     private string?[] ClipGradient(NodeProto node, string?[] g)
     {
-        // PyTorch's clamp backward passes the gradient where min <= x <= max (bounds included).
+        // PyTorch's clamp backward passes the gradient where min <= x <= max (bounds included): exactly where the
+        // output equals the input, so one Equal gives the mask (two comparisons and an And cost twice as much).
+        bool bounded = (node.Input.Count > 1 && node.Input[1].Length > 0) || (node.Input.Count > 2 && node.Input[2].Length > 0);
         string x = node.Input[0];
-        string? mask = null;
-        if (node.Input.Count > 1 && node.Input[1].Length > 0)
-        {
-            mask = w.Op("GreaterOrEqual", [x, node.Input[1]]);
-        }
-
-        if (node.Input.Count > 2 && node.Input[2].Length > 0)
-        {
-            string upper = w.Op("LessOrEqual", [x, node.Input[2]]);
-            mask = mask is null ? upper : w.Op("And", [mask, upper]);
-        }
-
-        return [mask is null ? g[0] : Masked(mask, g[0]!, x)];
+        return [bounded ? Masked(w.Op("Equal", [x, node.Output[0]]), g[0]!, x) : g[0]];
     }
 
     private string?[] HardSigmoidGradient(NodeProto node, string?[] g)

@@ -327,6 +327,10 @@ internal sealed partial class ReverseModeBuilder
 
     private string Const(string like, double value) => w.Scalar(ElemType(like), value);
 
-    /// <summary>g where the mask holds, else 0.</summary>
-    private string Masked(string mask, string grad, string like) => w.Op("Where", [mask, grad, Zero(like)]);
+    /// <summary>
+    /// g where the mask holds, else 0, as g times the mask cast to g's type: on the CPU provider a Cast and a Mul over a
+    /// large activation cost a fraction of a broadcasting Where (measured on MobileNet V2's Relu6 gradients).
+    /// </summary>
+    private string Masked(string mask, string grad, string like) =>
+        w.Op("Mul", [grad, w.Op("Cast", [mask], Attr.Int("to", ElemType(like)))]);
 }
