@@ -45,6 +45,87 @@ public class OnnxGradientModelTests
         Assert.Contains(gradients, g => g != 0f);
     }
 
+    public static TheoryData<string, TensorLayout, ChannelOrder, InputScaling, OutputKind> PreprocessingCases() => new()
+    {
+        { "classifier_nhwc.onnx", TensorLayout.Nhwc, ChannelOrder.Bgr, InputScaling.MeanStd, OutputKind.Logits },
+        { "classifier_nhwc.onnx", TensorLayout.Nhwc, ChannelOrder.Rgb, InputScaling.MinusOneToOne, OutputKind.Logits },
+        { "../linear_3x8x8_4_softmax.onnx", TensorLayout.Nchw, ChannelOrder.Bgr, InputScaling.MeanStd, OutputKind.Probabilities },
+        { "../linear_3x8x8_4.onnx", TensorLayout.Nchw, ChannelOrder.Rgb, InputScaling.ZeroToOne, OutputKind.Logits },
+    };
+
+    /// <summary>
+    /// The preprocessing inside the derived graph (layout, channel order, scaling, probabilities to log-probabilities)
+    /// gives the classifier's logits, and the pixel gradient through it matches central differences of the loss.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PreprocessingCases))]
+    public void ComputeGradients_Preprocessing_LogitsEqualClassifierAndGradientMatchesFiniteDifferences(
+        string file, TensorLayout layout, ChannelOrder order, InputScaling scaling, OutputKind output)
+    {
+        using var cache = new TempFolder();
+        var spec = new ModelSpec
+        {
+            Name = Path.GetFileNameWithoutExtension(file),
+            OnnxPath = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "TestModels", "gradients", file)),
+            LabelsPath = Path.Combine(AppContext.BaseDirectory, "TestModels", "labels4.txt"),
+            InputSize = 8,
+            NumClasses = 4,
+            Layout = layout,
+            ChannelOrder = order,
+            Scaling = scaling,
+            Mean = [0.3f, 0.5f, 0.6f],
+            Std = [0.2f, 0.25f, 0.4f],
+            Output = output,
+        };
+        var cpu = new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu };
+        using var classifier = new OnnxClassifier(spec, cpu);
+        using var sut = new OnnxGradientModel(spec, cpu, cache.Path);
+        const int n = 3 * 8 * 8;
+        var image = RandomImages(1, 8, 3);
+        var expected = new float[4];
+        classifier.Predict(image, 1, expected);
+        var logits = new float[4];
+        var loss = new float[1];
+        var gradient = new float[n];
+        sut.ComputeGradients(image, 1, GradientLoss.CrossEntropy, [2], [], logits, loss, gradient);
+
+        Assert.Equal(expected, logits, (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1f, Math.Abs(a)));
+
+        // Central differences of the loss along single pixels of each channel (cross-entropy is smooth here).
+        var random = new Random(9);
+        for (int probe = 0; probe < 6; probe++)
+        {
+            int at = (probe % 3 * 64) + random.Next(64);
+            const float h = 1e-2f;
+            var plus = (float[])image.Clone();
+            var minus = (float[])image.Clone();
+            plus[at] += h;
+            minus[at] -= h;
+            float[] lp = new float[1], lm = new float[1];
+            sut.ComputeGradients(plus, 1, GradientLoss.CrossEntropy, [2], [], new float[4], lp, new float[n]);
+            sut.ComputeGradients(minus, 1, GradientLoss.CrossEntropy, [2], [], new float[4], lm, new float[n]);
+            double numeric = (lp[0] - lm[0]) / (plus[at] - minus[at]);
+            Assert.True(Math.Abs(numeric - gradient[at]) <= 2e-3 * Math.Max(1e-2, Math.Abs(numeric)), $"pixel {at}: finite differences {numeric:R}, gradient {gradient[at]:R}");
+        }
+    }
+
+    [SharedModelFact("mobilenet_v2_1.0_224")]
+    public void ComputeGradients_MobileNetV2_LogitsEqualClassifier()
+    {
+        using var cache = new TempFolder();
+        var spec = SharedSpec("mobilenet_v2_1.0_224", 224);
+        var cpu = new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu };
+        using var classifier = new OnnxClassifier(spec, cpu);
+        using var sut = new OnnxGradientModel(spec, cpu, cache.Path);
+        var images = RandomImages(2, 224, 21);
+        var expected = new float[2 * 1001];
+        classifier.Predict(images, 2, expected);
+        var logits = new float[2 * 1001];
+        sut.ComputeGradients(images, 2, GradientLoss.Margin, [1, 2], [], logits, new float[2], new float[images.Length]);
+
+        Assert.Equal(expected, logits, (a, b) => Math.Abs(a - b) <= 1e-4f * Math.Max(1f, Math.Abs(a)));
+    }
+
     [Theory]
     [InlineData(GradientLoss.CrossEntropy)]
     [InlineData(GradientLoss.Margin)]
