@@ -109,6 +109,37 @@ public class OnnxGradientModelTests
         }
     }
 
+    [Fact]
+    public void Constructor_ModelHardCodesBatchOfOne_RunsOneImagePerRunWithSameResults()
+    {
+        using var cache = new TempFolder();
+        var spec = new ModelSpec
+        {
+            Name = "reshape-batch1",
+            OnnxPath = Path.Combine(AppContext.BaseDirectory, "TestModels", "reshape_batch1_3x8x8_4.onnx"),
+            LabelsPath = Path.Combine(AppContext.BaseDirectory, "TestModels", "labels4.txt"),
+            InputSize = 8,
+            NumClasses = 4,
+        };
+        var cpu = new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu };
+        using var classifier = new OnnxClassifier(spec, cpu);
+        using var sut = new OnnxGradientModel(spec, cpu, cache.Path);
+        const int n = 3 * 8 * 8;
+        var images = RandomImages(2, 8, 4);
+        var expected = new float[8];
+        classifier.Predict(images, 2, expected);
+        var logits = new float[8];
+        var gradients = new float[2 * n];
+        sut.ComputeGradients(images, 2, GradientLoss.Margin, [0, 3], [], logits, new float[2], gradients);
+        var second = new float[n];
+        sut.ComputeGradients(images.AsSpan(n), 1, GradientLoss.Margin, [3], [], new float[4], new float[1], second);
+
+        Assert.False(sut.SupportsBatching);
+        Assert.Equal(expected, logits, (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1f, Math.Abs(a)));
+        Assert.Equal(second, gradients.AsSpan(n).ToArray());
+        Assert.Contains(second, g => g != 0f);
+    }
+
     [SharedModelFact("mobilenet_v2_1.0_224")]
     public void ComputeGradients_MobileNetV2_LogitsEqualClassifier()
     {
