@@ -230,6 +230,42 @@ def refused(out):
          [("X", [2, 3])], ["Y"], dtype=F)
 
 
+def classifier_with_erf(out):
+    """A classifier-shaped model ([N,3,4,4] in, [N,4] logits out) with an Erf on the path: loadable by the
+    classifier, refused by the gradient model. Not a cases.json entry."""
+    rng = np.random.RandomState(11)
+    nodes = [node("Flatten", ["input"], ["f"]), node("Gemm", ["f", "W"], ["h"], transB=1),
+             node("Erf", ["h"], ["logits"], name="head_erf")]
+    graph = helper.make_graph(nodes, "classifier_with_erf",
+                              [helper.make_tensor_value_info("input", F, ["N", 3, 4, 4])],
+                              [helper.make_tensor_value_info("logits", F, ["N", 4])],
+                              initializer=[const("W", rng.standard_normal((4, 48)) * 0.1, F)])
+    model = helper.make_model(graph, producer_name="make_gradient_test_graphs.py", opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.checker.check_model(model, full_check=True)
+    with open(os.path.join(out, "classifier_with_erf.onnx"), "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def classifier_nhwc(out):
+    """A classifier taking NHWC input ([N,8,8,3] in, [N,4] logits out, a Tanh in between), to test the
+    preprocessing inside the derived graph (layout, channel order, mean/std). Not a cases.json entry."""
+    rng = np.random.RandomState(13)
+    nodes = [node("Flatten", ["input"], ["f"]), node("Gemm", ["f", "W", "B"], ["h"], transB=1),
+             node("Tanh", ["h"], ["t"]), node("Gemm", ["t", "W2"], ["logits"], transB=1)]
+    graph = helper.make_graph(nodes, "classifier_nhwc",
+                              [helper.make_tensor_value_info("input", F, ["N", 8, 8, 3])],
+                              [helper.make_tensor_value_info("logits", F, ["N", 4])],
+                              initializer=[const("W", rng.standard_normal((6, 192)) * 0.1, F),
+                                           const("B", rng.standard_normal(6) * 0.1, F),
+                                           const("W2", rng.standard_normal((4, 6)), F)])
+    model = helper.make_model(graph, producer_name="make_gradient_test_graphs.py", opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.checker.check_model(model, full_check=True)
+    with open(os.path.join(out, "classifier_nhwc.onnx"), "wb") as f:
+        f.write(model.SerializeToString())
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=os.path.join("tests", "AttackCore.Tests", "TestModels", "gradients"))
@@ -242,6 +278,8 @@ def main():
     matrix(args.out)
     old_opset(args.out)
     refused(args.out)
+    classifier_with_erf(args.out)
+    classifier_nhwc(args.out)
     with open(os.path.join(args.out, "cases.json"), "w") as f:
         json.dump(CASES, f, indent=1)
         f.write("\n")

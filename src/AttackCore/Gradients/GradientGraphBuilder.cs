@@ -57,15 +57,19 @@ internal static class GradientGraphBuilder
         ArgumentNullException.ThrowIfNull(modelBytes);
         ArgumentNullException.ThrowIfNull(spec);
         var symbolic = OnnxModelEditor.MakeBatchDimensionSymbolic(modelBytes);
+        DerivedGraph? batched;
         try
         {
-            return Compose(symbolic, spec, probeBatch: 2);
+            batched = Compose(symbolic, spec, probeBatch: 2);
         }
-        catch (OnnxRuntimeException) when (!ReferenceEquals(symbolic, modelBytes))
+        catch (OnnxRuntimeException)
         {
-            // The model hard-codes its batch of 1 somewhere (a Reshape to [1, -1]): differentiate it one image at a time.
-            return Compose(modelBytes, spec, probeBatch: 1);
+            batched = null;
         }
+
+        // The model hard-codes its batch of 1 somewhere (a Reshape to [1, -1]): differentiate it one image at a time.
+        return batched ?? Compose(modelBytes, spec, probeBatch: 1)
+            ?? throw new ModelSpecException($"Model '{spec.Name}': one image does not give one row of {spec.NumClasses} logits.");
     }
 
     /// <summary>
@@ -99,7 +103,8 @@ internal static class GradientGraphBuilder
         return model.ToByteArray();
     }
 
-    private static DerivedGraph Compose(byte[] modelBytes, ModelSpec spec, int probeBatch)
+    /// <summary>Builds the derived graph, or returns <see langword="null"/> when the probe batch does not give one row of logits per image.</summary>
+    private static DerivedGraph? Compose(byte[] modelBytes, ModelSpec spec, int probeBatch)
     {
         var model = ModelProto.Parser.ParseFrom(modelBytes);
         int opset = OpsetNormalizer.Normalize(model);
@@ -148,6 +153,11 @@ internal static class GradientGraphBuilder
         if (facts[LogitsName].ElemType != (int)TensorProto.Types.DataType.Float)
         {
             throw new ModelSpecException($"Model '{spec.Name}': output '{scores}' is not float32.");
+        }
+
+        if (facts[LogitsName].Shape is not [var rows, var columns] || rows != probeBatch || columns != spec.NumClasses)
+        {
+            return null;
         }
 
         string seed = writer.Op("ConstantOfShape", [writer.Op("Shape", [LossName])], Attr.Tensor("value", GraphWriter.MakeTensor((int)TensorProto.Types.DataType.Float, [1], [1.0])));
