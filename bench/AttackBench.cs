@@ -197,7 +197,7 @@ internal static class AttackBench
                 Config.Name,
                 $"{fooled}/{Attacked}",
                 Stopped ? $"≤ {Markdown.F(failure, "0.0")} % (stopped)" : Markdown.F(failure, "0.0") + " %",
-                Markdown.F(failure, "0.0") + " %",
+                (Stopped ? "≤ " : string.Empty) + Markdown.F(failure, "0.0") + " %",
                 Mean(Queries, "0.#"),
                 fooled == 0 ? "—" : Markdown.F(Stats.Median(Queries), "0.#"),
                 Mean(TotalQueries, "0.#"),
