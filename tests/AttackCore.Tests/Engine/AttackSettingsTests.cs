@@ -118,11 +118,11 @@ public sealed class AttackSettingsTests
     [Fact]
     public void ToRequest_BadSpec_ThrowsNamingThePlanSettingAndTheAttacksProblem()
     {
-        AttackSettings sut = AttackSettings.Parse([new("options.attacks", "fgsm")], Audit);
+        AttackSettings sut = AttackSettings.Parse([new("options.attacks", "no-such-attack")], Audit);
 
         ArgumentException e = Assert.Throws<ArgumentException>(() => sut.ToRequest(Audit));
 
-        Assert.StartsWith("options.attacks: Unknown attack \"fgsm\".", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("options.attacks: Unknown attack \"no-such-attack\".", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
