@@ -8,6 +8,7 @@ const string Usage = """
                     [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]
       bench attacks [--attacks square,simba-dct,bandits-td,...] [--configs linf-0.05,l2-5] [--max-queries 10000] [--max-minutes M]
                     [--seed 0] [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]
+      bench gradients [--model PATH --preset NAME] [--batches 1,8,32] [--seconds 12] [--rounds 3] [--provider auto|cpu|cuda]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -24,10 +25,11 @@ try
         "speed" => SpeedBench.Run(args[1..], Console.Out),
         "queries" => QueryBench.Run(args[1..], Console.Out),
         "attacks" => AttackBench.AttackBench.Run(args[1..], Console.Out),
+        "gradients" => GradientBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }
-catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or AttackCore.Models.ModelSpecException)
+catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or AttackCore.Models.ModelSpecException or AttackCore.Gradients.GradientNotSupportedException)
 {
     Console.Error.WriteLine($"error: {ex.Message}");
     Console.Error.WriteLine(Usage);

@@ -51,7 +51,7 @@ internal static class QueryBench
         List<float[]> cleans = photos.Select(p => p.Clean).ToList();
         float[] cleanLogits = Classify(classifier, cleans);
         var goals = Enumerable.Range(0, photos.Count)
-            .Select(i => new AttackGoal(TopOneCriterion.ArgMax(cleanLogits.AsSpan(i * classifier.NumClasses, classifier.NumClasses))))
+            .Select(i => new AttackGoal(LogitMath.ArgMax(cleanLogits.AsSpan(i * classifier.NumClasses, classifier.NumClasses))))
             .ToList();
 
         var md = new Markdown(output);

@@ -113,7 +113,7 @@ internal static class SpeedBench
         for (int i = 0; i < batch; i++)
         {
             classifier.Predict(cleans[i], 1, logits.AsSpan(0, classifier.NumClasses));
-            goals.Add(new AttackGoal(TopOneCriterion.ArgMax(logits.AsSpan(0, classifier.NumClasses))));
+            goals.Add(new AttackGoal(LogitMath.ArgMax(logits.AsSpan(0, classifier.NumClasses))));
         }
 
         var options = new SquareAttackOptions

@@ -3,6 +3,7 @@ using System.Globalization;
 using AttackCore.Attacks;
 using AttackCore.Attacks.Square;
 using AttackCore.Engine;
+using AttackCore.Gradients;
 using AttackCore.Imaging;
 using AttackCore.Models;
 using AttackCore.Reporting;
@@ -60,11 +61,19 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = null; })
             .SetMinimumLevel(settings.Verbose ? LogLevel.Debug : LogLevel.Error));
         OnnxClassifier classifier;
+        OnnxGradientModel? gradients = null;
         var transferClassifiers = new List<OnnxClassifier>();
         try
         {
             ModelSpec spec = await ResolveModelAsync(settings.Model, settings.Preset, "--preset", "--model", cancellationToken).ConfigureAwait(false);
-            classifier = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = settings.Provider, MaxBatch = Math.Max(1, settings.Batch) }, loggers.CreateLogger<OnnxClassifier>());
+            var runtime = new OnnxClassifierOptions { Provider = settings.Provider, MaxBatch = Math.Max(1, settings.Batch) };
+            classifier = new OnnxClassifier(spec, runtime, loggers.CreateLogger<OnnxClassifier>());
+            if (request.Attacks.Any(a => a.UsesGradients))
+            {
+                // White-box attacks: the same model's derived gradient graph (built once, then read from the cache).
+                gradients = new OnnxGradientModel(spec, runtime, settings.CacheDir is null ? null : Path.Combine(settings.CacheDir, "gradients"), loggers.CreateLogger<OnnxGradientModel>());
+            }
+
             for (int t = 0; t < settings.TransferModels.Length; t++)
             {
                 string? transferPreset = settings.TransferPresets.Length > 0 ? settings.TransferPresets[t] : null;
@@ -72,14 +81,16 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                 transferClassifiers.Add(new OnnxClassifier(transferSpec, new OnnxClassifierOptions { Provider = settings.Provider }, loggers.CreateLogger<OnnxClassifier>()));
             }
         }
-        catch (Exception ex) when (ex is ModelSpecException or ModelUnavailableException or InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        catch (Exception ex) when (ex is ModelSpecException or ModelUnavailableException or GradientNotSupportedException or InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             transferClassifiers.ForEach(c => c.Dispose());
+            gradients?.Dispose();
             await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
             return ExitUsage;
         }
 
         using var transferModels = new OwnedClassifiers(transferClassifiers);
+        using OnnxGradientModel? ownedGradients = gradients;
         using (classifier)
         {
             ModelInfo modelInfo = ModelDescription.From(classifier);
@@ -87,7 +98,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
             string plan = string.Join(" then ", request.Attacks.Select(a => $"{a.AttackName} ({a.Norm.ToString().ToLowerInvariant()} eps {a.Epsilon.ToString("0.#####", Inv)}, up to {a.MaxQueries} queries, seed {a.Seed})"));
             string mode = request.Attacks.Count > 1 ? (request.PlanMode == PlanMode.All ? ", every attack on every image" : ", each on the images not fooled yet") : string.Empty;
             await errors.WriteLineAsync($"Attack: {plan}{mode}, {(request.Target is null ? "untargeted" : "target " + request.Target)}; {inputs.Count} images").ConfigureAwait(false);
-            var runner = new AttackRunner(classifier, modelInfo, loggers.CreateLogger<AttackRunner>());
+            var runner = new AttackRunner(classifier, modelInfo, loggers.CreateLogger<AttackRunner>(), gradients: gradients);
             var transfer = new TransferEvaluator([.. transferClassifiers.Select(TransferTarget.From)], loggers.CreateLogger<TransferEvaluator>());
             foreach (TransferTarget target in transfer.Targets)
             {

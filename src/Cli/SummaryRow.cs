@@ -4,7 +4,7 @@ using AttackCore.Reporting;
 namespace AttackCli;
 
 /// <summary>One line of the final summary table.</summary>
-internal sealed record SummaryRow(string Image, string Clean, string Adversarial, string Queries, string EpsStar, string Verified, string? Error)
+internal sealed record SummaryRow(string Image, string Clean, string Adversarial, string Queries, string EpsStar, string Verified, string? Error, string Gradients = "-")
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -22,13 +22,20 @@ internal sealed record SummaryRow(string Image, string Clean, string Adversarial
             _ => "failed",
         };
         string eps = report.Outcome.EpsStar is double e ? e.ToString("0.0000", Inv) : "-";
-        return new SummaryRow(image, Describe(clean), adversarial, report.Outcome.Queries.ToString(Inv), eps, verified, null);
+        string gradients = report.Outcome.GradientEvaluations is int g ? g.ToString(Inv) : "-";
+        return new SummaryRow(image, Describe(clean), adversarial, report.Outcome.Queries.ToString(Inv), eps, verified, null, gradients);
     }
 
     public static void WriteTable(TextWriter output, List<SummaryRow> rows, string outRoot)
     {
-        string[] header = ["image", "clean label (conf)", "adversarial label (conf)", "queries", "eps*", "verified"];
-        var cells = rows.Select(r => new[] { r.Image, r.Clean, r.Adversarial, r.Queries, r.EpsStar, r.Verified }).ToList();
+        // White-box runs also show their gradient evaluations (forward and backward passes), which queries do not count.
+        bool gradients = rows.Any(r => r.Gradients != "-");
+        string[] header = gradients
+            ? ["image", "clean label (conf)", "adversarial label (conf)", "queries", "gradients", "eps*", "verified"]
+            : ["image", "clean label (conf)", "adversarial label (conf)", "queries", "eps*", "verified"];
+        var cells = rows.Select(r => gradients
+            ? new[] { r.Image, r.Clean, r.Adversarial, r.Queries, r.Gradients, r.EpsStar, r.Verified }
+            : new[] { r.Image, r.Clean, r.Adversarial, r.Queries, r.EpsStar, r.Verified }).ToList();
         int[] widths = header.Select((h, i) => Math.Min(40, Math.Max(h.Length, cells.Count == 0 ? 0 : cells.Max(c => c[i].Length)))).ToArray();
         output.WriteLine();
         output.WriteLine(Line(header));

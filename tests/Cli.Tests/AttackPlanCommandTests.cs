@@ -67,7 +67,45 @@ public class AttackPlanCommandTests
     }
 
     [Theory]
-    [InlineData("fgsm", "Unknown attack \"fgsm\". Attacks: square")]
+    [InlineData("fgsm", "linf", 0.1)]
+    [InlineData("pgd", "l2", 2.0)]
+    [InlineData("apgd-ce", "linf", 0.05)]
+    [InlineData("apgd-t:iterations=20,targets=3", "linf", 0.05)]
+    public async Task Attack_WhiteBoxAttack_WritesVerifiedResultsWithGradientCounts(string spec, string norm, double eps)
+    {
+        using var temp = new TempFolder();
+        string outDir = temp.File("out");
+
+        CliRun run = await CliRun.InvokeAsync(["attack", Sample("0001-pullover.png"), .. BundledModelArgs, "--attack", spec, "--norm", norm, "--eps", eps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cache-dir", temp.File("cache"), "--out", outDir]);
+
+        Assert.True(run.ExitCode == 0, run.AllText);
+        Assert.Contains("gradients", run.Output, StringComparison.Ordinal);
+        AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(outDir, "0001-pullover", "report.json")));
+        Assert.Equal(spec.Split(':')[0], report.Attack.Name);
+        Assert.True(report.Outcome.Success, report.Outcome.Message);
+        Assert.True(report.Adversarial!.Verified);
+        Assert.True(report.Outcome.GradientEvaluations >= 1);
+        double measured = norm == "l2" ? report.Perturbation!.L2 : report.Perturbation!.LInf;
+        Assert.InRange(measured, 1e-9, eps + 1e-6);
+    }
+
+    [Fact]
+    public async Task Attack_StandardPlan_RunsTheAutoAttackOrderAndPrintsTheHeadline()
+    {
+        using var temp = new TempFolder();
+        string outDir = temp.File("out");
+
+        CliRun run = await CliRun.InvokeAsync(["attack", Sample("0001-pullover.png"), Sample("0013-dress.png"), .. BundledModelArgs, "--attack", "standard", "--eps", "8/255", "--cache-dir", temp.File("cache"), "--out", outDir]);
+
+        Assert.True(run.ExitCode == 0, run.AllText);
+        AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(outDir, "0013-dress", "report.json")));
+        Assert.Equal("apgd-ce", report.Attempts![0].Attack.Name);
+        Assert.Contains("apgd-ce,apgd-t,square", report.Attack.Options["plan"], StringComparison.Ordinal);
+        Assert.Contains("robust accuracy", File.ReadAllText(Path.Combine(outDir, "summary.html")), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("fab-t", "Unknown attack \"fab-t\". Attacks: square")]
     [InlineData("square:pinit", "is not option=value")]
     [InlineData("square:colour=red", "colour=red")]
     [InlineData("square:maxQueries=0", "MaxQueries must be between 1")]

@@ -3,7 +3,7 @@ using AttackCore.Models;
 namespace AttackCore.Attacks;
 
 /// <summary>The argument checks every attack's <c>Start</c> and <c>Step</c> make, in one place so their messages agree.</summary>
-public static class AttackArguments
+internal static class AttackArguments
 {
     /// <summary>
     /// Checks the arguments of <see cref="IAttack.Start"/>: one goal per image, every image of the classifier's size,

@@ -36,7 +36,16 @@ public static class AttackCatalog
         .Select(a => (string)a.TypeDiscriminator!)
         .ToList();
 
-    /// <summary>Parses a plan: one spec per attack, in order.</summary>
+    /// <summary>
+    /// The name of the plan preset that runs AutoAttack's standard version: APGD-CE, APGD-T (9 targets), then Square
+    /// Attack with 5,000 queries and p_init 0.8 (FAB-T, the third attack of AutoAttack, is not included).
+    /// </summary>
+    public const string StandardPlan = "standard";
+
+    /// <summary>Gets the specs the <see cref="StandardPlan"/> preset stands for, in order.</summary>
+    public static IReadOnlyList<string> StandardPlanSpecs { get; } = ["apgd-ce", "apgd-t", "square:maxQueries=5000,pInit=0.8"];
+
+    /// <summary>Parses a plan: one spec per attack, in order; <see cref="StandardPlan"/> stands for its three attacks.</summary>
     /// <param name="specs">The specs (see <see cref="AttackCatalog"/>).</param>
     /// <param name="common">Settings for every attack.</param>
     /// <returns>The attacks' options, validated.</returns>
@@ -44,7 +53,10 @@ public static class AttackCatalog
     public static IReadOnlyList<AttackOptions> ParsePlan(IEnumerable<string> specs, CommonAttackSettings common)
     {
         ArgumentNullException.ThrowIfNull(specs);
-        return specs.Select(s => Parse(s, common)).ToList();
+        return specs
+            .SelectMany(s => string.Equals(s?.Trim(), StandardPlan, StringComparison.OrdinalIgnoreCase) ? StandardPlanSpecs : [s!])
+            .Select(s => Parse(s, common))
+            .ToList();
     }
 
     /// <summary>Splits a plan written on one line, attacks separated by <c>;</c> (as in settings and blob metadata).</summary>
@@ -73,7 +85,7 @@ public static class AttackCatalog
         string name = parts[0].Trim();
         if (!Types.TryGetValue(name, out Type? type))
         {
-            throw new ArgumentException($"Unknown attack \"{name}\". Attacks: {string.Join(", ", Names)}.", nameof(spec));
+            throw new ArgumentException($"Unknown attack \"{name}\". Attacks: {string.Join(", ", Names)}; plan preset: {StandardPlan}.", nameof(spec));
         }
 
         var defaults = (AttackOptions)Activator.CreateInstance(type)!;

@@ -1,3 +1,5 @@
+using AttackCore.Models;
+
 namespace AttackCore.Attacks;
 
 /// <summary>What an attack tries to achieve for one image.</summary>
@@ -10,6 +12,20 @@ public sealed record AttackGoal(int TrueClass, int? TargetClass = null)
 
     /// <summary>Gets the class the loss is computed against: the target when targeted, else the true class.</summary>
     public int LossClass => TargetClass ?? TrueClass;
+
+    /// <summary>
+    /// How far an image with these scores is from meeting the goal, in logits: untargeted,
+    /// <c>logit_y - max_{k != y} logit_k</c>; targeted, <c>max_{k != t} logit_k - logit_t</c>. Zero or below: the goal
+    /// is met (up to ties). Every loss reports this margin beside its own value.
+    /// </summary>
+    /// <param name="logits">The model's scores for the image.</param>
+    /// <returns>The margin.</returns>
+    public double Margin(ReadOnlySpan<float> logits)
+    {
+        int c = LossClass;
+        double others = LogitMath.MaxExcept(logits, c);
+        return IsTargeted ? others - logits[c] : logits[c] - others;
+    }
 }
 
 /// <summary>The norm that bounds the perturbation.</summary>

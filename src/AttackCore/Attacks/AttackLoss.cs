@@ -1,3 +1,5 @@
+using AttackCore.Models;
+
 namespace AttackCore.Attacks;
 
 /// <summary>A loss value to minimize and the margin that says how far the image is from fooling the model.</summary>
@@ -25,64 +27,6 @@ public interface IAdversarialCriterion
     bool IsAdversarial(ReadOnlySpan<float> logits, AttackGoal goal);
 }
 
-/// <summary>
-/// The Square Attack paper's losses: untargeted, the margin <c>logit_y - max_{k != y} logit_k</c>;
-/// targeted, the cross-entropy of the target class <c>-log softmax(logits)_t</c>, with margin
-/// <c>max_{k != t} logit_k - logit_t</c>.
-/// </summary>
-public sealed class SquareAttackLoss : IAttackLoss
-{
-    /// <summary>Gets the shared instance.</summary>
-    public static SquareAttackLoss Instance { get; } = new();
-
-    /// <inheritdoc />
-    public LossValue Evaluate(ReadOnlySpan<float> logits, AttackGoal goal)
-    {
-        ArgumentNullException.ThrowIfNull(goal);
-        int c = goal.LossClass;
-        double others = MaxExcept(logits, c);
-        if (!goal.IsTargeted)
-        {
-            double margin = logits[c] - others;
-            return new LossValue(margin, margin);
-        }
-
-        double crossEntropy = LogSumExp(logits) - logits[c];
-        return new LossValue(crossEntropy, others - logits[c]);
-    }
-
-    internal static double MaxExcept(ReadOnlySpan<float> logits, int except)
-    {
-        double best = double.NegativeInfinity;
-        for (int k = 0; k < logits.Length; k++)
-        {
-            if (k != except && logits[k] > best)
-            {
-                best = logits[k];
-            }
-        }
-
-        return best;
-    }
-
-    internal static double LogSumExp(ReadOnlySpan<float> logits)
-    {
-        double max = double.NegativeInfinity;
-        foreach (float v in logits)
-        {
-            max = Math.Max(max, v);
-        }
-
-        double sum = 0;
-        foreach (float v in logits)
-        {
-            sum += Math.Exp(v - max);
-        }
-
-        return max + Math.Log(sum);
-    }
-}
-
 /// <summary>Untargeted: the top-1 class is no longer the true class. Targeted: the top-1 class is the target.</summary>
 public sealed class TopOneCriterion : IAdversarialCriterion
 {
@@ -93,24 +37,7 @@ public sealed class TopOneCriterion : IAdversarialCriterion
     public bool IsAdversarial(ReadOnlySpan<float> logits, AttackGoal goal)
     {
         ArgumentNullException.ThrowIfNull(goal);
-        int top = ArgMax(logits);
+        int top = LogitMath.ArgMax(logits);
         return goal.TargetClass is int t ? top == t : top != goal.TrueClass;
-    }
-
-    /// <summary>Index of the largest value; the first one on ties.</summary>
-    /// <param name="values">The scores.</param>
-    /// <returns>The index.</returns>
-    public static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int k = 1; k < values.Length; k++)
-        {
-            if (values[k] > values[best])
-            {
-                best = k;
-            }
-        }
-
-        return best;
     }
 }

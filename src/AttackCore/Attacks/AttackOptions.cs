@@ -19,6 +19,10 @@ namespace AttackCore.Attacks;
 [JsonDerivedType(typeof(AttackCore.Attacks.Simba.SimbaDctOptions), AttackCore.Attacks.Simba.SimbaDctOptions.Name)]
 [JsonDerivedType(typeof(AttackCore.Attacks.Bandits.BanditsTdOptions), AttackCore.Attacks.Bandits.BanditsTdOptions.Name)]
 [JsonDerivedType(typeof(AttackCore.Attacks.HopSkipJump.HopSkipJumpOptions), AttackCore.Attacks.HopSkipJump.HopSkipJumpOptions.Name)]
+[JsonDerivedType(typeof(AttackCore.Attacks.Fgsm.FgsmOptions), AttackCore.Attacks.Fgsm.FgsmOptions.Name)]
+[JsonDerivedType(typeof(AttackCore.Attacks.Pgd.PgdOptions), AttackCore.Attacks.Pgd.PgdOptions.Name)]
+[JsonDerivedType(typeof(AttackCore.Attacks.Apgd.ApgdCeOptions), AttackCore.Attacks.Apgd.ApgdCeOptions.Name)]
+[JsonDerivedType(typeof(AttackCore.Attacks.Apgd.ApgdTOptions), AttackCore.Attacks.Apgd.ApgdTOptions.Name)]
 public abstract record AttackOptions
 {
     /// <summary>Gets the attack's name as users write it (<c>square</c>, <c>simba-dct</c>, ...), also written into reports.</summary>
@@ -56,6 +60,13 @@ public abstract record AttackOptions
     /// </summary>
     [JsonIgnore]
     public virtual bool UsesScores => true;
+
+    /// <summary>
+    /// Gets a value indicating whether the attack is white-box: it needs the model's gradients (the engine then gives it
+    /// a classifier that also implements <see cref="AttackCore.Gradients.IGradientModel"/>).
+    /// </summary>
+    [JsonIgnore]
+    public virtual bool UsesGradients => false;
 
     /// <summary>Builds the attack these options describe.</summary>
     /// <param name="timeProvider">The clock for time-bounded slices; defaults to the system clock.</param>

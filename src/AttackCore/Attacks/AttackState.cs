@@ -81,19 +81,29 @@ public class AttackImageState
     /// <summary>Gets or sets the margin of <see cref="Best"/> (zero or below: fooled).</summary>
     public double BestMargin { get; set; } = double.PositiveInfinity;
 
-    /// <summary>Gets or sets the queries spent on this image: 1 for the initialization, then 1 per iteration (plus grid checks in <see cref="QuantizationMode.AfterSuccess"/> mode).</summary>
+    /// <summary>
+    /// Gets or sets the queries spent on this image: every model call that scored an image for it, counted by the
+    /// attack (what one iteration costs is the attack's own; see its remarks). The engine's clean classification,
+    /// minimization and verification are not counted here.
+    /// </summary>
     public int Queries { get; set; }
+
+    /// <summary>
+    /// Gets or sets the gradient evaluations (a forward and a backward pass through the model) spent on this image by a
+    /// white-box attack; they are not in <see cref="Queries"/>, which counts forward queries only.
+    /// </summary>
+    public int GradientEvaluations { get; set; }
 
     /// <summary>Gets or sets the iterations run on this image (not counting the initialization).</summary>
     public int Iterations { get; set; }
 
-    /// <summary>Gets or sets the queries spent checking 8-bit versions of continuous successes (<see cref="QuantizationMode.AfterSuccess"/> only); <see cref="Queries"/> = 1 + <see cref="Iterations"/> + this.</summary>
+    /// <summary>Gets or sets the queries spent checking 8-bit versions of continuous successes (included in <see cref="Queries"/>), by attacks that search continuous values.</summary>
     public int GridChecks { get; set; }
 
     /// <summary>Gets or sets where the image stands.</summary>
     public ImageAttackStatus Status { get; set; } = ImageAttackStatus.Running;
 
-    /// <summary>Gets or sets the queries at which a continuous (not yet 8-bit) candidate first fooled the model, in <see cref="QuantizationMode.AfterSuccess"/> mode.</summary>
+    /// <summary>Gets or sets the queries at which a continuous (not yet 8-bit) candidate first fooled the model, for attacks that search continuous values; reports show it.</summary>
     public int? ContinuousSuccessQueries { get; set; }
 
     /// <summary>

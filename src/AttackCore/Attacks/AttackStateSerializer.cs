@@ -11,7 +11,10 @@ namespace AttackCore.Attacks;
 public static class AttackStateSerializer
 {
     private const uint Magic = 0x53514154; // "TAQS"
-    private const int FormatVersion = 3;
+    private const int FormatVersion = 4;
+
+    /// <summary>The oldest version read: version 3 had no gradient count (read as 0).</summary>
+    private const int OldestReadableVersion = 3;
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
     /// <summary>Writes <paramref name="state"/> to <paramref name="stream"/>.</summary>
@@ -42,6 +45,7 @@ public static class AttackStateSerializer
             writer.Write(image.GridChecks);
             writer.Write((int)image.Status);
             writer.Write(image.ContinuousSuccessQueries ?? -1);
+            writer.Write(image.GradientEvaluations);
             foreach (ulong word in image.Random.GetState())
             {
                 writer.Write(word);
@@ -94,9 +98,9 @@ public static class AttackStateSerializer
             }
 
             int version = reader.ReadInt32();
-            if (version != FormatVersion)
+            if (version < OldestReadableVersion || version > FormatVersion)
             {
-                throw new InvalidDataException($"The attack state has format version {version}; this build reads version {FormatVersion}.");
+                throw new InvalidDataException($"The attack state has format version {version}; this build reads versions {OldestReadableVersion} to {FormatVersion}.");
             }
 
             string attack = reader.ReadString();
@@ -116,6 +120,7 @@ public static class AttackStateSerializer
                 float[] clean = ReadFloats(reader, length), best = ReadFloats(reader, length);
                 double bestLoss = reader.ReadDouble(), bestMargin = reader.ReadDouble();
                 int queries = reader.ReadInt32(), iterations = reader.ReadInt32(), gridChecks = reader.ReadInt32(), status = reader.ReadInt32(), continuous = reader.ReadInt32();
+                int gradients = version >= 4 ? reader.ReadInt32() : 0;
                 ulong[] words = [reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadUInt64()];
                 AttackImageState image = options.CreateImageState(goal, clean, best, SeededRandom.FromState(words));
                 image.BestLoss = bestLoss;
@@ -125,6 +130,7 @@ public static class AttackStateSerializer
                 image.GridChecks = gridChecks;
                 image.Status = (ImageAttackStatus)status;
                 image.ContinuousSuccessQueries = continuous < 0 ? null : continuous;
+                image.GradientEvaluations = gradients;
                 int points = reader.ReadInt32();
                 for (int k = 0; k < points; k++)
                 {

@@ -1,7 +1,9 @@
+using AttackCore.Models;
+
 namespace AttackCore.Attacks;
 
 /// <summary>Records an image's progress points (the start and every improvement), thinned to a capacity.</summary>
-public static class AttackTrace
+internal static class AttackTrace
 {
     /// <summary>
     /// Adds a point for <paramref name="image"/> at its current query count: the loss and margin of the new best,
@@ -14,7 +16,7 @@ public static class AttackTrace
     public static void Record(AttackImageState image, ReadOnlySpan<float> logits, LossValue value, int capacity)
     {
         ArgumentNullException.ThrowIfNull(image);
-        double logSum = SquareAttackLoss.LogSumExp(logits);
+        double logSum = LogitMath.LogSumExp(logits);
         int trueClass = image.Goal.TrueClass;
         int winner = image.Goal.TargetClass ?? -1;
         if (winner < 0)

@@ -3,16 +3,19 @@ using AttackCore.Models;
 namespace AttackCore.Attacks;
 
 /// <summary>
-/// A query-based attack as a step-wise state machine: <see cref="Start"/> makes the state of a batch of images,
+/// An attack as a step-wise state machine: <see cref="Start"/> makes the state of a batch of images,
 /// <see cref="Step"/> advances it within a budget, and the state can be saved (<see cref="AttackStateSerializer"/>)
 /// and resumed anywhere, giving bit for bit the run that was not cut. Each attack counts its queries exactly, per
 /// image, and marks an image <see cref="ImageAttackStatus.Succeeded"/> only when its best image on the 8-bit grid
-/// meets the goal.
+/// meets the goal. Attacks derive from <see cref="Attack{TOptions}"/>, which implements the parts every attack shares.
 /// </summary>
 public interface IAttack
 {
     /// <summary>Gets the options the attack was built with.</summary>
     AttackOptions Options { get; }
+
+    /// <summary>Gets the test of success the attack stops on; the engine shrinks and verifies its results with the same test.</summary>
+    IAdversarialCriterion Criterion { get; }
 
     /// <summary>Starts a run on <paramref name="cleanImages"/>, spending the attack's initial queries.</summary>
     /// <param name="classifier">The model under attack.</param>

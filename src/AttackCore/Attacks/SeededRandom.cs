@@ -1,3 +1,7 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
 namespace AttackCore.Attacks;
 
 /// <summary>
@@ -8,7 +12,7 @@ namespace AttackCore.Attacks;
 /// <see cref="System.Random"/> cannot be serialized, which is why attacks use this instead.
 /// Seeding goes through SplitMix64 as the xoshiro authors recommend (Blackman and Vigna, 2018).
 /// </remarks>
-public sealed class SeededRandom
+public sealed class SeededRandom : IUniformSource
 {
     private ulong _s0, _s1, _s2, _s3;
 
@@ -50,6 +54,24 @@ public sealed class SeededRandom
     {
         ulong x = seed ^ (stream * 0x9E3779B97F4A7C15UL);
         return SplitMix64(ref x);
+    }
+
+    /// <summary>
+    /// The stream of one image of a run: the run's seed mixed with a hash of the clean image, so images in one batch
+    /// draw independently, while an image's run does not depend on which images share its batch. Every attack seeds
+    /// its images this way.
+    /// </summary>
+    /// <param name="seed">The run's seed.</param>
+    /// <param name="clean">The clean image.</param>
+    /// <returns>The image's stream.</returns>
+    public static SeededRandom ForImage(ulong seed, ReadOnlySpan<float> clean) => new(ImageSeed(seed, clean));
+
+    /// <summary>The seed of <see cref="ForImage"/>.</summary>
+    internal static ulong ImageSeed(ulong seed, ReadOnlySpan<float> clean)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(MemoryMarshal.AsBytes(clean), hash);
+        return DeriveSeed(seed, BinaryPrimitives.ReadUInt64LittleEndian(hash));
     }
 
     /// <summary>Returns the four state words.</summary>

@@ -148,7 +148,11 @@ public sealed class AttackBatch
             queries += image.Queries;
             if (image.Status == ImageAttackStatus.Running)
             {
-                lowest = Math.Min(lowest ?? double.PositiveInfinity, image.BestMargin);
+                // An image not scored yet (Bandits-TD and the white-box attacks query nothing at the start) has no margin.
+                if (double.IsFinite(image.BestMargin))
+                {
+                    lowest = Math.Min(lowest ?? double.PositiveInfinity, image.BestMargin);
+                }
             }
             else
             {

@@ -1,4 +1,4 @@
-using AttackCore.Attacks;
+using AttackCore.Models;
 using AttackCore.Reporting;
 
 namespace AttackCore.Engine;
@@ -15,7 +15,7 @@ public static class ClassRanking
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        double logSum = SquareAttackLoss.LogSumExp(logits);
+        double logSum = LogitMath.LogSumExp(logits);
         float[] scores = logits.ToArray();
         int[] order = Enumerable.Range(0, scores.Length).ToArray();
         Array.Sort(order, (a, b) => scores[b].CompareTo(scores[a]) is var c && c != 0 ? c : a.CompareTo(b));

@@ -1,5 +1,4 @@
 using System.Buffers;
-using AttackCore.Attacks;
 
 namespace AttackCore.Models;
 
@@ -12,7 +11,6 @@ namespace AttackCore.Models;
 public sealed class LabelOnlyClassifier : IClassifier
 {
     private readonly IClassifier _inner;
-    private long _imagesClassified;
 
     /// <summary>Initializes a new instance of the <see cref="LabelOnlyClassifier"/> class.</summary>
     /// <param name="inner">The model; its scores never leave this wrapper.</param>
@@ -33,9 +31,6 @@ public sealed class LabelOnlyClassifier : IClassifier
     /// <inheritdoc />
     public IReadOnlyList<string> Labels => _inner.Labels;
 
-    /// <summary>Gets the number of images classified through this wrapper.</summary>
-    public long ImagesClassified => Interlocked.Read(ref _imagesClassified);
-
     /// <inheritdoc />
     public void Predict(ReadOnlySpan<float> images, int count, Span<float> logits)
     {
@@ -51,13 +46,11 @@ public sealed class LabelOnlyClassifier : IClassifier
             _inner.Predict(images, count, scores.AsSpan(0, count * classes));
             for (int i = 0; i < count; i++)
             {
-                int top = TopOneCriterion.ArgMax(scores.AsSpan(i * classes, classes));
+                int top = LogitMath.ArgMax(scores.AsSpan(i * classes, classes));
                 Span<float> row = logits.Slice(i * classes, classes);
                 row.Clear();
                 row[top] = 1f;
             }
-
-            Interlocked.Add(ref _imagesClassified, count);
         }
         finally
         {

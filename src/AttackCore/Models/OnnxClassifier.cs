@@ -234,28 +234,34 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {Model} on {Provider}, batching {Batching}, sha256 {Sha256}")]
     private static partial void LogLoaded(ILogger logger, string model, string provider, bool batching, string sha256);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "CUDA unavailable for model {Model} ({Reason}); using CPU")]
-    private static partial void LogCudaFallback(ILogger logger, string model, string reason);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: fixed batch of 1 rewritten to a symbolic batch; batched and single runs agree")]
     private static partial void LogBatchRewritten(ILogger logger, string model);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model} runs one image per query: {Reason}")]
     private static partial void LogBatchFallback(ILogger logger, string model, string reason);
 
+    /// <summary>
+    /// How model channel <paramref name="c"/> is made from an RGB [0, 1] image: which image channel it reads and
+    /// the (x - subtract) * multiply applied; shared with the gradient graph so both preprocess identically.
+    /// </summary>
+    internal static (int Source, float Subtract, float Multiply) ChannelScaling(ModelSpec spec, int c)
+    {
+        // c is the model's channel; the attack-space image is always RGB.
+        int s = spec.ChannelOrder == ChannelOrder.Bgr ? 2 - c : c;
+        var (sub, mul) = spec.Scaling switch
+        {
+            InputScaling.MeanStd => (spec.Mean[s], 1f / spec.Std[s]),
+            InputScaling.MinusOneToOne => (0.5f, 2f),
+            _ => (0f, 1f),
+        };
+        return (s, sub, mul);
+    }
+
     private void PrepareScaling(ModelSpec spec)
     {
         for (int c = 0; c < 3; c++)
         {
-            // c is the model's channel; the attack-space image is always RGB.
-            int s = spec.ChannelOrder == ChannelOrder.Bgr ? 2 - c : c;
-            sourceChannel[c] = s;
-            (subtract[c], multiply[c]) = spec.Scaling switch
-            {
-                InputScaling.MeanStd => (spec.Mean[s], 1f / spec.Std[s]),
-                InputScaling.MinusOneToOne => (0.5f, 2f),
-                _ => (0f, 1f),
-            };
+            (sourceChannel[c], subtract[c], multiply[c]) = ChannelScaling(spec, c);
         }
     }
 
@@ -274,66 +280,8 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
         }
     }
 
-    private (InferenceSession Session, string Provider, string Note) CreateSession(byte[] model)
-    {
-        string note;
-        if (options.Provider != ExecutionProviderKind.Cpu)
-        {
-            string reason;
-            try
-            {
-                // The environment (and its logger) must exist before the CUDA provider library is loaded, or a
-                // load failure surfaces as "Attempt to use DefaultLogger but none has been registered".
-                _ = OrtEnv.Instance();
-                using var cudaOptions = new OrtCUDAProviderOptions();
-                cudaOptions.UpdateOptions(new Dictionary<string, string>
-                {
-                    ["device_id"] = options.DeviceId.ToString(CultureInfo.InvariantCulture),
-                    ["cudnn_conv_algo_search"] = options.CudnnConvAlgoSearch,
-                    ["arena_extend_strategy"] = options.ArenaExtendStrategy,
-                });
-                using var cudaSession = CreateSessionOptions();
-                cudaSession.AppendExecutionProvider_CUDA(cudaOptions);
-                return (new InferenceSession(model, cudaSession), CudaProviderName, Invariant($"CUDA device {options.DeviceId}"));
-            }
-            catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
-            {
-                reason = DescribeProviderError(ex);
-            }
-
-            if (options.Provider == ExecutionProviderKind.Cuda)
-            {
-                throw new InvalidOperationException(
-                    $"Provider=Cuda was requested for model '{Spec.Name}' but CUDA is unavailable: {reason}. " +
-                    "Install CUDA 13 and cuDNN 9 with a GPU driver, or use Provider=Auto (falls back to CPU) or Provider=Cpu.");
-            }
-
-            note = $"CUDA unavailable: {reason}; using CPU";
-            LogCudaFallback(logger, Spec.Name, reason);
-        }
-        else
-        {
-            note = "CPU requested";
-        }
-
-        using var cpu = CreateSessionOptions();
-        return (new InferenceSession(model, cpu), CpuProviderName, note);
-    }
-
-    private SessionOptions CreateSessionOptions()
-    {
-        var sessionOptions = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
-        if (options.IntraOpThreads > 0)
-        {
-            sessionOptions.IntraOpNumThreads = options.IntraOpThreads;
-        }
-
-        return sessionOptions;
-    }
+    private (InferenceSession Session, string Provider, string Note) CreateSession(byte[] model) =>
+        OnnxSessions.Create(model, options, Spec.Name, logger);
 
     /// <summary>Checks the model's declared input and output against the spec; returns whether the batch is symbolic.</summary>
     private bool CheckShapes()

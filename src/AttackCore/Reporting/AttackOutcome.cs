@@ -22,11 +22,24 @@ public sealed record AttackOutcome
     /// </summary>
     public int? PlanQueries { get; init; }
 
+    /// <summary>
+    /// Gets the gradient evaluations (a forward and a backward pass each) a white-box attack spent on this image, beside
+    /// its forward <see cref="Queries"/>; omitted for attacks that only query.
+    /// </summary>
+    public int? GradientEvaluations { get; init; }
+
     /// <summary>Gets the queries spent verifying the PNG read back.</summary>
     public int VerificationQueries { get; init; }
 
     /// <summary>Gets the queries spent shrinking the perturbation after success (the eps search).</summary>
     public int MinimizeQueries { get; init; }
+
+    /// <summary>
+    /// Gets the queries at which the attack's continuous (not yet 8-bit) search first fooled the model, for attacks
+    /// that search continuous values and check the 8-bit image before they stop (Square Attack in L2 by default,
+    /// SimBA-DCT); the difference to <see cref="Queries"/> is what reaching the 8-bit grid cost. Omitted otherwise.
+    /// </summary>
+    public int? ContinuousSuccessQueries { get; init; }
 
     /// <summary>Gets the smallest eps found that still fools the model, on the [0, 1] scale; omitted when not searched.</summary>
     public double? EpsStar { get; init; }

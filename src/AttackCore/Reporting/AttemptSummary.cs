@@ -19,6 +19,9 @@ public sealed record AttemptSummary
     /// <summary>Gets the queries this attack spent (the attack itself; minimization and verification are separate).</summary>
     public required int Queries { get; init; }
 
+    /// <summary>Gets the gradient evaluations of a white-box attack; omitted for attacks that only query.</summary>
+    public int? GradientEvaluations { get; init; }
+
     /// <summary>Gets the queries spent shrinking the perturbation after success.</summary>
     public int MinimizeQueries { get; init; }
 

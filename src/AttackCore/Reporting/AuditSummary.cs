@@ -56,6 +56,9 @@ public sealed record AuditSummary
     /// <summary>Gets the distribution of eps* (the smallest perturbation that still fools the model) over fooled images.</summary>
     public required AuditDistribution EpsStar { get; init; }
 
+    /// <summary>Gets the headline result as RobustBench reports it: clean and robust accuracy at the audit's eps, the images and the attacks.</summary>
+    public AuditRobustness? Robustness { get; init; }
+
     /// <summary>Gets robust accuracy as a function of eps, from 0 to the attack's eps.</summary>
     public required IReadOnlyList<RobustAccuracyPoint> RobustAccuracy { get; init; }
 
@@ -86,6 +89,19 @@ public sealed record AuditSummary
     /// <summary>Gets the definitions of the figures above, in words.</summary>
     public required IReadOnlyList<string> Notes { get; init; }
 }
+
+/// <summary>
+/// The headline of an audit as RobustBench reports one: clean accuracy and robust accuracy at one eps, over a stated
+/// number of images, with the attacks that were run (an image counts as robust only if every attack failed on it).
+/// </summary>
+/// <param name="CleanAccuracy">The share of evaluated images classified correctly; omitted when none was evaluated.</param>
+/// <param name="RobustAccuracy">The share of evaluated images classified correctly and not fooled within eps; omitted when none was evaluated.</param>
+/// <param name="Norm">The norm: <c>linf</c> or <c>l2</c>.</param>
+/// <param name="Eps">The budget on the [0, 1] pixel scale.</param>
+/// <param name="Images">The evaluated images (the denominator of both rates).</param>
+/// <param name="Attacks">The attacks of the plan, in order.</param>
+/// <param name="Line">The same in one line of text.</param>
+public sealed record AuditRobustness(double? CleanAccuracy, double? RobustAccuracy, string Norm, double Eps, int Images, IReadOnlyList<string> Attacks, string Line);
 
 /// <summary>The attack of an audit.</summary>
 public sealed record AuditAttack

@@ -127,6 +127,7 @@ public static class AuditSummaryBuilder
             Queries = Distribution(fooledQueries, LogBins(fooledQueries, attack.MaxQueries)),
             MeanQueriesAllAttacked = attackedQueries.Count > 0 ? attackedQueries.Average() : null,
             EpsStar = Distribution(epsStars, LinearBins(epsStars, maxEps, EpsBins)),
+            Robustness = Robustness(attack, Rate(cleanCorrect, n), curve[^1].Accuracy, n),
             RobustAccuracy = curve,
             PerClass = PerClass(rows),
             Attacks = AttackComparisonRow.Build(images.Select(i => i.Report)) is { Count: > 0 } comparison ? comparison : null,
@@ -153,6 +154,21 @@ public static class AuditSummaryBuilder
                 "Robust accuracy at eps: correctly classified images that the attack did not fool with eps* <= eps. An image the attack did not fool counts as robust up to the attack's eps (the only budget tested); robust accuracy at eps 0 is the clean accuracy, and at the attack's eps it is 1 - (attack success over all images) when every image is correctly classified.",
             ],
         };
+    }
+
+    /// <summary>The RobustBench-style headline: clean and robust accuracy at the audit's eps, the images and the attacks.</summary>
+    private static AuditRobustness Robustness(AuditAttack attack, double? clean, double? robust, int images)
+    {
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        string[] attacks = [.. attack.Attacks.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.Split(':')[0])];
+        double steps = attack.Eps * 255;
+        string eps = attack.Norm == "linf" && Math.Abs(steps - Math.Round(steps)) < 1e-6
+            ? string.Create(inv, $"{Math.Round(steps)}/255")
+            : attack.Eps.ToString("0.####", inv);
+        string Pct(double? rate) => rate is double r ? (100 * r).ToString("0.##", inv) + " %" : "n/a";
+        string norm = attack.Norm == "linf" ? "L-inf" : attack.Norm == "l2" ? "L2" : attack.Norm;
+        string line = string.Create(inv, $"Clean accuracy {Pct(clean)}, robust accuracy {Pct(robust)} at {norm} eps {eps} (n = {images}; attacks: {string.Join(", ", attacks)}).");
+        return new AuditRobustness(clean, robust, attack.Norm, attack.Eps, images, attacks, line);
     }
 
     /// <summary>Gets whether a given label names the clean top-1 class: an integer is an output index, anything else a label (case-insensitive).</summary>

@@ -41,7 +41,12 @@ public static partial class AuditSummaryHtml
         }
 
         AuditAttack a = summary.Attack;
-        h.Append(" &middot; Square Attack, ").Append(E(a.Norm)).Append(" eps ").Append(N(a.Eps)).Append(", ").Append(N(a.MaxQueries)).Append(" queries per image, target ").Append(E(a.Target)).Append(", seed ").Append(N(a.Seed)).Append("</p></header>");
+        h.Append(" &middot; ").Append(E(string.Join(", ", summary.Robustness?.Attacks ?? [a.Attacks]))).Append(", ").Append(E(a.Norm)).Append(" eps ").Append(N(a.Eps)).Append(", ").Append(N(a.MaxQueries)).Append(" queries per image, target ").Append(E(a.Target)).Append(", seed ").Append(N(a.Seed)).Append("</p></header>");
+
+        if (summary.Robustness is { } robustness)
+        {
+            h.Append("<p id=\"robustness\"><strong>").Append(E(robustness.Line)).Append("</strong></p>");
+        }
 
         h.Append("<section><h2>Counts</h2><table id=\"counts\"><tr>");
         foreach (string name in new[] { "images", "attacked", "fooled", "not fooled", "skipped", "failed", "evaluated", "clean correct" })

@@ -63,7 +63,7 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
         }
 
         ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
-        ImageResult result = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time).Finish(batch, cancellationToken)[0];
+        ImageResult result = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request)).Finish(batch, cancellationToken)[0];
         result = await EvaluateTransferAsync(result, input.Checkpoint.TransferModels, folder, cancellationToken).ConfigureAwait(false);
         List<ResultFile> files = [.. ResultFolder.Files(result).Select(ResultFile.From)];
         await _store.WriteResultFolderAsync(_storage.ResultsContainer, folder, files, cancellationToken).ConfigureAwait(false);

@@ -3,6 +3,7 @@ using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Storage;
 using AdvAudit.Functions.Upload;
 using AttackCore.Engine;
+using AttackCore.Gradients;
 using AttackCore.Imaging;
 using Azure;
 using Microsoft.Extensions.Logging;
@@ -77,7 +78,12 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
             request = input.Request ?? AttackOverrides.Apply(_attack, input.Metadata);
             var limits = new DecodeLimits { MaxBytes = (long)_trigger.MaxImageMb * 1024 * 1024 };
             image = PreparedImage.Load(input.Name, content.ToArray(), model.Spec.EffectiveResizeTo, model.Spec.InputSize, limits);
-            batch = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time).Begin([image], request);
+            batch = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(request)).Begin([image], request);
+        }
+        catch (GradientNotSupportedException e)
+        {
+            // A white-box attack on a model whose graph cannot be differentiated: say which operator.
+            return await RejectAsync(input, "ModelNotDifferentiable", e.Message, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidImageException e)
         {

@@ -3,6 +3,7 @@ using System.Text;
 using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Storage;
 using AttackCore.Engine;
+using AttackCore.Gradients;
 using AttackCore.Models;
 using AttackCore.Reporting;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,19 @@ public sealed record ServedModel(OnnxClassifier Onnx, IClassifier Classifier, Mo
 {
     /// <summary>Gets the model's spec (input size, resize, classes).</summary>
     public ModelSpec Spec => Onnx.Spec;
+
+    /// <summary>
+    /// Gets the model's gradient graph for white-box attacks, built (or read from the cache) the first time a plan needs
+    /// it, then shared by every activity of the worker; <see langword="null"/> when the worker serves none.
+    /// </summary>
+    public Lazy<OnnxGradientModel>? Gradients { get; init; }
+
+    /// <summary>Gets the gradient model when <paramref name="request"/> has a white-box attack, else <see langword="null"/>.</summary>
+    /// <param name="request">The image's request.</param>
+    /// <returns>The gradient model, or <see langword="null"/>.</returns>
+    /// <exception cref="GradientNotSupportedException">The model has an operator that cannot be differentiated (named in the message).</exception>
+    public IGradientModel? GradientsFor(AttackRequest request) =>
+        request is not null && request.Attacks.Any(a => a.UsesGradients) ? Gradients?.Value : null;
 }
 
 /// <summary>
@@ -119,6 +133,10 @@ public sealed partial class ModelProvider : IDisposable
         {
             (loading.Result.Classifier as IDisposable)?.Dispose();
             loading.Result.Onnx.Dispose();
+            if (loading.Result.Gradients is { IsValueCreated: true } gradients)
+            {
+                gradients.Value.Dispose();
+            }
         }
 
         DisposeTransferModels();
@@ -172,10 +190,15 @@ public sealed partial class ModelProvider : IDisposable
     {
         ModelSpec spec = await ResolveAsync(cancellationToken).ConfigureAwait(false);
         ExecutionProviderKind provider = Enum.TryParse(_options.Provider, ignoreCase: true, out ExecutionProviderKind p) ? p : ExecutionProviderKind.Auto;
-        var onnx = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = provider, MaxBatch = _options.MaxBatch }, _loggers.CreateLogger<OnnxClassifier>());
+        var runtime = new OnnxClassifierOptions { Provider = provider, MaxBatch = _options.MaxBatch };
+        var onnx = new OnnxClassifier(spec, runtime, _loggers.CreateLogger<OnnxClassifier>());
         var batching = new BatchingClassifier(onnx, _options.MaxBatch, TimeSpan.FromMilliseconds(_options.MaxWaitMs));
         Log.Loaded(_logger, spec.Name, onnx.ProviderName, onnx.ModelSha256, _options.MaxBatch, _options.MaxWaitMs);
-        return new ServedModel(onnx, batching, ModelDescription.From(onnx));
+        string gradientCache = Path.Combine(CacheDirectory, "gradients");
+        return new ServedModel(onnx, batching, ModelDescription.From(onnx))
+        {
+            Gradients = new Lazy<OnnxGradientModel>(() => new OnnxGradientModel(spec, runtime, gradientCache, _loggers.CreateLogger<OnnxGradientModel>())),
+        };
     }
 
     private ModelSpec? Preset() =>

@@ -1,7 +1,12 @@
 using AttackCore.Attacks;
+using AttackCore.Attacks.Apgd;
+using AttackCore.Attacks.Bandits;
+using AttackCore.Attacks.HopSkipJump;
+using AttackCore.Attacks.Simba;
 using AttackCore.Attacks.Square;
 using AttackCore.Engine;
 using AttackCore.Imaging;
+using AttackCore.Models;
 using AttackCore.Reporting;
 using AttackCore.Tests.TestSupport;
 using SixLabors.ImageSharp;
@@ -179,5 +184,208 @@ public class AttackRunnerTests
         AttackReport back = ReportJson.Deserialize(result.ReportJsonText());
         Assert.Equal(result.Report.Outcome, back.Outcome);
         Assert.Contains("adversarial.png", result.ReportHtmlText(), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> RetryAttacks => new() { "simba-dct", "bandits-td", "hopskipjump" };
+
+    /// <summary>
+    /// The verification-retry path: the PNG check of the first success is made to fail once, so the runner sends the
+    /// attack on. The attack must resume from its own state (its best image and its own loss, not the minimization's
+    /// image and a margin), and at the end its state must still be its own.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(RetryAttacks))]
+    public void Run_VerificationFailsOnce_AttackResumesFromItsOwnState(string attack)
+    {
+        var model = new LinearClassifier(8, 10, seed: 7);
+        List<PreparedImage> images = Images(1);
+        int trueClass = model.Top1(images[0].Clean);
+        AttackOptions options = attack switch
+        {
+            "simba-dct" => new SimbaDctOptions { Epsilon = 3.0, MaxQueries = 4000 },
+            "bandits-td" => new BanditsTdOptions { Norm = NormKind.L2, Epsilon = 2.0, MaxQueries = 6000, TileSize = 1 },
+            _ => new HopSkipJumpOptions { Norm = NormKind.L2, Epsilon = 1.5, MaxQueries = 6000, InitEvals = 20 },
+        };
+        var request = new AttackRequest { Attack = options };
+
+        // A dry run finds which model call is the verification of the first success: the last call of the run.
+        var dry = new FailOnceClassifier(model, trueClass, failAtCall: -1);
+        (ImageResult dryResult, _) = RunInSlices(new AttackRunner(dry, Model), images, request);
+        Assert.Equal(OutcomeStatus.Fooled, dryResult.Report.Outcome.Status);
+        Assert.True(dryResult.Report.Outcome.Queries < options.MaxQueries, "the dry run must leave queries for a retry");
+
+        var flaky = new FailOnceClassifier(model, trueClass, failAtCall: dry.Calls - 1);
+        (ImageResult result, AttackState state) = RunInSlices(new AttackRunner(flaky, Model), images, request);
+
+        Assert.True(flaky.Failed, "the verification call was not reached");
+        Assert.Equal(OutcomeStatus.Fooled, result.Report.Outcome.Status);
+        Assert.Equal(2, result.Report.Outcome.VerificationQueries);
+        Assert.True(result.Report.Outcome.Queries > dryResult.Report.Outcome.Queries, "the attack did not go on after the failed check");
+
+        AttackImageState image = state.Images[0];
+        Assert.Equal(ImageAttackStatus.Succeeded, image.Status);
+        Assert.Equal(OwnLoss(options, model, image), image.BestLoss, 9);
+        if (image is SimbaImageState simba)
+        {
+            // SimBA's best image is the 8-bit projection of clean + its own perturbation, not the minimized image.
+            var expected = new float[simba.Clean.Length];
+            for (int v = 0; v < expected.Length; v++)
+            {
+                expected[v] = Math.Clamp(simba.Clean[v] + simba.Delta[v], 0f, 1f);
+            }
+
+            PixelGrid.Project(simba.Clean, expected, options.Norm, options.Epsilon);
+            Assert.Equal(expected, simba.Best);
+        }
+
+        // What was written is the runner's minimized image, inside the budget and verified.
+        Assert.True(result.Report.Adversarial!.Verified);
+        Assert.True(result.Report.Outcome.EpsStar <= options.Epsilon + 1e-9);
+    }
+
+    [Fact]
+    public void Run_WhiteBoxAttack_ReportsVerifiedSuccessWithGradientEvaluations()
+    {
+        var model = new LinearClassifier(8, 10, seed: 7);
+        var sut = new AttackRunner(model, Model);
+        var request = new AttackRequest { Attack = new ApgdCeOptions { Epsilon = 0.05, Iterations = 30 } };
+
+        IReadOnlyList<ImageResult> results = sut.Run(Images(3), request);
+
+        foreach (ImageResult result in results)
+        {
+            AttackOutcome outcome = result.Report.Outcome;
+            Assert.Equal(OutcomeStatus.Fooled, outcome.Status);
+            Assert.True(result.Report.Adversarial!.Verified);
+            Assert.InRange(outcome.GradientEvaluations!.Value, 1, 31);
+            Assert.True(outcome.EpsStar <= 0.05 + 1e-9);
+            Assert.Contains("\"gradientEvaluations\"", result.ReportJsonText(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Begin_WhiteBoxAttackOnAModelWithoutGradients_ThrowsNamingTheAttack()
+    {
+        var sut = new AttackRunner(new ScoresOnly(new LinearClassifier(8, 10, seed: 7)), Model);
+
+        var ex = Assert.Throws<ArgumentException>(() => sut.Begin(Images(1), new AttackRequest { Attack = new ApgdCeOptions() }));
+        Assert.Contains("apgd-ce is a white-box attack", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_StandardPlan_RunsApgdCeThenApgdTThenSquareOnWhatIsLeft()
+    {
+        var model = new LinearClassifier(8, 10, seed: 7);
+        var sut = new AttackRunner(model, Model);
+        var request = new AttackRequest { Attacks = AttackCatalog.ParsePlan(["standard"], new CommonAttackSettings(Epsilon: 2 / 255.0)) };
+        Assert.Equal(["apgd-ce", "apgd-t", "square"], request.Attacks.Select(a => a.AttackName));
+        Assert.Equal(5000, request.Attacks[2].MaxQueries);
+
+        IReadOnlyList<ImageResult> results = sut.Run(Images(4), request);
+
+        foreach (ImageResult result in results)
+        {
+            IReadOnlyList<AttemptSummary> attempts = result.Report.Attempts!;
+            Assert.Equal("apgd-ce", attempts[0].Attack.Name);
+
+            // First success: a later attack runs only where every earlier one failed.
+            int firstSuccess = attempts.ToList().FindIndex(a => a.Success);
+            Assert.Equal(firstSuccess < 0 ? 3 : firstSuccess + 1, attempts.Count);
+        }
+    }
+
+    /// <summary>A model seen through scores only, as a remote API would give it.</summary>
+    private sealed class ScoresOnly(IClassifier inner) : IClassifier
+    {
+        public int InputHeight => inner.InputHeight;
+
+        public int InputWidth => inner.InputWidth;
+
+        public int NumClasses => inner.NumClasses;
+
+        public IReadOnlyList<string> Labels => inner.Labels;
+
+        public void Predict(ReadOnlySpan<float> images, int count, Span<float> logits) => inner.Predict(images, count, logits);
+    }
+
+    [Fact]
+    public void Progress_AttackThatQueriesNothingAtStart_ReportsNoMarginRatherThanInfinity()
+    {
+        // Bandits-TD (and the white-box attacks) score nothing in Start; an infinite margin broke the JSON of the
+        // pipeline's slice result.
+        var sut = new AttackRunner(new LinearClassifier(8, 10, seed: 7), Model);
+        AttackBatch batch = sut.Begin(Images(2), new AttackRequest { Attack = new BanditsTdOptions { MaxQueries = 30 } });
+
+        AttackProgress progress = batch.Progress();
+
+        Assert.Null(progress.LowestMargin);
+        Assert.Contains("\"LowestMargin\":null", System.Text.Json.JsonSerializer.Serialize(progress), StringComparison.Ordinal);
+    }
+
+    private static (ImageResult Result, AttackState State) RunInSlices(AttackRunner sut, List<PreparedImage> images, AttackRequest request)
+    {
+        AttackBatch batch = sut.Begin(images, request);
+        AttackState state = batch.State!;
+        while (!sut.Advance(batch, StepBudget.Iterations(25)))
+        {
+        }
+
+        return (sut.Finish(batch)[0], state);
+    }
+
+    /// <summary>The loss the attack itself gives its best image: its score loss, or HopSkipJump's distance.</summary>
+    private static double OwnLoss(AttackOptions options, LinearClassifier model, AttackImageState image)
+    {
+        var logits = new float[model.NumClasses];
+        model.Predict(image.Best, 1, logits);
+        IAttackLoss? loss = options switch
+        {
+            SimbaDctOptions => SimbaProbabilityLoss.Instance,
+            BanditsTdOptions => CrossEntropyLoss.Instance,
+            _ => null,
+        };
+        if (loss is not null)
+        {
+            return loss.Evaluate(logits, image.Goal).Loss;
+        }
+
+        double sum = 0;
+        for (int v = 0; v < image.Best.Length; v++)
+        {
+            double d = image.Best[v] - (double)image.Clean[v];
+            sum += d * d;
+        }
+
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>A model whose answer to one chosen call says the image still is its true class (a failed 8-bit check).</summary>
+    private sealed class FailOnceClassifier(IClassifier inner, int trueClass, long failAtCall) : IClassifier
+    {
+        public int InputHeight => inner.InputHeight;
+
+        public int InputWidth => inner.InputWidth;
+
+        public int NumClasses => inner.NumClasses;
+
+        public IReadOnlyList<string> Labels => inner.Labels;
+
+        public long Calls { get; private set; }
+
+        public bool Failed { get; private set; }
+
+        public void Predict(ReadOnlySpan<float> images, int count, Span<float> logits)
+        {
+            inner.Predict(images, count, logits);
+            if (Calls++ == failAtCall)
+            {
+                Failed = true;
+                for (int n = 0; n < count; n++)
+                {
+                    Span<float> row = logits.Slice(n * NumClasses, NumClasses);
+                    row[trueClass] = row[LogitMath.ArgMax(row)] + 10;
+                }
+            }
+        }
     }
 }

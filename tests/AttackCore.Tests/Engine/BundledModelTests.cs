@@ -38,7 +38,7 @@ public class BundledModelTests
             TensorImage.WriteChw(clean, c);
             var logits = new float[10];
             classifier.Predict(a, 1, logits);
-            int top = AttackCore.Attacks.TopOneCriterion.ArgMax(logits);
+            int top = AttackCore.Models.LogitMath.ArgMax(logits);
             Assert.NotEqual(result.Report.Clean.TrueClass.Index, top);
             Assert.Equal(result.Report.Adversarial!.Top5[0].Index, top);
             Assert.True(a.Zip(c).Max(p => Math.Abs(p.First - p.Second)) <= 0.1 + 1e-6);

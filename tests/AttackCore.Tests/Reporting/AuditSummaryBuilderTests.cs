@@ -44,6 +44,25 @@ public sealed class AuditSummaryBuilderTests
         Assert.Equal(90, sut.Timings.WallSeconds);
     }
 
+    [Fact]
+    public void Build_StandardPlan_GivesTheRobustBenchHeadline()
+    {
+        AuditAttack attack = Attack with { Attacks = "apgd-ce;apgd-t;square:maxQueries=5000,pInit=0.8", Eps = 4 / 255.0 };
+        AuditSummary sut = AuditSummaryBuilder.Build("id", "test", attack, [
+            new AuditImageInput("a.png", "a", null, Fooled(10, 0.01)),
+            new AuditImageInput("b.png", "b", "giant panda", NotFooled(300)),
+            new AuditImageInput("c.png", "c", "red panda", NotFooled(300)),
+            new AuditImageInput("d.png", "d", null, NotFooled(300))], Start, Start.AddSeconds(1));
+
+        AuditRobustness headline = sut.Robustness!;
+        Assert.Equal(0.75, headline.CleanAccuracy);
+        Assert.Equal(0.5, headline.RobustAccuracy);
+        Assert.Equal(4, headline.Images);
+        Assert.Equal(["apgd-ce", "apgd-t", "square"], headline.Attacks);
+        Assert.Equal("Clean accuracy 75 %, robust accuracy 50 % at L-inf eps 4/255 (n = 4; attacks: apgd-ce, apgd-t, square).", headline.Line);
+        Assert.Contains(headline.Line, AuditSummaryHtml.Render(sut), StringComparison.Ordinal);
+    }
+
     private static AttemptSummary Attempt(string attack, bool success, int queries, double l2, double? epsStar = null) => new()
     {
         Attack = SampleReports.Fooled().Attack with { Name = attack, Norm = "l2", Eps = 5 },

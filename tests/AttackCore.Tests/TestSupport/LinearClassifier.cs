@@ -1,13 +1,18 @@
+using AttackCore.Gradients;
 using AttackCore.Models;
 
 namespace AttackCore.Tests.TestSupport;
 
-/// <summary>A deterministic linear classifier (logits = W x + b) for fast attack tests; counts the images it scores.</summary>
-internal sealed class LinearClassifier : IClassifier
+/// <summary>
+/// A deterministic linear classifier (logits = W x + b) for fast attack tests; counts the images it scores. Its input
+/// gradients are exact (W transposed times the loss's derivative by the logits), so white-box attacks run on it too.
+/// </summary>
+internal sealed class LinearClassifier : IClassifier, IGradientModel
 {
     private readonly float[] _weights;
     private readonly float[] _bias;
     private long _imagesScored;
+    private long _gradientImages;
     private long _calls;
 
     public LinearClassifier(int size, int classes, int seed)
@@ -37,6 +42,11 @@ internal sealed class LinearClassifier : IClassifier
 
     public long ImagesScored => Interlocked.Read(ref _imagesScored);
 
+    public IReadOnlyList<GradientLoss> SupportedLosses { get; } = Enum.GetValues<GradientLoss>();
+
+    /// <summary>Gets the images whose gradients were computed (not counted in <see cref="ImagesScored"/>).</summary>
+    public long GradientImages => Interlocked.Read(ref _gradientImages);
+
     public long Calls => Interlocked.Read(ref _calls);
 
     public int MaxBatchSeen { get; private set; }
@@ -48,6 +58,12 @@ internal sealed class LinearClassifier : IClassifier
         Interlocked.Add(ref _imagesScored, count);
         Interlocked.Increment(ref _calls);
         MaxBatchSeen = Math.Max(MaxBatchSeen, count);
+        Score(images, count, logits);
+    }
+
+    private void Score(ReadOnlySpan<float> images, int count, Span<float> logits)
+    {
+        int length = 3 * InputHeight * InputWidth;
         for (int n = 0; n < count; n++)
         {
             ReadOnlySpan<float> x = images.Slice(n * length, length);
@@ -65,12 +81,35 @@ internal sealed class LinearClassifier : IClassifier
         }
     }
 
+    public void ComputeGradients(ReadOnlySpan<float> images, int count, GradientLoss loss, ReadOnlySpan<int> labels, ReadOnlySpan<int> targets, Span<float> logits, Span<float> losses, Span<float> gradients)
+    {
+        int length = 3 * InputHeight * InputWidth;
+        Score(images, count, logits);
+        Interlocked.Add(ref _gradientImages, count);
+        var derivative = new double[NumClasses];
+        for (int n = 0; n < count; n++)
+        {
+            int? target = GradientLossMath.IsTargeted(loss) ? targets[n] : null;
+            losses[n] = (float)GradientLossMath.Evaluate(logits.Slice(n * NumClasses, NumClasses), loss, labels[n], target, derivative);
+            Span<float> g = gradients.Slice(n * length, length);
+            g.Clear();
+            for (int k = 0; k < NumClasses; k++)
+            {
+                ReadOnlySpan<float> w = _weights.AsSpan(k * length, length);
+                for (int i = 0; i < length; i++)
+                {
+                    g[i] += (float)(derivative[k] * w[i]);
+                }
+            }
+        }
+    }
+
     /// <summary>Returns the top-1 class of one image.</summary>
     public int Top1(float[] image)
     {
         var logits = new float[NumClasses];
         Predict(image, 1, logits);
-        return AttackCore.Attacks.TopOneCriterion.ArgMax(logits);
+        return AttackCore.Models.LogitMath.ArgMax(logits);
     }
 
     /// <summary>Makes a random 8-bit image (values level/255).</summary>

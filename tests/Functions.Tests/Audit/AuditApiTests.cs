@@ -28,7 +28,7 @@ public sealed class AuditApiTests
     }
 
     [Theory]
-    [InlineData("{\"prefix\":\"\",\"options\":{\"attacks\":\"fgsm\"}}", "Unknown attack \"fgsm\"")]
+    [InlineData("{\"prefix\":\"\",\"options\":{\"attacks\":\"fab-t\"}}", "Unknown attack \"fab-t\"")]
     [InlineData("{\"prefix\":\"\",\"options\":{\"attacks\":[1]}}", "options.attacks is [1]")]
     [InlineData("{\"prefix\":\"\",\"options\":{\"planMode\":\"best\"}}", "first-success or all")]
     [InlineData("", "The body must be a JSON object")]

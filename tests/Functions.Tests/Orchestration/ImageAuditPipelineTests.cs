@@ -47,7 +47,7 @@ public sealed class ImageAuditPipelineTests
         PreparedImage image = PreparedImage.Load("check.png", png, spec.EffectiveResizeTo, spec.InputSize);
         var logits = new float[classifier.NumClasses];
         classifier.Predict(image.Clean, 1, logits);
-        return TopOneCriterion.ArgMax(logits);
+        return AttackCore.Models.LogitMath.ArgMax(logits);
     }
 
     private static async Task<AttackReport> AssertFooledAndVerifiedAsync(PipelineHarness h, string folder, ModelSpec spec)
@@ -124,6 +124,41 @@ public sealed class ImageAuditPipelineTests
         ImageResult direct = new AttackRunner(classifier, ModelDescription.From(classifier)).Run([image], request)[0];
         Assert.Equal(direct.AdversarialPng, await h.ReadResultAsync("0001-pullover", "adversarial.png"));
         Assert.Equal(direct.Report.Attempts.Select(a => (a.Queries, a.Success, a.Written)), report.Attempts.Select(a => (a.Queries, a.Success, a.Written)));
+    }
+
+    [AzuriteFact]
+    public async Task WhiteBoxAttackFromMetadata_CheckpointedSlices_GivesTheUninterruptedRunsImageWithGradientCounts()
+    {
+        const string File = "0013-dress.png";
+        var metadata = new Dictionary<string, string>
+        {
+            [AttackOverrides.Attacks] = "apgd-ce:iterations=30",
+            [AttackOverrides.Eps] = "8/255",
+        };
+        await using PipelineHarness h = await PipelineHarness.StartAsync("whitebox", s =>
+        {
+            Fashion(s);
+            s[SettingNames.AttackSliceQueries] = "2";
+        });
+        (_, string id, _) = await h.UploadAsync(File, Sample(File), metadata);
+
+        OrchestrationMetadata done = await h.WaitAsync(id, Timeout);
+
+        Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, $"{done.RuntimeStatus}: {done.FailureDetails?.ErrorType} {done.FailureDetails?.ErrorMessage} {done.FailureDetails?.InnerFailure?.ErrorMessage}");
+        AttackReport report = await AssertFooledAndVerifiedAsync(h, "0013-dress", ModelSpecLoader.Load(FashionModel));
+        Assert.Equal("apgd-ce", report.Attack.Name);
+        Assert.True(report.Outcome.GradientEvaluations >= 1);
+
+        // The same attack in one process, uninterrupted, with the model's gradients.
+        ModelSpec spec = ModelSpecLoader.Load(FashionModel);
+        var runtime = new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu };
+        using var classifier = new OnnxClassifier(spec, runtime);
+        using var gradients = new AttackCore.Gradients.OnnxGradientModel(spec, runtime, Path.Combine(Path.GetTempPath(), "advaudit-test-gradients"));
+        AttackRequest request = AttackOverrides.Apply(new AttackDefaults(), metadata);
+        PreparedImage image = PreparedImage.Load(File, Sample(File), spec.EffectiveResizeTo, spec.InputSize);
+        ImageResult direct = new AttackRunner(classifier, ModelDescription.From(classifier), gradients: gradients).Run([image], request)[0];
+        Assert.Equal(direct.AdversarialPng, await h.ReadResultAsync("0013-dress", "adversarial.png"));
+        Assert.Equal(direct.Report.Outcome.GradientEvaluations, report.Outcome.GradientEvaluations);
     }
 
     [AzuriteFact]

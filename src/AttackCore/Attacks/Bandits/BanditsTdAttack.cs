@@ -1,5 +1,4 @@
 using System.Buffers;
-using AttackCore.Attacks.Square;
 using AttackCore.Models;
 
 namespace AttackCore.Attacks.Bandits;
@@ -14,7 +13,7 @@ namespace AttackCore.Attacks.Bandits;
 /// <remarks>
 /// <para>
 /// Each iteration, for every unfinished image with iterate x, prior v (3 x gh x gw tiles of
-/// <see cref="BanditsTdOptions.TileSize"/> pixels) and loss L (the cross-entropy, <see cref="BanditsLoss"/>,
+/// <see cref="BanditsTdOptions.TileSize"/> pixels) and loss L (the cross-entropy, <see cref="CrossEntropyLoss"/>,
 /// written here as the value the reference ascends, minus the loss to minimize):
 /// <list type="number">
 /// <item>exploration: u ~ N(0, I) on the grid, e = delta u / sqrt(d) with d = 3 gh gw and delta =
@@ -48,7 +47,7 @@ namespace AttackCore.Attacks.Bandits;
 /// </para>
 /// <para>
 /// Differences from the reference, each deliberate: every image draws from its own random stream (seeded by
-/// <see cref="AttackOptions.Seed"/> and the image, see <see cref="SquareAttack.ImageSeed"/>), so its run does not depend
+/// <see cref="AttackOptions.Seed"/> and the image, see <see cref="SeededRandom.ForImage"/>), so its run does not depend
 /// on its batch-mates; tiles are exactly <see cref="BanditsTdOptions.TileSize"/> pixels (the last row and column of tiles
 /// may be narrower) where the reference upsamples a 50 x 50 grid to 299 x 299 (tiles of 5 or 6 pixels); probes are
 /// clipped to [0,1] (the reference queries the few values just outside as they are); targeted runs descend the target's
@@ -56,44 +55,33 @@ namespace AttackCore.Attacks.Bandits;
 /// reference keeps updating finished images in the batch, uncounted); and the query count is the honest one above.
 /// </para>
 /// </remarks>
-public sealed class BanditsTdAttack : IAttack
+public sealed class BanditsTdAttack : Attack<BanditsTdOptions>
 {
     /// <summary>Queries per image per iteration: two probes for the gradient estimate and one score of the new image.</summary>
     public const int QueriesPerIteration = 3;
 
     private const int Channels = 3;
-    private readonly IAttackLoss _loss;
-    private readonly IAdversarialCriterion _criterion;
-    private readonly TimeProvider _time;
 
     /// <summary>Initializes a new instance of the <see cref="BanditsTdAttack"/> class.</summary>
     /// <param name="options">The options; checked here.</param>
-    /// <param name="loss">The loss to minimize; defaults to the reference's cross-entropy (<see cref="BanditsLoss"/>).</param>
+    /// <param name="loss">The loss to minimize; defaults to the reference's cross-entropy (<see cref="CrossEntropyLoss"/>).</param>
     /// <param name="criterion">When an image counts as fooled; defaults to <see cref="TopOneCriterion"/>.</param>
     /// <param name="timeProvider">The clock for <see cref="StepBudget.MaxDuration"/>; defaults to the system clock.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public BanditsTdAttack(BanditsTdOptions options, IAttackLoss? loss = null, IAdversarialCriterion? criterion = null, TimeProvider? timeProvider = null)
+        : base(options, loss ?? CrossEntropyLoss.Instance, criterion, timeProvider)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        Options = options;
-        _loss = loss ?? BanditsLoss.Instance;
-        _criterion = criterion ?? TopOneCriterion.Instance;
-        _time = timeProvider ?? TimeProvider.System;
     }
 
-    /// <summary>Gets the options.</summary>
-    public BanditsTdOptions Options { get; }
-
-    /// <inheritdoc />
-    AttackOptions IAttack.Options => Options;
+    /// <summary>Gets <see cref="QueriesPerIteration"/>: every iteration costs exactly that, so an image with fewer left is exhausted.</summary>
+    protected override int MinQueriesPerIteration => QueriesPerIteration;
 
     /// <summary>Gets the size of the prior's grid: ceil(height / tile) rows by ceil(width / tile) columns of tiles.</summary>
     /// <param name="height">Image height in pixels.</param>
     /// <param name="width">Image width in pixels.</param>
     /// <param name="tileSize">Tile side in pixels.</param>
     /// <returns>Tile rows and columns.</returns>
-    public static (int Rows, int Cols) PriorGrid(int height, int width, int tileSize)
+    internal static (int Rows, int Cols) PriorGrid(int height, int width, int tileSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tileSize);
         return ((height + tileSize - 1) / tileSize, (width + tileSize - 1) / tileSize);
@@ -107,38 +95,21 @@ public sealed class BanditsTdAttack : IAttack
     /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each 3 x height x width of the classifier. Copied.</param>
     /// <param name="goals">One goal per image.</param>
     /// <returns>The state, every image running with no query spent.</returns>
-    public AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
+    public override AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
     {
-        AttackArguments.CheckStart(classifier, cleanImages, goals);
-        int h = classifier.InputHeight, w = classifier.InputWidth, length = Channels * h * w;
-        (int rows, int cols) = PriorGrid(h, w, Options.EffectiveTileSize);
-        var images = new AttackImageState[cleanImages.Count];
-        for (int i = 0; i < images.Length; i++)
+        AttackState state = NewState(classifier, cleanImages, goals);
+        (int rows, int cols) = PriorGrid(state.Height, state.Width, Options.EffectiveTileSize);
+        foreach (AttackImageState image in state.Images)
         {
-            AttackGoal goal = goals[i];
-            float[] clean = (float[])cleanImages[i].Clone();
-            var random = new SeededRandom(SquareAttack.ImageSeed(Options.Seed, clean));
-            var image = (BanditsImageState)Options.CreateImageState(goal, clean, (float[])clean.Clone(), random);
-            image.Prior = new float[Channels * rows * cols];
-            images[i] = image;
+            ((BanditsImageState)image).Prior = new float[Channels * rows * cols];
         }
 
-        return new AttackState(Options, h, w, images);
+        return state;
     }
 
-    /// <summary>
-    /// Runs iterations until every image is done or <paramref name="budget"/> is spent, and returns the same state
-    /// object, updated. A run cut into slices gives exactly the result of the uncut run, including after the state is
-    /// saved and read back.
-    /// </summary>
-    /// <param name="state">The state from <see cref="Start"/> or an earlier step.</param>
-    /// <param name="classifier">The model under attack (the same one the run started with).</param>
-    /// <param name="budget">The most work to do in this call.</param>
-    /// <param name="cancellationToken">Stops between iterations.</param>
-    /// <returns><paramref name="state"/>, updated in place.</returns>
-    public AttackState Step(AttackState state, IClassifier classifier, StepBudget budget, CancellationToken cancellationToken = default)
+    /// <inheritdoc />
+    protected override Slice BeginSlice(AttackState state, IClassifier classifier)
     {
-        AttackArguments.CheckStep(Options, state, classifier, budget);
         var grid = new Grid(state.Height, state.Width, Options.EffectiveTileSize);
         foreach (AttackImageState image in state.Images)
         {
@@ -148,57 +119,20 @@ public sealed class BanditsTdAttack : IAttack
             }
         }
 
-        using var work = new Workspace(state, classifier.NumClasses, grid.Length, state.Images.Count(i => i.Status == ImageAttackStatus.Running));
-        long startTicks = _time.GetTimestamp();
-        long sliceQueries = 0;
-        for (int iteration = 0; ; iteration++)
-        {
-            work.Active.Clear();
-            for (int i = 0; i < state.Images.Count; i++)
-            {
-                AttackImageState image = state.Images[i];
-                if (image.Status == ImageAttackStatus.Running && image.Queries + QueriesPerIteration > Options.MaxQueries)
-                {
-                    // A whole iteration no longer fits (an image the engine sent back after a failed verification).
-                    image.Status = ImageAttackStatus.Exhausted;
-                }
-
-                if (image.Status == ImageAttackStatus.Running)
-                {
-                    work.Active.Add(i);
-                }
-            }
-
-            int n = work.Active.Count;
-            if (n == 0 || cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-
-            if (iteration > 0 && (
-                iteration >= budget.MaxIterations ||
-                sliceQueries + (QueriesPerIteration * n) > budget.MaxQueries ||
-                (budget.MaxDuration is TimeSpan limit && _time.GetElapsedTime(startTicks) >= limit)))
-            {
-                break;
-            }
-
-            Iterate(state, classifier, work, grid);
-            sliceQueries += QueriesPerIteration * n;
-        }
-
-        return state;
+        return new BanditsSlice(this, state, classifier, grid, state.Images.Count(i => i.Status == ImageAttackStatus.Running));
     }
 
     /// <summary>One iteration for every active image: the probes in one batched call, the updates, then the scores in another.</summary>
-    private void Iterate(AttackState state, IClassifier classifier, Workspace work, Grid grid)
+    private long Iterate(AttackState state, IClassifier classifier, IReadOnlyList<int> active, BanditsSlice work)
     {
-        int n = work.Active.Count, classes = classifier.NumClasses, length = state.ImageLength;
+        int n = active.Count;
         double eta = Options.EffectiveFdEta, delta = Options.EffectiveExploration;
+        Grid grid = work.Grid;
         double noiseScale = delta / Math.Sqrt(grid.Length);
+        QueryBuffer queries = work.Queries;
         for (int slot = 0; slot < n; slot++)
         {
-            var image = (BanditsImageState)state.Images[work.Active[slot]];
+            var image = (BanditsImageState)state.Images[active[slot]];
             Span<double> noise = work.Noise(slot);
             GaussianNoise.Fill(image.Random, noise);
             for (int t = 0; t < noise.Length; t++)
@@ -206,16 +140,16 @@ public sealed class BanditsTdAttack : IAttack
                 noise[t] *= noiseScale;
             }
 
-            WriteProbe(image, noise, +1, work.Candidate(2 * slot), grid, eta);
-            WriteProbe(image, noise, -1, work.Candidate((2 * slot) + 1), grid, eta);
+            WriteProbe(image, noise, +1, queries.Image(2 * slot), grid, eta);
+            WriteProbe(image, noise, -1, queries.Image((2 * slot) + 1), grid, eta);
         }
 
-        classifier.Predict(work.Candidates.AsSpan(0, 2 * n * length), 2 * n, work.Logits.AsSpan(0, 2 * n * classes));
+        queries.Predict(classifier, 2 * n);
         for (int slot = 0; slot < n; slot++)
         {
-            var image = (BanditsImageState)state.Images[work.Active[slot]];
-            double loss1 = _loss.Evaluate(work.Logits.AsSpan(2 * slot * classes, classes), image.Goal).Loss;
-            double loss2 = _loss.Evaluate(work.Logits.AsSpan(((2 * slot) + 1) * classes, classes), image.Goal).Loss;
+            var image = (BanditsImageState)state.Images[active[slot]];
+            double loss1 = Loss.Evaluate(queries.Logits(2 * slot), image.Goal).Loss;
+            double loss2 = Loss.Evaluate(queries.Logits((2 * slot) + 1), image.Goal).Loss;
 
             // The reference ascends L = -loss: est_deriv = (L(q1) - L(q2)) / (eta delta) = (loss2 - loss1) / (eta delta).
             double derivative = (loss2 - loss1) / (eta * delta);
@@ -226,33 +160,29 @@ public sealed class BanditsTdAttack : IAttack
         // The score query: the 8-bit projection of each new iterate, so a success is checked on the grid at no extra cost.
         for (int slot = 0; slot < n; slot++)
         {
-            var image = (BanditsImageState)state.Images[work.Active[slot]];
-            Span<float> candidate = work.Candidate(slot);
+            var image = (BanditsImageState)state.Images[active[slot]];
+            Span<float> candidate = queries.Image(slot);
             image.Iterate.CopyTo(candidate);
             PixelGrid.Project(image.Clean, candidate, Options.Norm, Options.Epsilon);
         }
 
-        classifier.Predict(work.Candidates.AsSpan(0, n * length), n, work.Logits.AsSpan(0, n * classes));
+        queries.Predict(classifier, n);
         for (int slot = 0; slot < n; slot++)
         {
-            AttackImageState image = state.Images[work.Active[slot]];
-            ReadOnlySpan<float> logits = work.Logits.AsSpan(slot * classes, classes);
+            AttackImageState image = state.Images[active[slot]];
+            ReadOnlySpan<float> logits = queries.Logits(slot);
             image.Queries += QueriesPerIteration;
             image.Iterations++;
-            LossValue value = _loss.Evaluate(logits, image.Goal);
-            work.Candidate(slot).CopyTo(image.Best);
-            image.BestLoss = value.Loss;
-            image.BestMargin = value.Margin;
-            AttackTrace.Record(image, logits, value, Options.TraceCapacity);
-            if (_criterion.IsAdversarial(logits, image.Goal))
+
+            // No accept-or-reject: the best image is the current iterate's 8-bit projection.
+            SetBest(image, queries.Image(slot), logits, Loss.Evaluate(logits, image.Goal));
+            if (Criterion.IsAdversarial(logits, image.Goal))
             {
                 image.Status = ImageAttackStatus.Succeeded;
             }
-            else if (image.Queries + QueriesPerIteration > Options.MaxQueries)
-            {
-                image.Status = ImageAttackStatus.Exhausted;
-            }
         }
+
+        return (long)QueriesPerIteration * n;
     }
 
     /// <summary>Writes the probe x + eta q / |q| with q = up(v + sign e), clipped to [0,1].</summary>
@@ -398,42 +328,39 @@ public sealed class BanditsTdAttack : IAttack
     }
 
     /// <summary>
-    /// Buffers for one Step call, rented from the shared array pool and reused by every iteration in it, so the
-    /// attack allocates nothing per query. Returned when the call ends.
+    /// One Step call: two probe slots per running image, the noise of each, rented from the shared array pool and
+    /// reused by every iteration of the call.
     /// </summary>
-    private sealed class Workspace : IDisposable
+    private sealed class BanditsSlice : Slice
     {
-        private readonly int _length;
-        private readonly int _gridLength;
+        private readonly BanditsTdAttack _attack;
+        private readonly AttackState _state;
+        private readonly IClassifier _classifier;
+        private readonly double[] _noise;
 
-        public Workspace(AttackState state, int classes, int gridLength, int capacity)
+        public BanditsSlice(BanditsTdAttack attack, AttackState state, IClassifier classifier, Grid grid, int capacity)
         {
-            _length = state.ImageLength;
-            _gridLength = gridLength;
+            _attack = attack;
+            _state = state;
+            _classifier = classifier;
+            Grid = grid;
             capacity = Math.Max(capacity, 1);
-            Candidates = ArrayPool<float>.Shared.Rent(2 * capacity * _length);
-            Logits = ArrayPool<float>.Shared.Rent(2 * capacity * classes);
-            NoiseBuffer = ArrayPool<double>.Shared.Rent(capacity * gridLength);
-            Active = new List<int>(capacity);
+            Queries = new QueryBuffer(state.ImageLength, classifier.NumClasses, 2 * capacity);
+            _noise = ArrayPool<double>.Shared.Rent(capacity * grid.Length);
         }
 
-        public float[] Candidates { get; }
+        public Grid Grid { get; }
 
-        public float[] Logits { get; }
+        public QueryBuffer Queries { get; }
 
-        public List<int> Active { get; }
+        public Span<double> Noise(int slot) => _noise.AsSpan(slot * Grid.Length, Grid.Length);
 
-        private double[] NoiseBuffer { get; }
+        public override long Iterate(IReadOnlyList<int> active) => _attack.Iterate(_state, _classifier, active, this);
 
-        public Span<float> Candidate(int slot) => Candidates.AsSpan(slot * _length, _length);
-
-        public Span<double> Noise(int slot) => NoiseBuffer.AsSpan(slot * _gridLength, _gridLength);
-
-        public void Dispose()
+        protected override void Release()
         {
-            ArrayPool<float>.Shared.Return(Candidates);
-            ArrayPool<float>.Shared.Return(Logits);
-            ArrayPool<double>.Shared.Return(NoiseBuffer);
+            Queries.Dispose();
+            ArrayPool<double>.Shared.Return(_noise);
         }
     }
 }

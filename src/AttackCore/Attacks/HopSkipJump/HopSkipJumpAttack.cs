@@ -1,5 +1,4 @@
 using System.Buffers;
-using AttackCore.Attacks.Square;
 using AttackCore.Models;
 
 namespace AttackCore.Attacks.HopSkipJump;
@@ -63,32 +62,22 @@ namespace AttackCore.Attacks.HopSkipJump;
 /// does not have.
 /// </para>
 /// </remarks>
-public sealed class HopSkipJumpAttack : IStartingPointAttack
+public sealed class HopSkipJumpAttack : Attack<HopSkipJumpOptions>, IStartingPointAttack
 {
     private const double BlendTolerance = 0.001;
     private const int MaxHalvings = 30;
     private const int MaxBatchImages = 256;
     private const long MaxBatchValues = 16L << 20;
     private const int AccumulateBlock = 4096;
-    private readonly TimeProvider _time;
 
     /// <summary>Initializes a new instance of the <see cref="HopSkipJumpAttack"/> class.</summary>
     /// <param name="options">The options; checked here.</param>
     /// <param name="timeProvider">The clock for <see cref="StepBudget.MaxDuration"/>; defaults to the system clock.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public HopSkipJumpAttack(HopSkipJumpOptions options, TimeProvider? timeProvider = null)
+        : base(options, loss: null, TopOneCriterion.Instance, timeProvider)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        Options = options;
-        _time = timeProvider ?? TimeProvider.System;
     }
-
-    /// <summary>Gets the options.</summary>
-    public HopSkipJumpOptions Options { get; }
-
-    /// <inheritdoc />
-    AttackOptions IAttack.Options => Options;
 
     /// <summary>
     /// The binary search threshold theta of the reference: gamma / d^(3/2) for L2 and gamma / d^2 for L-inf.
@@ -97,7 +86,7 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
     /// <param name="gamma">The factor <see cref="HopSkipJumpOptions.Gamma"/>.</param>
     /// <param name="values">d, the number of values per image (3 x height x width).</param>
     /// <returns>theta.</returns>
-    public static double Theta(NormKind norm, double gamma, int values) =>
+    internal static double Theta(NormKind norm, double gamma, int values) =>
         norm == NormKind.L2 ? gamma / (values * Math.Sqrt(values)) : gamma / ((double)values * values);
 
     /// <summary>The number of probes of the gradient estimate of iteration <paramref name="iteration"/> (from 0): min(InitEvals sqrt(iteration + 1), MaxEvals).</summary>
@@ -105,7 +94,7 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
     /// <param name="maxEvals">The most probes of one estimate.</param>
     /// <param name="iteration">The 0-based iteration.</param>
     /// <returns>The number of probes.</returns>
-    public static int NumEvals(int initEvals, int maxEvals, int iteration) =>
+    internal static int NumEvals(int initEvals, int maxEvals, int iteration) =>
         (int)Math.Min(initEvals * Math.Sqrt(iteration + 1.0), maxEvals);
 
     /// <summary>Starts a run without starting images: every image starts from random noise (see the overload with starting images).</summary>
@@ -113,7 +102,7 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
     /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each 3 x height x width of the classifier. Copied.</param>
     /// <param name="goals">One goal per image.</param>
     /// <returns>The state after the first round (one query per image).</returns>
-    public AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals) =>
+    public override AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals) =>
         Start(classifier, cleanImages, goals, null);
 
     /// <summary>
@@ -130,18 +119,17 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
     /// <returns>The state after the first round.</returns>
     public AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals, IReadOnlyList<float[]?>? startingImages)
     {
-        int length = AttackArguments.CheckStart(classifier, cleanImages, goals);
+        AttackState state = NewState(classifier, cleanImages, goals);
+        int length = state.ImageLength;
         if (startingImages is not null && startingImages.Count != cleanImages.Count)
         {
             throw new ArgumentException($"Got {cleanImages.Count} images but {startingImages.Count} starting images.", nameof(startingImages));
         }
 
-        var images = new AttackImageState[cleanImages.Count];
-        for (int i = 0; i < images.Length; i++)
+        var all = new List<int>(state.Images.Count);
+        for (int i = 0; i < state.Images.Count; i++)
         {
-            AttackGoal goal = goals[i];
-            float[] clean = (float[])cleanImages[i].Clone();
-            var image = (HopSkipJumpImageState)Options.CreateImageState(goal, clean, (float[])clean.Clone(), new SeededRandom(SquareAttack.ImageSeed(Options.Seed, clean)));
+            var image = (HopSkipJumpImageState)state.Images[i];
             if (startingImages?[i] is float[] start)
             {
                 if (start.Length != length || start.Any(v => !(v >= 0f && v <= 1f)))
@@ -153,81 +141,37 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
                 image.Phase = HopSkipJumpPhase.CheckStart;
             }
 
-            images[i] = image;
+            all.Add(i);
         }
 
-        var state = new AttackState(Options, classifier.InputHeight, classifier.InputWidth, images);
-        using var work = new Workspace(state, classifier.NumClasses);
-        for (int i = 0; i < images.Length; i++)
+        using var slice = new HopSkipJumpSlice(this, state, classifier);
+        slice.Iterate(all);
+        foreach (AttackImageState image in state.Images)
         {
-            work.Active.Add(i);
+            ExhaustIfSpent(image);
         }
 
-        RunRound(classifier, state, work);
         return state;
     }
 
-    /// <summary>
-    /// Runs rounds until every image is done or <paramref name="budget"/> is spent, and returns the same state
-    /// object, updated. A round is one phase action of every running image (see the remarks on the class); a round
-    /// whose queries would cross <see cref="StepBudget.MaxQueries"/> is not started, except as the first of a slice.
-    /// A run cut into slices gives exactly the result of the uncut run, including after the state is saved and read back.
-    /// </summary>
-    /// <param name="state">The state from <see cref="Start(IClassifier, IReadOnlyList{float[]}, IReadOnlyList{AttackGoal})"/> or an earlier step.</param>
-    /// <param name="classifier">The model under attack (the same one the run started with).</param>
-    /// <param name="budget">The most work to do in this call; <see cref="StepBudget.MaxIterations"/> counts rounds.</param>
-    /// <param name="cancellationToken">Stops between rounds.</param>
-    /// <returns><paramref name="state"/>, updated in place.</returns>
-    public AttackState Step(AttackState state, IClassifier classifier, StepBudget budget, CancellationToken cancellationToken = default)
+    /// <inheritdoc />
+    /// <remarks>A round (one phase action of every running image, see the remarks on the class) is the iteration here: <see cref="StepBudget.MaxIterations"/> counts rounds.</remarks>
+    protected override Slice BeginSlice(AttackState state, IClassifier classifier)
     {
-        AttackArguments.CheckStep(Options, state, classifier, budget);
-        if (state.Images.Any(i => i is not HopSkipJumpImageState))
-        {
-            throw new ArgumentException("The state was not made by HopSkipJump.", nameof(state));
-        }
+        RequireImages<HopSkipJumpImageState>(state);
 
-        using var work = new Workspace(state, classifier.NumClasses);
-        long startTicks = _time.GetTimestamp();
-        long sliceQueries = 0;
-        for (int round = 0; ; round++)
-        {
-            work.Active.Clear();
-            long cost = 0;
-            for (int i = 0; i < state.Images.Count; i++)
-            {
-                var image = (HopSkipJumpImageState)state.Images[i];
-                if (image.Status == ImageAttackStatus.Running)
-                {
-                    work.Active.Add(i);
-                    cost += QueriesThisRound(image);
-                }
-            }
-
-            if (work.Active.Count == 0 || cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-
-            if (round > 0 && (
-                round >= budget.MaxIterations ||
-                sliceQueries + cost > budget.MaxQueries ||
-                (budget.MaxDuration is TimeSpan limit && _time.GetElapsedTime(startTicks) >= limit)))
-            {
-                break;
-            }
-
-            sliceQueries += RunRound(classifier, state, work);
-        }
-
-        return state;
+        return new HopSkipJumpSlice(this, state, classifier);
     }
+
+    /// <summary>The queries the image's current phase makes this round: one, or the probes of a gradient estimate.</summary>
+    protected override long PlannedQueries(AttackImageState image) => QueriesThisRound((HopSkipJumpImageState)image);
 
     /// <summary>One round: every active image's queries for its current phase, packed into batched model calls; then each image moves on.</summary>
-    private long RunRound(IClassifier classifier, AttackState state, Workspace work)
+    private long RunRound(IClassifier classifier, AttackState state, IReadOnlyList<int> active, HopSkipJumpSlice work)
     {
         int filled = 0;
         long queries = 0;
-        foreach (int index in work.Active)
+        foreach (int index in active)
         {
             var image = (HopSkipJumpImageState)state.Images[index];
             int count = QueriesThisRound(image);
@@ -254,7 +198,7 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
             queries += Flush(classifier, state, work, filled);
         }
 
-        foreach (int index in work.Active)
+        foreach (int index in active)
         {
             var image = (HopSkipJumpImageState)state.Images[index];
             if (work.Gradients.Remove(index, out GradientSums? sums))
@@ -264,25 +208,21 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
             }
 
             Settle(image);
-            if (image.Status == ImageAttackStatus.Running && image.Queries >= Options.MaxQueries)
-            {
-                image.Status = ImageAttackStatus.Exhausted;
-            }
         }
 
         return queries;
     }
 
     /// <summary>Writes the <paramref name="filled"/> queued queries, scores them in one call, and hands each result to its image.</summary>
-    private int Flush(IClassifier classifier, AttackState state, Workspace work, int filled)
+    private int Flush(IClassifier classifier, AttackState state, HopSkipJumpSlice work, int filled)
     {
-        int length = state.ImageLength, classes = classifier.NumClasses;
-        Parallel.For(0, filled, slot => WriteQuery((HopSkipJumpImageState)state.Images[work.Owner[slot]], work.Seed[slot], work.Input(slot)));
-        classifier.Predict(work.Inputs.AsSpan(0, filled * length), filled, work.Logits.AsSpan(0, filled * classes));
+        QueryBuffer queries = work.Queries;
+        Parallel.For(0, filled, slot => WriteQuery((HopSkipJumpImageState)state.Images[work.Owner[slot]], work.Seed[slot], queries.Image(slot)));
+        queries.Predict(classifier, filled);
         for (int slot = 0; slot < filled; slot++)
         {
             // The top-1 label is all the attack reads of a model's output.
-            work.Labels[slot] = TopOneCriterion.ArgMax(work.Logits.AsSpan(slot * classes, classes));
+            work.Labels[slot] = LogitMath.ArgMax(queries.Logits(slot));
         }
 
         for (int first = 0; first < filled;)
@@ -302,7 +242,7 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
             else
             {
                 int label = work.Labels[first];
-                Consume(image, MeetsGoal(label, image.Goal), label, work.Input(first));
+                Consume(image, MeetsGoal(label, image.Goal), label, queries.Image(first));
             }
 
             first = end;
@@ -372,7 +312,7 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
     private void WriteProbe(HopSkipJumpImageState image, ulong seed, Span<float> destination)
     {
         var noise = new ProbeNoise(seed);
-        double squares = Options.Norm == NormKind.L2 ? noise.FillGaussian(destination) : noise.FillUniform(destination, -1, 1);
+        double squares = Options.Norm == NormKind.L2 ? GaussianNoise.Fill(ref noise, destination) : noise.FillUniform(destination, -1, 1);
         double scale = squares > 0 ? ProbeRadius(image) / Math.Sqrt(squares) : 0;
         float[] best = image.Best;
         for (int i = 0; i < destination.Length; i++)
@@ -449,7 +389,7 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
     }
 
     /// <summary>Adds the probes in slots [first, end) to the image's sums: per value, the sum of (probe - x_t) and of phi (probe - x_t).</summary>
-    private static void Accumulate(HopSkipJumpImageState image, GradientSums sums, Workspace work, int first, int end)
+    private static void Accumulate(HopSkipJumpImageState image, GradientSums sums, HopSkipJumpSlice work, int first, int end)
     {
         int length = image.Clean.Length;
         for (int slot = first; slot < end; slot++)
@@ -464,7 +404,8 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
         sums.Count += end - first;
 
         // Blocks of values in parallel; within a value the probes are added in slot order, so the sums do not depend on threads.
-        float[] best = image.Best, inputs = work.Inputs;
+        float[] best = image.Best;
+        QueryBuffer inputs = work.Queries;
         int[] labels = work.Labels;
         AttackGoal goal = image.Goal;
         Parallel.For(0, (length + AccumulateBlock - 1) / AccumulateBlock, block =>
@@ -474,7 +415,7 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
             for (int slot = first; slot < end; slot++)
             {
                 double phi = MeetsGoal(labels[slot], goal) ? 1 : -1;
-                ReadOnlySpan<float> probe = inputs.AsSpan((slot * length) + from, to - from);
+                ReadOnlySpan<float> probe = inputs.Image(slot).Slice(from, to - from);
                 for (int i = 0; i < probe.Length; i++)
                 {
                     double diff = probe[i] - (double)best[from + i];
@@ -749,30 +690,30 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
     }
 
     /// <summary>
-    /// Buffers for one Start or Step call, rented from the shared array pool and reused by every round in it, so the
-    /// attack allocates nothing per query. A model call holds at most 256 images and at most 16 Mi values (64 MB).
+    /// One Start or Step call: the queued queries of a round and their owners, rented from the shared array pool and
+    /// reused by every round of the call, so the attack allocates nothing per query. A model call holds at most 256
+    /// images and at most 16 Mi values (64 MB).
     /// </summary>
-    private sealed class Workspace : IDisposable
+    private sealed class HopSkipJumpSlice : Slice
     {
-        private readonly int _length;
+        private readonly HopSkipJumpAttack _attack;
+        private readonly AttackState _state;
+        private readonly IClassifier _classifier;
 
-        public Workspace(AttackState state, int classes)
+        public HopSkipJumpSlice(HopSkipJumpAttack attack, AttackState state, IClassifier classifier)
         {
-            _length = state.ImageLength;
-            Capacity = (int)Math.Clamp(MaxBatchValues / _length, 1, MaxBatchImages);
-            Inputs = ArrayPool<float>.Shared.Rent(Capacity * _length);
-            Logits = ArrayPool<float>.Shared.Rent(Capacity * classes);
+            _attack = attack;
+            _state = state;
+            _classifier = classifier;
+            Queries = new QueryBuffer(state.ImageLength, classifier.NumClasses, (int)Math.Clamp(MaxBatchValues / state.ImageLength, 1, MaxBatchImages));
             Owner = ArrayPool<int>.Shared.Rent(Capacity);
             Labels = ArrayPool<int>.Shared.Rent(Capacity);
             Seed = ArrayPool<ulong>.Shared.Rent(Capacity);
-            Active = new List<int>(state.Images.Count);
         }
 
-        public int Capacity { get; }
+        public QueryBuffer Queries { get; }
 
-        public float[] Inputs { get; }
-
-        public float[] Logits { get; }
+        public int Capacity => Queries.Capacity;
 
         public int[] Owner { get; }
 
@@ -780,21 +721,18 @@ public sealed class HopSkipJumpAttack : IStartingPointAttack
 
         public ulong[] Seed { get; }
 
-        public List<int> Active { get; }
-
         public Dictionary<int, GradientSums> Gradients { get; } = [];
 
-        public Span<float> Input(int slot) => Inputs.AsSpan(slot * _length, _length);
+        public override long Iterate(IReadOnlyList<int> active) => _attack.RunRound(_classifier, _state, active, this);
 
-        public void Dispose()
+        protected override void Release()
         {
             foreach (GradientSums sums in Gradients.Values)
             {
                 sums.Dispose();
             }
 
-            ArrayPool<float>.Shared.Return(Inputs);
-            ArrayPool<float>.Shared.Return(Logits);
+            Queries.Dispose();
             ArrayPool<int>.Shared.Return(Owner);
             ArrayPool<int>.Shared.Return(Labels);
             ArrayPool<ulong>.Shared.Return(Seed);

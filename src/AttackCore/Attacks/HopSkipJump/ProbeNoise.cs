@@ -3,9 +3,10 @@ namespace AttackCore.Attacks.HopSkipJump;
 /// <summary>
 /// The random stream of one probe or noise image: SplitMix64 seeded with one draw from the image's
 /// <see cref="SeededRandom"/>. A struct, so the thousands of probes of an iteration allocate nothing, and each probe
-/// owns its stream, so probes can be drawn in parallel and still give the same images in any thread order.
+/// owns its stream, so probes can be drawn in parallel and still give the same images in any thread order. Gaussian
+/// probes come from <see cref="GaussianNoise"/>.
 /// </summary>
-internal struct ProbeNoise
+internal struct ProbeNoise : IUniformSource
 {
     private ulong _state;
 
@@ -26,29 +27,6 @@ internal struct ProbeNoise
             float v = (float)(low + ((high - low) * NextDouble()));
             values[i] = v;
             sum += (double)v * v;
-        }
-
-        return sum;
-    }
-
-    /// <summary>Fills <paramref name="values"/> with standard normal draws (Box-Muller, both values of each pair used) and returns their sum of squares.</summary>
-    public double FillGaussian(Span<float> values)
-    {
-        double sum = 0;
-        for (int i = 0; i < values.Length; i += 2)
-        {
-            // 1 - u lies in (0, 1], so the logarithm is finite.
-            double radius = Math.Sqrt(-2.0 * Math.Log(1.0 - NextDouble()));
-            (double sin, double cos) = Math.SinCos(2.0 * Math.PI * NextDouble());
-            float a = (float)(radius * cos);
-            values[i] = a;
-            sum += (double)a * a;
-            if (i + 1 < values.Length)
-            {
-                float b = (float)(radius * sin);
-                values[i + 1] = b;
-                sum += (double)b * b;
-            }
         }
 
         return sum;

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using AttackCore.Attacks.Square;
 using AttackCore.Models;
 
 namespace AttackCore.Attacks.Simba;
@@ -50,16 +49,13 @@ namespace AttackCore.Attacks.Simba;
 /// the budget outlasts the order (tiny images only) the order starts over.
 /// </para>
 /// </remarks>
-public sealed class SimbaDctAttack : IAttack
+public sealed class SimbaDctAttack : Attack<SimbaDctOptions>
 {
     private const int Channels = 3;
 
     /// <summary>At most minus, plus and one grid check per image per iteration; a query-bounded slice plans for it.</summary>
     private const int QueriesPerIterationAtMost = 3;
 
-    private readonly IAttackLoss _loss;
-    private readonly IAdversarialCriterion _criterion;
-    private readonly TimeProvider _time;
     private readonly ConditionalWeakTable<AttackImageState, int[]> _orders = new();
     private DctBasis? _basis;
 
@@ -70,20 +66,9 @@ public sealed class SimbaDctAttack : IAttack
     /// <param name="timeProvider">The clock for <see cref="StepBudget.MaxDuration"/>; defaults to the system clock.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public SimbaDctAttack(SimbaDctOptions options, IAttackLoss? loss = null, IAdversarialCriterion? criterion = null, TimeProvider? timeProvider = null)
+        : base(options, loss ?? SimbaProbabilityLoss.Instance, criterion, timeProvider)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        Options = options;
-        _loss = loss ?? SimbaProbabilityLoss.Instance;
-        _criterion = criterion ?? TopOneCriterion.Instance;
-        _time = timeProvider ?? TimeProvider.System;
     }
-
-    /// <summary>Gets the options.</summary>
-    public SimbaDctOptions Options { get; }
-
-    /// <inheritdoc />
-    AttackOptions IAttack.Options => Options;
 
     /// <summary>
     /// Starts a run: scores every clean image in one batched call (one query each) to get the loss the first
@@ -93,184 +78,49 @@ public sealed class SimbaDctAttack : IAttack
     /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each 3 x height x width of the classifier. Copied.</param>
     /// <param name="goals">One goal per image.</param>
     /// <returns>The state after the initialization.</returns>
-    public AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
+    public override AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
     {
-        AttackArguments.CheckStart(classifier, cleanImages, goals);
-        int h = classifier.InputHeight, w = classifier.InputWidth, length = Channels * h * w, classes = classifier.NumClasses;
-        var images = new AttackImageState[cleanImages.Count];
-        for (int i = 0; i < images.Length; i++)
+        AttackState state = NewState(classifier, cleanImages, goals);
+        using var queries = new QueryBuffer(state.ImageLength, classifier.NumClasses, state.Images.Count);
+        for (int i = 0; i < state.Images.Count; i++)
         {
-            AttackGoal goal = goals[i];
-            float[] clean = (float[])cleanImages[i].Clone();
-            var random = new SeededRandom(SquareAttack.ImageSeed(Options.Seed, clean));
-            images[i] = new SimbaImageState(goal, clean, (float[])clean.Clone(), random);
+            state.Images[i].Clean.CopyTo(queries.Image(i));
         }
 
-        var state = new AttackState(Options, h, w, images);
-        using var work = new Workspace(length, classes, images.Length);
-        for (int i = 0; i < images.Length; i++)
+        queries.Predict(classifier, state.Images.Count);
+        for (int i = 0; i < state.Images.Count; i++)
         {
-            images[i].Clean.CopyTo(work.Candidate(i));
-        }
-
-        Predict(classifier, work, images.Length);
-        for (int i = 0; i < images.Length; i++)
-        {
-            AttackImageState image = images[i];
-            ReadOnlySpan<float> logits = work.LogitsOf(i);
-            LossValue value = _loss.Evaluate(logits, image.Goal);
+            AttackImageState image = state.Images[i];
+            ReadOnlySpan<float> logits = queries.Logits(i);
             image.Queries = 1;
-            image.BestLoss = value.Loss;
-            image.BestMargin = value.Margin;
-            AttackTrace.Record(image, logits, value, Options.TraceCapacity);
-            if (_criterion.IsAdversarial(logits, image.Goal))
+            SetBest(image, image.Clean, logits, Loss.Evaluate(logits, image.Goal));
+            if (Criterion.IsAdversarial(logits, image.Goal))
             {
                 // The clean image is on the 8-bit grid, so it needs no grid check.
                 image.Status = ImageAttackStatus.Succeeded;
             }
-            else if (image.Queries >= Options.MaxQueries)
-            {
-                image.Status = ImageAttackStatus.Exhausted;
-            }
+
+            ExhaustIfSpent(image);
         }
 
         return state;
     }
 
-    /// <summary>
-    /// Tries one coordinate per running image per iteration until every image is done or <paramref name="budget"/> is
-    /// spent, and returns the same state object, updated. A run cut into slices gives exactly the result of the uncut
-    /// run, including after the state is saved and read back. A query-bounded slice starts an iteration only when
-    /// three queries per running image (minus, plus, grid check) still fit.
-    /// </summary>
-    /// <param name="state">The state from <see cref="Start"/> or an earlier step.</param>
-    /// <param name="classifier">The model under attack (the same one the run started with).</param>
-    /// <param name="budget">The most work to do in this call.</param>
-    /// <param name="cancellationToken">Stops between iterations.</param>
-    /// <returns><paramref name="state"/>, updated in place.</returns>
-    public AttackState Step(AttackState state, IClassifier classifier, StepBudget budget, CancellationToken cancellationToken = default)
+    /// <inheritdoc />
+    protected override Slice BeginSlice(AttackState state, IClassifier classifier)
     {
-        AttackArguments.CheckStep(Options, state, classifier, budget);
+        RequireImages<SimbaImageState>(state);
+
         if (_basis is null || _basis.Height != state.Height || _basis.Width != state.Width)
         {
             _basis = new DctBasis(state.Height, state.Width);
         }
 
-        using var work = new Workspace(state.ImageLength, classifier.NumClasses, state.Images.Count(i => i.Status == ImageAttackStatus.Running));
-        long startTicks = _time.GetTimestamp();
-        long sliceQueries = 0;
-        for (int iteration = 0; ; iteration++)
-        {
-            work.Active.Clear();
-            for (int i = 0; i < state.Images.Count; i++)
-            {
-                if (state.Images[i].Status == ImageAttackStatus.Running)
-                {
-                    work.Active.Add(i);
-                }
-            }
-
-            if (work.Active.Count == 0 || cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-
-            if (iteration > 0 && (
-                iteration >= budget.MaxIterations ||
-                sliceQueries + ((long)QueriesPerIterationAtMost * work.Active.Count) > budget.MaxQueries ||
-                (budget.MaxDuration is TimeSpan limit && _time.GetElapsedTime(startTicks) >= limit)))
-            {
-                break;
-            }
-
-            sliceQueries += Iterate(classifier, state, _basis, work);
-        }
-
-        return state;
+        return new SimbaSlice(this, state, classifier, _basis, state.Images.Count(i => i.Status == ImageAttackStatus.Running));
     }
 
-    /// <summary>One coordinate for every active image: the minus round, the plus round (with grid checks), and late grid checks.</summary>
-    /// <returns>The queries spent, summed over images.</returns>
-    private int Iterate(IClassifier classifier, AttackState state, DctBasis basis, Workspace work)
-    {
-        List<int> active = work.Active;
-        double step = Options.StepSize;
-
-        // Round 1: x - a e_q for every running image.
-        for (int slot = 0; slot < active.Count; slot++)
-        {
-            var image = (SimbaImageState)state.Images[active[slot]];
-            int coordinate = Coordinate(image, state);
-            work.Coordinates[slot] = coordinate;
-            Compose(image, basis, coordinate, -step, work.Delta(slot), work.Candidate(slot));
-            image.Iterations++;
-        }
-
-        int queries = Predict(classifier, work, active.Count);
-        work.Plus.Clear();
-        work.Checks.Clear();
-        for (int slot = 0; slot < active.Count; slot++)
-        {
-            var image = (SimbaImageState)state.Images[active[slot]];
-            image.Queries++;
-            if (TryAccept(image, work, slot, out bool fooled))
-            {
-                if (fooled)
-                {
-                    work.Checks.Add(active[slot]);
-                }
-            }
-            else if (image.Queries < Options.MaxQueries)
-            {
-                work.Plus.Add(slot);
-            }
-        }
-
-        // Round 2: x + a e_q where the minus did not improve, then the grid checks of minus successes, in one call.
-        int plus = work.Plus.Count;
-        for (int k = 0; k < plus; k++)
-        {
-            int slot = work.Plus[k];
-            Compose((SimbaImageState)state.Images[active[slot]], basis, work.Coordinates[slot], step, work.Delta(k), work.Candidate(k));
-        }
-
-        int checks = PrepareChecks(state, work, plus);
-        queries += Predict(classifier, work, plus + checks);
-        work.LateChecks.Clear();
-        for (int k = 0; k < plus; k++)
-        {
-            int index = active[work.Plus[k]];
-            var image = (SimbaImageState)state.Images[index];
-            image.Queries++;
-            if (TryAccept(image, work, k, out bool fooled) && fooled)
-            {
-                work.LateChecks.Add(index);
-            }
-        }
-
-        FinishChecks(state, work, plus, checks);
-
-        // Round 3 (rare): the grid checks of plus successes.
-        work.Checks.Clear();
-        work.Checks.AddRange(work.LateChecks);
-        checks = PrepareChecks(state, work, 0);
-        if (checks > 0)
-        {
-            queries += Predict(classifier, work, checks);
-            FinishChecks(state, work, 0, checks);
-        }
-
-        foreach (int index in active)
-        {
-            AttackImageState image = state.Images[index];
-            if (image.Status == ImageAttackStatus.Running && image.Queries >= Options.MaxQueries)
-            {
-                image.Status = ImageAttackStatus.Exhausted;
-            }
-        }
-
-        return queries;
-    }
+    /// <summary>A query-bounded slice starts an iteration only when three queries per running image (minus, plus, grid check) still fit.</summary>
+    protected override long PlannedQueries(AttackImageState image) => QueriesPerIterationAtMost;
 
     /// <summary>
     /// Writes the candidate for coordinate <paramref name="coordinate"/> moved by <paramref name="step"/>: its
@@ -318,73 +168,23 @@ public sealed class SimbaDctAttack : IAttack
         }
     }
 
-    /// <summary>Keeps the candidate in <paramref name="slot"/> if its loss is strictly lower; says whether it also fools the model.</summary>
-    private bool TryAccept(SimbaImageState image, Workspace work, int slot, out bool fooled)
+    /// <summary>Keeps the candidate (and its perturbation) if its loss is strictly lower; says whether it also fools the model.</summary>
+    private bool TryAccept(SimbaImageState image, ReadOnlySpan<float> delta, ReadOnlySpan<float> candidate, ReadOnlySpan<float> logits, out bool fooled)
     {
-        ReadOnlySpan<float> logits = work.LogitsOf(slot);
-        LossValue value = _loss.Evaluate(logits, image.Goal);
         fooled = false;
-        if (!(value.Loss < image.BestLoss))
+        if (!TryImprove(image, candidate, logits))
         {
             return false;
         }
 
-        work.Delta(slot).CopyTo(image.Delta);
-        work.Candidate(slot).CopyTo(image.Best);
-        image.BestLoss = value.Loss;
-        image.BestMargin = value.Margin;
-        AttackTrace.Record(image, logits, value, Options.TraceCapacity);
-        if (_criterion.IsAdversarial(logits, image.Goal))
+        delta.CopyTo(image.Delta);
+        if (Criterion.IsAdversarial(logits, image.Goal))
         {
             image.ContinuousSuccessQueries ??= image.Queries;
             fooled = true;
         }
 
         return true;
-    }
-
-    /// <summary>Writes the 8-bit projections of the best images of <c>work.Checks</c> (those with a query left) into slots from <paramref name="first"/>.</summary>
-    /// <returns>The number of checks prepared; <c>work.Checks</c> keeps only those.</returns>
-    private int PrepareChecks(AttackState state, Workspace work, int first)
-    {
-        int n = 0;
-        for (int k = 0; k < work.Checks.Count; k++)
-        {
-            AttackImageState image = state.Images[work.Checks[k]];
-            if (image.Queries >= Options.MaxQueries)
-            {
-                continue;
-            }
-
-            Span<float> slot = work.Candidate(first + n);
-            image.Best.CopyTo(slot);
-            PixelGrid.Project(image.Clean, slot, Options.Norm, Options.Epsilon);
-            work.Checks[n++] = work.Checks[k];
-        }
-
-        work.Checks.RemoveRange(n, work.Checks.Count - n);
-        return n;
-    }
-
-    /// <summary>Reads the grid checks scored in slots from <paramref name="first"/>: an 8-bit image that fools the model becomes the best one and the image is done.</summary>
-    private void FinishChecks(AttackState state, Workspace work, int first, int count)
-    {
-        for (int k = 0; k < count; k++)
-        {
-            AttackImageState image = state.Images[work.Checks[k]];
-            ReadOnlySpan<float> logits = work.LogitsOf(first + k);
-            image.Queries++;
-            image.GridChecks++;
-            if (_criterion.IsAdversarial(logits, image.Goal))
-            {
-                LossValue value = _loss.Evaluate(logits, image.Goal);
-                work.Candidate(first + k).CopyTo(image.Best);
-                image.BestLoss = value.Loss;
-                image.BestMargin = value.Margin;
-                AttackTrace.Record(image, logits, value, Options.TraceCapacity);
-                image.Status = ImageAttackStatus.Succeeded;
-            }
-        }
     }
 
     /// <summary>
@@ -406,74 +206,121 @@ public sealed class SimbaDctAttack : IAttack
         return order[image.Iterations % order.Length];
     }
 
-    private static int Predict(IClassifier classifier, Workspace work, int count)
-    {
-        if (count > 0)
-        {
-            classifier.Predict(work.Candidates.AsSpan(0, count * work.Length), count, work.Logits.AsSpan(0, count * work.Classes));
-        }
-
-        return count;
-    }
-
     /// <summary>
-    /// Buffers for one Start or Step call, rented from the shared array pool and reused by every iteration in it, so
-    /// the attack allocates nothing per query. Returned when the call ends.
+    /// One Start or Step call: the candidates, their perturbations and the round bookkeeping, rented once and reused by
+    /// every iteration of the call.
     /// </summary>
-    private sealed class Workspace : IDisposable
+    private sealed class SimbaSlice : Slice
     {
-        public Workspace(int length, int classes, int capacity)
+        private readonly SimbaDctAttack _attack;
+        private readonly AttackState _state;
+        private readonly IClassifier _classifier;
+        private readonly DctBasis _basis;
+        private readonly QueryBuffer _queries;
+        private readonly float[] _deltas;
+        private readonly int[] _coordinates;
+
+        /// <summary>The round-1 slots whose minus did not improve; round-2 slot k is round-1 slot _plus[k].</summary>
+        private readonly List<int> _plus;
+
+        /// <summary>The images whose best image is checked on the grid in this round.</summary>
+        private readonly List<int> _checks;
+
+        /// <summary>The images whose plus fooled the model, checked in round 3.</summary>
+        private readonly List<int> _lateChecks;
+
+        public SimbaSlice(SimbaDctAttack attack, AttackState state, IClassifier classifier, DctBasis basis, int capacity)
         {
-            Length = length;
-            Classes = classes;
-            capacity = Math.Max(capacity, 1);
-            Candidates = ArrayPool<float>.Shared.Rent(capacity * length);
-            Deltas = ArrayPool<float>.Shared.Rent(capacity * length);
-            Logits = ArrayPool<float>.Shared.Rent(capacity * classes);
-            Coordinates = ArrayPool<int>.Shared.Rent(capacity);
-            Active = new List<int>(capacity);
-            Plus = new List<int>(capacity);
-            Checks = new List<int>(capacity);
-            LateChecks = new List<int>(capacity);
+            _attack = attack;
+            _state = state;
+            _classifier = classifier;
+            _basis = basis;
+            _queries = new QueryBuffer(state.ImageLength, classifier.NumClasses, capacity);
+            _deltas = ArrayPool<float>.Shared.Rent(_queries.Capacity * state.ImageLength);
+            _coordinates = ArrayPool<int>.Shared.Rent(_queries.Capacity);
+            _plus = new List<int>(_queries.Capacity);
+            _checks = new List<int>(_queries.Capacity);
+            _lateChecks = new List<int>(_queries.Capacity);
         }
 
-        public int Length { get; }
-
-        public int Classes { get; }
-
-        public float[] Candidates { get; }
-
-        public float[] Deltas { get; }
-
-        public float[] Logits { get; }
-
-        /// <summary>Gets the coefficient each round-1 slot tries.</summary>
-        public int[] Coordinates { get; }
-
-        /// <summary>Gets the running images' indices; round-1 slot k is image Active[k].</summary>
-        public List<int> Active { get; }
-
-        /// <summary>Gets the round-1 slots whose minus did not improve; round-2 slot k is round-1 slot Plus[k].</summary>
-        public List<int> Plus { get; }
-
-        /// <summary>Gets the indices of images whose best image is to be checked on the grid in this round.</summary>
-        public List<int> Checks { get; }
-
-        /// <summary>Gets the indices of images whose plus fooled the model, checked in round 3.</summary>
-        public List<int> LateChecks { get; }
-
-        public Span<float> Candidate(int slot) => Candidates.AsSpan(slot * Length, Length);
-
-        public Span<float> Delta(int slot) => Deltas.AsSpan(slot * Length, Length);
-
-        public ReadOnlySpan<float> LogitsOf(int slot) => Logits.AsSpan(slot * Classes, Classes);
-
-        public void Dispose()
+        /// <summary>One coordinate for every active image: the minus round, the plus round (with grid checks), and late grid checks.</summary>
+        public override long Iterate(IReadOnlyList<int> active)
         {
-            ArrayPool<float>.Shared.Return(Candidates);
-            ArrayPool<float>.Shared.Return(Deltas);
-            ArrayPool<float>.Shared.Return(Logits);
-            ArrayPool<int>.Shared.Return(Coordinates);
+            SimbaDctAttack attack = _attack;
+            double step = attack.Options.StepSize;
+
+            // Round 1: x - a e_q for every running image.
+            for (int slot = 0; slot < active.Count; slot++)
+            {
+                var image = (SimbaImageState)_state.Images[active[slot]];
+                int coordinate = attack.Coordinate(image, _state);
+                _coordinates[slot] = coordinate;
+                attack.Compose(image, _basis, coordinate, -step, Delta(slot), _queries.Image(slot));
+                image.Iterations++;
+            }
+
+            long queries = _queries.Predict(_classifier, active.Count);
+            _plus.Clear();
+            _checks.Clear();
+            for (int slot = 0; slot < active.Count; slot++)
+            {
+                var image = (SimbaImageState)_state.Images[active[slot]];
+                image.Queries++;
+                if (attack.TryAccept(image, Delta(slot), _queries.Image(slot), _queries.Logits(slot), out bool fooled))
+                {
+                    if (fooled)
+                    {
+                        _checks.Add(active[slot]);
+                    }
+                }
+                else if (image.Queries < attack.Options.MaxQueries)
+                {
+                    _plus.Add(slot);
+                }
+            }
+
+            // Round 2: x + a e_q where the minus did not improve, then the grid checks of minus successes, in one call.
+            int plus = _plus.Count;
+            for (int k = 0; k < plus; k++)
+            {
+                int slot = _plus[k];
+                attack.Compose((SimbaImageState)_state.Images[active[slot]], _basis, _coordinates[slot], step, Delta(k), _queries.Image(k));
+            }
+
+            int checks = attack.PrepareGridChecks(_state, _checks, _queries, plus);
+            queries += _queries.Predict(_classifier, plus + checks);
+            _lateChecks.Clear();
+            for (int k = 0; k < plus; k++)
+            {
+                int index = active[_plus[k]];
+                var image = (SimbaImageState)_state.Images[index];
+                image.Queries++;
+                if (attack.TryAccept(image, Delta(k), _queries.Image(k), _queries.Logits(k), out bool fooled) && fooled)
+                {
+                    _lateChecks.Add(index);
+                }
+            }
+
+            attack.FinishGridChecks(_state, _checks, _queries, plus);
+
+            // Round 3 (rare): the grid checks of plus successes.
+            checks = attack.PrepareGridChecks(_state, _lateChecks, _queries, 0);
+            if (checks > 0)
+            {
+                queries += _queries.Predict(_classifier, checks);
+                attack.FinishGridChecks(_state, _lateChecks, _queries, 0);
+            }
+
+            return queries;
         }
+
+        protected override void Release()
+        {
+            _queries.Dispose();
+            ArrayPool<float>.Shared.Return(_deltas);
+            ArrayPool<int>.Shared.Return(_coordinates);
+        }
+
+        private Span<float> Delta(int slot) => _deltas.AsSpan(slot * _state.ImageLength, _state.ImageLength);
     }
 }

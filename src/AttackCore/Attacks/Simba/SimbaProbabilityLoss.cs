@@ -1,8 +1,10 @@
+using AttackCore.Models;
+
 namespace AttackCore.Attacks.Simba;
 
 /// <summary>
 /// The SimBA paper's loss: untargeted, the softmax probability of the true class (to decrease); targeted, the
-/// probability of the target class (to increase). The margin is the logit gap, as in <see cref="SquareAttackLoss"/>.
+/// probability of the target class (to increase). The margin is the logit gap, <see cref="AttackGoal.Margin"/>.
 /// </summary>
 /// <remarks>
 /// The value returned is the logarithm of that probability (untargeted <c>log p_y</c>, targeted <c>-log p_t</c>):
@@ -20,7 +22,7 @@ public sealed class SimbaProbabilityLoss : IAttackLoss
     {
         ArgumentNullException.ThrowIfNull(goal);
         int c = goal.LossClass;
-        double others = SquareAttackLoss.MaxExcept(logits, c);
+        double others = LogitMath.MaxExcept(logits, c);
         double logProbability = LogProbability(logits, c, others);
         return goal.IsTargeted
             ? new LossValue(-logProbability, others - logits[c])
@@ -35,7 +37,7 @@ public sealed class SimbaProbabilityLoss : IAttackLoss
     {
         if (logits[c] < others)
         {
-            return logits[c] - SquareAttackLoss.LogSumExp(logits);
+            return logits[c] - LogitMath.LogSumExp(logits);
         }
 
         double sum = 0;

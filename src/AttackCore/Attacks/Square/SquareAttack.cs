@@ -1,7 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using AttackCore.Models;
 
 namespace AttackCore.Attacks.Square;
@@ -21,7 +18,7 @@ namespace AttackCore.Attacks.Square;
 /// </para>
 /// <para>
 /// Differences from the reference, each deliberate: every image draws from its own random stream
-/// (seeded by <see cref="AttackOptions.Seed"/> and the image, see <see cref="ImageSeed"/>), so its run does not depend on which images share
+/// (seeded by <see cref="AttackOptions.Seed"/> and the image, see <see cref="SeededRandom.ForImage"/>), so its run does not depend on which images share
 /// its batch (the reference's L2 variant draws one window for the whole batch); the query cap counts the
 /// initialization for both norms (the reference's L2 loop runs one extra iteration); and a success must
 /// survive being written as an 8-bit PNG: L-inf queries only 8-bit images (<see cref="QuantizationMode.OnGrid"/>),
@@ -29,12 +26,9 @@ namespace AttackCore.Attacks.Square;
 /// (<see cref="QuantizationMode.AfterSuccess"/>).
 /// </para>
 /// </remarks>
-public sealed class SquareAttack : IAttack
+public sealed class SquareAttack : Attack<SquareAttackOptions>
 {
     private const int Channels = 3;
-    private readonly IAttackLoss _loss;
-    private readonly IAdversarialCriterion _criterion;
-    private readonly TimeProvider _time;
     private readonly Dictionary<int, double[]> _bumps = [];
 
     /// <summary>Initializes a new instance of the <see cref="SquareAttack"/> class.</summary>
@@ -44,33 +38,8 @@ public sealed class SquareAttack : IAttack
     /// <param name="timeProvider">The clock for <see cref="StepBudget.MaxDuration"/>; defaults to the system clock.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public SquareAttack(SquareAttackOptions options, IAttackLoss? loss = null, IAdversarialCriterion? criterion = null, TimeProvider? timeProvider = null)
+        : base(options, loss ?? SquareAttackLoss.Instance, criterion, timeProvider)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        Options = options;
-        _loss = loss ?? SquareAttackLoss.Instance;
-        _criterion = criterion ?? TopOneCriterion.Instance;
-        _time = timeProvider ?? TimeProvider.System;
-    }
-
-    /// <summary>Gets the options.</summary>
-    public SquareAttackOptions Options { get; }
-
-    /// <inheritdoc />
-    AttackOptions IAttack.Options => Options;
-
-    /// <summary>
-    /// The seed of one image's random stream: the run's seed mixed with a hash of the image, so images in one
-    /// batch draw independent squares, while an image's run does not depend on which images share its batch.
-    /// </summary>
-    /// <param name="seed">The run's seed.</param>
-    /// <param name="clean">The clean image.</param>
-    /// <returns>The image's seed.</returns>
-    public static ulong ImageSeed(ulong seed, ReadOnlySpan<float> clean)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(MemoryMarshal.AsBytes(clean), hash);
-        return SeededRandom.DeriveSeed(seed, BinaryPrimitives.ReadUInt64LittleEndian(hash));
     }
 
     /// <summary>
@@ -82,7 +51,7 @@ public sealed class SquareAttack : IAttack
     /// <param name="iteration">The 0-based iteration (the initialization is not one).</param>
     /// <param name="maxQueries">The query budget (the reference's <c>n_iters</c>).</param>
     /// <returns>p for this iteration.</returns>
-    public static double PSchedule(double pInit, int iteration, int maxQueries)
+    internal static double PSchedule(double pInit, int iteration, int maxQueries)
     {
         int it = (int)((double)iteration / maxQueries * 10000);
         int halvings = it switch
@@ -110,203 +79,49 @@ public sealed class SquareAttack : IAttack
     /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each 3 x height x width of the classifier. Copied.</param>
     /// <param name="goals">One goal per image.</param>
     /// <returns>The state after the initialization.</returns>
-    public AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
+    public override AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
     {
-        AttackArguments.CheckStart(classifier, cleanImages, goals);
-        int h = classifier.InputHeight, w = classifier.InputWidth, length = Channels * h * w;
-        var images = new AttackImageState[cleanImages.Count];
-        for (int i = 0; i < images.Length; i++)
+        AttackState state = NewState(classifier, cleanImages, goals);
+        int h = state.Height, w = state.Width;
+        var all = new List<int>(state.Images.Count);
+        for (int i = 0; i < state.Images.Count; i++)
         {
-            AttackGoal goal = goals[i];
-            float[] clean = (float[])cleanImages[i].Clone();
-            var random = new SeededRandom(ImageSeed(Options.Seed, clean));
-            float[] best = new float[length];
+            AttackImageState image = state.Images[i];
             if (Options.Norm == NormKind.LInf)
             {
-                InitStripes(clean, best, h, w, random);
+                InitStripes(image.Clean, image.Best, h, w, image.Random);
             }
             else
             {
-                InitBumps(clean, best, h, w, random);
+                InitBumps(image.Clean, image.Best, h, w, image.Random);
             }
 
             if (Options.EffectiveQuantization == QuantizationMode.OnGrid)
             {
-                PixelGrid.Project(clean, best, Options.Norm, Options.Epsilon);
+                PixelGrid.Project(image.Clean, image.Best, Options.Norm, Options.Epsilon);
             }
 
-            images[i] = new AttackImageState(goal, clean, best, random);
+            all.Add(i);
         }
 
-        var state = new AttackState(Options, h, w, images);
-        using var work = new Workspace(state, classifier.NumClasses, images.Length);
-        for (int i = 0; i < images.Length; i++)
+        using var slice = new SquareSlice(this, state, classifier, all.Count);
+        for (int slot = 0; slot < all.Count; slot++)
         {
-            images[i].Best.CopyTo(work.Candidate(i));
-            work.Active.Add(i);
+            state.Images[slot].Best.CopyTo(slice.Queries.Image(slot));
         }
 
-        Score(classifier, state, work);
-        return state;
-    }
-
-    /// <summary>
-    /// Runs iterations until every image is done or <paramref name="budget"/> is spent, and returns the
-    /// same state object, updated. A run cut into slices gives exactly the result of the uncut run,
-    /// including after the state is saved and read back.
-    /// </summary>
-    /// <param name="state">The state from <see cref="Start"/> or an earlier step.</param>
-    /// <param name="classifier">The model under attack (the same one the run started with).</param>
-    /// <param name="budget">The most work to do in this call.</param>
-    /// <param name="cancellationToken">Stops between iterations.</param>
-    /// <returns><paramref name="state"/>, updated in place.</returns>
-    public AttackState Step(AttackState state, IClassifier classifier, StepBudget budget, CancellationToken cancellationToken = default)
-    {
-        AttackArguments.CheckStep(Options, state, classifier, budget);
-        using var work = new Workspace(state, classifier.NumClasses, state.Images.Count(i => i.Status == ImageAttackStatus.Running));
-        long startTicks = _time.GetTimestamp();
-        long sliceQueries = 0;
-        for (int iteration = 0; ; iteration++)
+        slice.Score(all);
+        foreach (AttackImageState image in state.Images)
         {
-            work.Active.Clear();
-            for (int i = 0; i < state.Images.Count; i++)
-            {
-                if (state.Images[i].Status == ImageAttackStatus.Running)
-                {
-                    work.Active.Add(i);
-                }
-            }
-
-            if (work.Active.Count == 0 || cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-
-            if (iteration > 0 && (
-                iteration >= budget.MaxIterations ||
-                sliceQueries + work.Active.Count > budget.MaxQueries ||
-                (budget.MaxDuration is TimeSpan limit && _time.GetElapsedTime(startTicks) >= limit)))
-            {
-                break;
-            }
-
-            for (int slot = 0; slot < work.Active.Count; slot++)
-            {
-                AttackImageState image = state.Images[work.Active[slot]];
-                double p = PSchedule(Options.EffectivePInit, image.Iterations, Options.MaxQueries);
-                if (Options.Norm == NormKind.LInf)
-                {
-                    ProposeLInf(image, work.Candidate(slot), state.Height, state.Width, p);
-                }
-                else
-                {
-                    ProposeL2(image, work.Candidate(slot), work.Delta, work.Window, state.Height, state.Width, p);
-                }
-
-                image.Iterations++;
-            }
-
-            sliceQueries += Score(classifier, state, work);
+            ExhaustIfSpent(image);
         }
 
         return state;
     }
 
-    /// <summary>Scores the candidates of the active images in one call, accepts strict improvements, and checks for success.</summary>
-    private long Score(IClassifier classifier, AttackState state, Workspace work)
-    {
-        int n = work.Active.Count, classes = classifier.NumClasses, length = state.ImageLength;
-        classifier.Predict(work.Candidates.AsSpan(0, n * length), n, work.Logits.AsSpan(0, n * classes));
-        long queries = n;
-        work.GridChecks.Clear();
-        for (int slot = 0; slot < n; slot++)
-        {
-            AttackImageState image = state.Images[work.Active[slot]];
-            ReadOnlySpan<float> logits = work.Logits.AsSpan(slot * classes, classes);
-            image.Queries++;
-            LossValue value = _loss.Evaluate(logits, image.Goal);
-            if (value.Loss < image.BestLoss)
-            {
-                work.Candidate(slot).CopyTo(image.Best);
-                image.BestLoss = value.Loss;
-                image.BestMargin = value.Margin;
-                AttackTrace.Record(image, logits, value, Options.TraceCapacity);
-                if (_criterion.IsAdversarial(logits, image.Goal))
-                {
-                    if (Options.EffectiveQuantization == QuantizationMode.OnGrid)
-                    {
-                        image.Status = ImageAttackStatus.Succeeded;
-                    }
-                    else
-                    {
-                        image.ContinuousSuccessQueries ??= image.Queries;
-                        work.GridChecks.Add(work.Active[slot]);
-                    }
-                }
-            }
-        }
-
-        queries += CheckOnGrid(classifier, state, work);
-        foreach (int index in work.Active)
-        {
-            AttackImageState image = state.Images[index];
-            if (image.Status == ImageAttackStatus.Running && image.Queries >= Options.MaxQueries)
-            {
-                image.Status = ImageAttackStatus.Exhausted;
-            }
-        }
-
-        return queries;
-    }
-
-    /// <summary>
-    /// <see cref="QuantizationMode.AfterSuccess"/>: a continuous candidate fooled the model; query its
-    /// 8-bit projection (one more query) and finish the image only if that fools too.
-    /// </summary>
-    private int CheckOnGrid(IClassifier classifier, AttackState state, Workspace work)
-    {
-        int n = 0, classes = classifier.NumClasses, length = state.ImageLength;
-        for (int k = 0; k < work.GridChecks.Count; k++)
-        {
-            int index = work.GridChecks[k];
-            AttackImageState image = state.Images[index];
-            if (image.Queries >= Options.MaxQueries)
-            {
-                continue;
-            }
-
-            Span<float> slotSpan = work.Candidate(n);
-            image.Best.CopyTo(slotSpan);
-            PixelGrid.Project(image.Clean, slotSpan, Options.Norm, Options.Epsilon);
-            work.GridChecks[n++] = index;
-        }
-
-        work.GridChecks.RemoveRange(n, work.GridChecks.Count - n);
-        if (n == 0)
-        {
-            return 0;
-        }
-
-        classifier.Predict(work.Candidates.AsSpan(0, n * length), n, work.Logits.AsSpan(0, n * classes));
-        for (int slot = 0; slot < n; slot++)
-        {
-            AttackImageState image = state.Images[work.GridChecks[slot]];
-            ReadOnlySpan<float> logits = work.Logits.AsSpan(slot * classes, classes);
-            image.Queries++;
-            image.GridChecks++;
-            if (_criterion.IsAdversarial(logits, image.Goal))
-            {
-                LossValue value = _loss.Evaluate(logits, image.Goal);
-                work.Candidate(slot).CopyTo(image.Best);
-                image.BestLoss = value.Loss;
-                image.BestMargin = value.Margin;
-                AttackTrace.Record(image, logits, value, Options.TraceCapacity);
-                image.Status = ImageAttackStatus.Succeeded;
-            }
-        }
-
-        return n;
-    }
+    /// <inheritdoc />
+    protected override Slice BeginSlice(AttackState state, IClassifier classifier) =>
+        new SquareSlice(this, state, classifier, state.Images.Count(i => i.Status == ImageAttackStatus.Running));
 
     /// <summary>L-inf initialization: one random +-eps per channel and column (vertical stripes), clipped to [0,1].</summary>
     private void InitStripes(float[] clean, float[] best, int h, int w, SeededRandom random)
@@ -577,48 +392,93 @@ public sealed class SquareAttack : IAttack
     }
 
     /// <summary>
-    /// Buffers for one Start or Step call, rented from the shared array pool and reused by every iteration
-    /// in it, so the attack allocates nothing per query. Returned when the call ends.
+    /// One Start or Step call: the candidates and scores of the running images (one slot each), and the L2 scratch
+    /// arrays, rented from the shared array pool and reused by every iteration of the call.
     /// </summary>
-    private sealed class Workspace : IDisposable
+    private sealed class SquareSlice : Slice
     {
-        private readonly int _length;
+        private readonly SquareAttack _attack;
+        private readonly AttackState _state;
+        private readonly IClassifier _classifier;
+        private readonly double[] _delta;
+        private readonly double[] _window;
+        private readonly List<int> _gridChecks;
 
-        public Workspace(AttackState state, int classes, int capacity)
+        public SquareSlice(SquareAttack attack, AttackState state, IClassifier classifier, int capacity)
         {
-            _length = state.ImageLength;
-            capacity = Math.Max(capacity, 1);
-            Candidates = ArrayPool<float>.Shared.Rent(capacity * _length);
-            Logits = ArrayPool<float>.Shared.Rent(capacity * classes);
+            _attack = attack;
+            _state = state;
+            _classifier = classifier;
+            Queries = new QueryBuffer(state.ImageLength, classifier.NumClasses, capacity);
             bool l2 = state.Options.Norm == NormKind.L2;
-            Delta = l2 ? ArrayPool<double>.Shared.Rent(_length) : [];
-            Window = l2 ? ArrayPool<double>.Shared.Rent(state.Height * state.Width) : [];
-            Active = new List<int>(capacity);
-            GridChecks = new List<int>(capacity);
+            _delta = l2 ? ArrayPool<double>.Shared.Rent(state.ImageLength) : [];
+            _window = l2 ? ArrayPool<double>.Shared.Rent(state.Height * state.Width) : [];
+            _gridChecks = new List<int>(Queries.Capacity);
         }
 
-        public float[] Candidates { get; }
+        public QueryBuffer Queries { get; }
 
-        public float[] Logits { get; }
-
-        public double[] Delta { get; }
-
-        public double[] Window { get; }
-
-        public List<int> Active { get; }
-
-        public List<int> GridChecks { get; }
-
-        public Span<float> Candidate(int slot) => Candidates.AsSpan(slot * _length, _length);
-
-        public void Dispose()
+        /// <summary>One iteration: a proposal per running image, all scored in one call.</summary>
+        public override long Iterate(IReadOnlyList<int> active)
         {
-            ArrayPool<float>.Shared.Return(Candidates);
-            ArrayPool<float>.Shared.Return(Logits);
-            if (Delta.Length > 0)
+            SquareAttackOptions options = _attack.Options;
+            for (int slot = 0; slot < active.Count; slot++)
             {
-                ArrayPool<double>.Shared.Return(Delta);
-                ArrayPool<double>.Shared.Return(Window);
+                AttackImageState image = _state.Images[active[slot]];
+                double p = PSchedule(options.EffectivePInit, image.Iterations, options.MaxQueries);
+                if (options.Norm == NormKind.LInf)
+                {
+                    _attack.ProposeLInf(image, Queries.Image(slot), _state.Height, _state.Width, p);
+                }
+                else
+                {
+                    _attack.ProposeL2(image, Queries.Image(slot), _delta, _window, _state.Height, _state.Width, p);
+                }
+
+                image.Iterations++;
+            }
+
+            return Score(active);
+        }
+
+        /// <summary>Scores the candidates in slots 0.. of <paramref name="active"/> in one call, accepts strict improvements, and checks successes.</summary>
+        public long Score(IReadOnlyList<int> active)
+        {
+            long queries = Queries.Predict(_classifier, active.Count);
+            _gridChecks.Clear();
+            for (int slot = 0; slot < active.Count; slot++)
+            {
+                AttackImageState image = _state.Images[active[slot]];
+                ReadOnlySpan<float> logits = Queries.Logits(slot);
+                image.Queries++;
+                if (_attack.TryImprove(image, Queries.Image(slot), logits) && _attack.Criterion.IsAdversarial(logits, image.Goal))
+                {
+                    if (_attack.Options.EffectiveQuantization == QuantizationMode.OnGrid)
+                    {
+                        image.Status = ImageAttackStatus.Succeeded;
+                    }
+                    else
+                    {
+                        // AfterSuccess: the continuous candidate fooled the model; its 8-bit projection must too.
+                        image.ContinuousSuccessQueries ??= image.Queries;
+                        _gridChecks.Add(active[slot]);
+                    }
+                }
+            }
+
+            int checks = _attack.PrepareGridChecks(_state, _gridChecks, Queries, 0);
+            queries += Queries.Predict(_classifier, checks);
+            _attack.FinishGridChecks(_state, _gridChecks, Queries, 0);
+            return queries;
+        }
+
+        protected override void Release()
+        {
+            Queries.Dispose();
+            if (_delta.Length > 0)
+            {
+                ArrayPool<double>.Shared.Return(_delta);
+                ArrayPool<double>.Shared.Return(_window);
             }
         }
     }

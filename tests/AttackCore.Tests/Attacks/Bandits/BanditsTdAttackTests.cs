@@ -8,8 +8,13 @@ using AttackCore.Tests.TestSupport;
 
 namespace AttackCore.Tests.Attacks.Bandits;
 
-public class BanditsTdAttackTests
+public class BanditsTdAttackTests : AttackContractTests<BanditsTdOptions>
 {
+    protected override IReadOnlyList<NormKind> Norms => [NormKind.LInf, NormKind.L2];
+
+    protected override BanditsTdOptions ContractOptions(NormKind norm, ulong seed = 0) =>
+        new() { Norm = norm, Epsilon = norm == NormKind.LInf ? 0.1 : 2.0, MaxQueries = 900, TileSize = 1, Seed = seed };
+
     private const int Size = 8;
     private static readonly string[] FastPhotos = ["kite_and_cold.png", "owl.png"];
 
@@ -332,8 +337,8 @@ public class BanditsTdAttackTests
         float[] logits = [2f, 1f, -1f];
         double logSum = Math.Log(Math.Exp(2) + Math.Exp(1) + Math.Exp(-1));
 
-        LossValue untargeted = BanditsLoss.Instance.Evaluate(logits, new AttackGoal(0));
-        LossValue targeted = BanditsLoss.Instance.Evaluate(logits, new AttackGoal(0, 2));
+        LossValue untargeted = CrossEntropyLoss.Instance.Evaluate(logits, new AttackGoal(0));
+        LossValue targeted = CrossEntropyLoss.Instance.Evaluate(logits, new AttackGoal(0, 2));
 
         Assert.Equal(2 - logSum, untargeted.Loss, 9);
         Assert.Equal(1, untargeted.Margin, 9);
@@ -403,7 +408,7 @@ public class BanditsTdAttackTests
         int length = x.Length, classes = model.NumClasses;
         var logits = new float[classes];
         model.Predict(x, 1, logits);
-        double logSum = SquareAttackLoss.LogSumExp(logits);
+        double logSum = AttackCore.Models.LogitMath.LogSumExp(logits);
         var zero = new float[classes];
         model.Predict(new float[length], 1, zero);
         var gradient = new double[length];

@@ -7,8 +7,15 @@ using AttackCore.Tests.TestSupport;
 
 namespace AttackCore.Tests.Attacks.HopSkipJump;
 
-public class HopSkipJumpAttackTests
+public class HopSkipJumpAttackTests : AttackContractTests<HopSkipJumpOptions>
 {
+    protected override IReadOnlyList<NormKind> Norms => [NormKind.L2, NormKind.LInf];
+
+    protected override bool DecisionBased => true;
+
+    protected override HopSkipJumpOptions ContractOptions(NormKind norm, ulong seed = 0) =>
+        new() { Norm = norm, Epsilon = norm == NormKind.L2 ? 1.5 : 0.1, MaxQueries = 1500, InitEvals = 20, Seed = seed };
+
     private const int Size = 8;
     private static readonly string[] Photos = ["cat.png", "bird.png"];
 
@@ -434,7 +441,7 @@ public class HopSkipJumpAttackTests
             for (int n = 0; n < count; n++)
             {
                 Span<float> row = logits.Slice(n * NumClasses, NumClasses);
-                int top = TopOneCriterion.ArgMax(row);
+                int top = AttackCore.Models.LogitMath.ArgMax(row);
                 float max = row[top];
                 for (int k = 0; k < row.Length; k++)
                 {

@@ -8,8 +8,13 @@ using AttackCore.Tests.TestSupport;
 
 namespace AttackCore.Tests.Attacks.Simba;
 
-public class SimbaDctAttackTests
+public class SimbaDctAttackTests : AttackContractTests<SimbaDctOptions>
 {
+    protected override IReadOnlyList<NormKind> Norms => [NormKind.L2];
+
+    protected override SimbaDctOptions ContractOptions(NormKind norm, ulong seed = 0) =>
+        new() { Norm = norm, Epsilon = 3.0, MaxQueries = 600, Seed = seed };
+
     private const int Size = 8;
     private static readonly string[] SharedPhotos = ["kite_and_cold.png", "owl.png"];
 

@@ -4,8 +4,13 @@ using AttackCore.Tests.TestSupport;
 
 namespace AttackCore.Tests.Attacks.Square;
 
-public class SquareAttackTests
+public class SquareAttackTests : AttackContractTests<SquareAttackOptions>
 {
+    protected override IReadOnlyList<NormKind> Norms => [NormKind.LInf, NormKind.L2];
+
+    protected override SquareAttackOptions ContractOptions(NormKind norm, ulong seed = 0) =>
+        new() { Norm = norm, Epsilon = norm == NormKind.LInf ? 0.1 : 1.0, MaxQueries = 300, Seed = seed };
+
     private const int Size = 8;
 
     private static (LinearClassifier Model, List<float[]> Images, List<AttackGoal> Goals) Problem(int count, int classes = 10) =>
@@ -210,9 +215,9 @@ public class SquareAttackTests
     {
         float[] a = LinearClassifier.RandomImage(Size, 1), b = LinearClassifier.RandomImage(Size, 2);
 
-        Assert.Equal(SquareAttack.ImageSeed(3, a), SquareAttack.ImageSeed(3, (float[])a.Clone()));
-        Assert.NotEqual(SquareAttack.ImageSeed(3, a), SquareAttack.ImageSeed(3, b));
-        Assert.NotEqual(SquareAttack.ImageSeed(3, a), SquareAttack.ImageSeed(4, a));
+        Assert.Equal(SeededRandom.ImageSeed(3, a), SeededRandom.ImageSeed(3, (float[])a.Clone()));
+        Assert.NotEqual(SeededRandom.ImageSeed(3, a), SeededRandom.ImageSeed(3, b));
+        Assert.NotEqual(SeededRandom.ImageSeed(3, a), SeededRandom.ImageSeed(4, a));
     }
 
     [Fact]

@@ -1,0 +1,286 @@
+using System.Globalization;
+using AttackCore.Gradients.Onnx;
+using AttackCore.Models;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AttackCore.Gradients;
+
+/// <summary>The derived graph of one classifier and what was decided while building it.</summary>
+/// <param name="Model">The serialized derived ModelProto.</param>
+/// <param name="Losses">The losses in the graph, in the order of the <see cref="GradientGraphBuilder.LossWeightsName"/> input.</param>
+internal sealed record DerivedGraph(byte[] Model, IReadOnlyList<GradientLoss> Losses);
+
+/// <summary>
+/// Builds the derived graph of a classifier: [0, 1] RGB CHW pixels in; the model's preprocessing, the model,
+/// every supported loss; logits, the selected loss and d loss / d pixels out (see <see cref="ReverseModeBuilder"/>).
+/// </summary>
+internal static class GradientGraphBuilder
+{
+    /// <summary>Bump when the derived graph changes for the same inputs: it keys the disk cache.</summary>
+    public const int Version = 1;
+
+    public const string PixelsName = "advaudit_pixels";
+    public const string LabelsName = "advaudit_labels";
+    public const string TargetsName = "advaudit_targets";
+    public const string LossWeightsName = "advaudit_loss_weights";
+    public const string LogitsName = "advaudit_logits";
+    public const string LossName = "advaudit_loss";
+    public const string GradientName = "advaudit_pixel_gradient";
+
+    /// <summary>The metadata key saying whether the derived graph takes batches ("true") or one image per run ("false": the model hard-codes a batch of 1).</summary>
+    public const string BatchingKey = "advaudit.gradient.batching";
+
+    /// <summary>The suffix of the seed input given to each output by <see cref="BuildVectorJacobian"/>.</summary>
+    public const string SeedSuffix = "__seed";
+
+    /// <summary>The suffix of the gradient output of each input made by <see cref="BuildVectorJacobian"/>.</summary>
+    public const string GradientSuffix = "__grad";
+
+    private const float ProbabilityFloor = 1e-30f;
+
+    /// <summary>The losses a model with <paramref name="numClasses"/> classes supports (DLR needs the third and fourth largest logits).</summary>
+    public static IReadOnlyList<GradientLoss> LossesFor(int numClasses) =>
+        [.. Enum.GetValues<GradientLoss>().Where(l => l switch
+        {
+            GradientLoss.Dlr => numClasses >= 3,
+            GradientLoss.TargetedDlr => numClasses >= 4,
+            _ => numClasses >= 2,
+        })];
+
+    /// <summary>Builds the derived graph of a classifier.</summary>
+    /// <param name="modelBytes">The ONNX file as read from disk.</param>
+    /// <param name="spec">The spec (input and output names, preprocessing, classes).</param>
+    /// <exception cref="GradientNotSupportedException">The graph cannot be differentiated.</exception>
+    public static DerivedGraph BuildForClassifier(byte[] modelBytes, ModelSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(modelBytes);
+        ArgumentNullException.ThrowIfNull(spec);
+        var symbolic = OnnxModelEditor.MakeBatchDimensionSymbolic(modelBytes);
+        try
+        {
+            return Compose(symbolic, spec, probeBatch: 2);
+        }
+        catch (OnnxRuntimeException) when (!ReferenceEquals(symbolic, modelBytes))
+        {
+            // The model hard-codes its batch of 1 somewhere (a Reshape to [1, -1]): differentiate it one image at a time.
+            return Compose(modelBytes, spec, probeBatch: 1);
+        }
+    }
+
+    /// <summary>
+    /// Builds the vector-Jacobian product of an arbitrary graph, for testing single operators: every float input
+    /// X gets an output X__grad = sum over outputs Y of (Y__seed . dY/dX), each output Y a seed input Y__seed.
+    /// </summary>
+    /// <param name="modelBytes">The graph.</param>
+    /// <param name="feeds">Values of every graph input for the shape probe (float or double inputs are differentiated).</param>
+    public static byte[] BuildVectorJacobian(byte[] modelBytes, IReadOnlyList<ShapeProbe.Feed> feeds)
+    {
+        var model = ModelProto.Parser.ParseFrom(modelBytes);
+        int opset = OpsetNormalizer.Normalize(model);
+        var facts = ShapeProbe.Run(model, feeds);
+        var graph = model.Graph;
+        var wrt = feeds.Where(f => f.Values is float[] or double[]).Select(f => f.Name).ToList();
+        var seeds = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var output in graph.Output.ToList())
+        {
+            string seed = output.Name + SeedSuffix;
+            graph.Input.Add(TensorInfo(seed, facts[output.Name].ElemType, null));
+            seeds[output.Name] = seed;
+        }
+
+        var grads = new ReverseModeBuilder(graph, facts, opset).Build(wrt, seeds);
+        foreach (var input in wrt)
+        {
+            graph.Node.Add(Identity(grads[input], input + GradientSuffix));
+            graph.Output.Add(TensorInfo(input + GradientSuffix, facts[input].ElemType, null));
+        }
+
+        return model.ToByteArray();
+    }
+
+    private static DerivedGraph Compose(byte[] modelBytes, ModelSpec spec, int probeBatch)
+    {
+        var model = ModelProto.Parser.ParseFrom(modelBytes);
+        int opset = OpsetNormalizer.Normalize(model);
+        var graph = model.Graph;
+        var initializerNames = graph.Initializer.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        var modelInput = graph.Input.FirstOrDefault(i => spec.InputName is null ? !initializerNames.Contains(i.Name) : i.Name == spec.InputName)
+            ?? throw new ModelSpecException($"Model '{spec.Name}': input '{spec.InputName}' is not in the model.");
+        var modelOutput = graph.Output.FirstOrDefault(o => spec.OutputName is null || o.Name == spec.OutputName)
+            ?? throw new ModelSpecException($"Model '{spec.Name}': output '{spec.OutputName}' is not in the model.");
+        var losses = LossesFor(spec.NumClasses);
+
+        graph.Input.Remove(modelInput);
+        long size = spec.InputSize;
+        graph.Input.Add(TensorInfo(PixelsName, (int)TensorProto.Types.DataType.Float, ["batch", 3, size, size]));
+        graph.Input.Add(TensorInfo(LabelsName, (int)TensorProto.Types.DataType.Int64, ["batch"]));
+        graph.Input.Add(TensorInfo(TargetsName, (int)TensorProto.Types.DataType.Int64, ["batch"]));
+        graph.Input.Add(TensorInfo(LossWeightsName, (int)TensorProto.Types.DataType.Float, [losses.Count]));
+
+        // The preprocessing nodes go first: the model's nodes consume their output.
+        var writer = new GraphWriter(graph);
+        int modelNodeCount = graph.Node.Count;
+        EmitPreprocessing(writer, spec, modelInput.Name);
+        var preprocessing = graph.Node.Skip(modelNodeCount).ToList();
+        for (int i = 0; i < preprocessing.Count; i++)
+        {
+            graph.Node.RemoveAt(graph.Node.Count - 1);
+        }
+
+        for (int i = preprocessing.Count - 1; i >= 0; i--)
+        {
+            graph.Node.Insert(0, preprocessing[i]);
+        }
+
+        string scores = modelOutput.Name;
+        string logits = spec.Output == OutputKind.Probabilities
+            ? writer.Op("Log", [writer.Op("Clip", [scores, writer.Scalar((int)TensorProto.Types.DataType.Float, ProbabilityFloor)])])
+            : scores;
+        graph.Node.Add(Identity(logits, LogitsName));
+        EmitLosses(writer, losses);
+
+        graph.Output.Clear();
+        graph.Output.Add(TensorInfo(LogitsName, (int)TensorProto.Types.DataType.Float, ["batch", spec.NumClasses]));
+        graph.Output.Add(TensorInfo(LossName, (int)TensorProto.Types.DataType.Float, ["batch"]));
+
+        var facts = ShapeProbe.Run(model, ProbeFeeds(spec, probeBatch, losses.Count));
+        if (facts[LogitsName].ElemType != (int)TensorProto.Types.DataType.Float)
+        {
+            throw new ModelSpecException($"Model '{spec.Name}': output '{scores}' is not float32.");
+        }
+
+        string seed = writer.Op("ConstantOfShape", [writer.Op("Shape", [LossName])], Attr.Tensor("value", GraphWriter.MakeTensor((int)TensorProto.Types.DataType.Float, [1], [1.0])));
+        var grads = new ReverseModeBuilder(graph, facts, opset).Build([PixelsName], new Dictionary<string, string> { [LossName] = seed });
+        graph.Node.Add(Identity(grads[PixelsName], GradientName));
+        graph.Output.Add(TensorInfo(GradientName, (int)TensorProto.Types.DataType.Float, ["batch", 3, size, size]));
+        model.MetadataProps.Add(new StringStringEntryProto { Key = BatchingKey, Value = probeBatch > 1 ? "true" : "false" });
+        return new DerivedGraph(model.ToByteArray(), losses);
+    }
+
+    /// <summary>The model's input from attack pixels, exactly as <see cref="OnnxClassifier"/> computes it on the CPU: (x - subtract) * multiply per channel, in float32.</summary>
+    private static void EmitPreprocessing(GraphWriter w, ModelSpec spec, string modelInput)
+    {
+        const int Float = (int)TensorProto.Types.DataType.Float;
+        var scaling = Enumerable.Range(0, 3).Select(c => OnnxClassifier.ChannelScaling(spec, c)).ToArray();
+        string x = PixelsName;
+        if (Enumerable.Range(0, 3).Any(c => scaling[c].Source != c))
+        {
+            x = w.Op("Gather", [x, w.Int64s([.. scaling.Select(s => (long)s.Source)])], Attr.Int("axis", 1));
+        }
+
+        if (scaling.Any(s => s.Subtract != 0f || s.Multiply != 1f))
+        {
+            x = w.Op("Sub", [x, w.Constant(Float, [1, 3, 1, 1], [.. scaling.Select(s => (double)s.Subtract)])]);
+            x = w.Op("Mul", [x, w.Constant(Float, [1, 3, 1, 1], [.. scaling.Select(s => (double)s.Multiply)])]);
+        }
+
+        if (spec.Layout == TensorLayout.Nhwc)
+        {
+            x = w.Op("Transpose", [x], Attr.Ints("perm", [0, 2, 3, 1]));
+        }
+
+        w.Graph.Node.Add(Identity(x, modelInput));
+    }
+
+    /// <summary>
+    /// Every supported loss as a [N, 1] column, then loss = sum_k weight_k loss_k: the caller selects one loss with a
+    /// one-hot weight vector, so one graph (and one session) serves all losses. Values come from GatherElements at
+    /// positions chosen by TopK, so the reverse pass sends gradients to the chosen logits, as PyTorch's sort does.
+    /// </summary>
+    private static void EmitLosses(GraphWriter w, IReadOnlyList<GradientLoss> losses)
+    {
+        const int Float = (int)TensorProto.Types.DataType.Float;
+        string z = LogitsName;
+        string y = w.Op("Unsqueeze", [LabelsName, w.Int64s(1)]);
+        string t = w.Op("Unsqueeze", [TargetsName, w.Int64s(1)]);
+        string At(string values, string indices) => w.Op("GatherElements", [values, indices], Attr.Int("axis", 1));
+        string MaxOther(string excluded)
+        {
+            // Push the excluded class far down, pick the largest of the rest, and read its logit unchanged.
+            string depth = w.Op("Shape", [z], Attr.Int("start", 1), Attr.Int("end", 2));
+            string mask = w.Op("OneHot", [w.Op("Squeeze", [excluded, w.Int64s(1)]), depth, w.Constant(Float, [2], [0, 1e30])], Attr.Int("axis", -1));
+            string best = w.OpMulti("TopK", [w.Op("Sub", [z, mask]), w.Int64s(1)], 2, Attr.Int("axis", 1))[1];
+            return At(z, best);
+        }
+
+        string logSoftmax = w.Op("LogSoftmax", [z], Attr.Int("axis", 1));
+        string zy = At(z, y), zt = At(z, t);
+        string? sorted = null;
+        string Sorted(int k)
+        {
+            sorted ??= At(z, w.OpMulti("TopK", [z, w.Int64s(losses.Contains(GradientLoss.TargetedDlr) ? 4 : 3)], 2, Attr.Int("axis", 1))[1]);
+            return w.Op("Slice", [sorted, w.Int64s(k), w.Int64s(k + 1), w.Int64s(1)]);
+        }
+
+        string tiny = w.Scalar(Float, 1e-12);
+        var columns = new List<string>();
+        foreach (var loss in losses)
+        {
+            columns.Add(loss switch
+            {
+                GradientLoss.CrossEntropy => w.Op("Neg", [At(logSoftmax, y)]),
+                GradientLoss.Margin => w.Op("Sub", [MaxOther(y), zy]),
+                GradientLoss.Dlr => w.Op("Div", [w.Op("Sub", [MaxOther(y), zy]), w.Op("Add", [w.Op("Sub", [Sorted(0), Sorted(2)]), tiny])]),
+                GradientLoss.TargetedCrossEntropy => At(logSoftmax, t),
+                GradientLoss.TargetedMargin => w.Op("Sub", [zt, MaxOther(t)]),
+                GradientLoss.TargetedDlr => w.Op(
+                    "Div",
+                    [
+                        w.Op("Sub", [zt, zy]),
+                        w.Op("Add", [w.Op("Sub", [Sorted(0), w.Op("Mul", [w.Op("Add", [Sorted(2), Sorted(3)]), w.Scalar(Float, 0.5)])]), tiny]),
+                    ]),
+                _ => throw new ArgumentOutOfRangeException(nameof(losses), loss, "Unknown loss."),
+            });
+        }
+
+        string stacked = w.Op("Concat", columns, Attr.Int("axis", 1));
+        string weighted = w.Op("Mul", [stacked, LossWeightsName]);
+        w.OpNamed("ReduceSum", [weighted, w.Int64s(1)], [LossName], Attr.Int("keepdims", 0));
+    }
+
+    private static List<ShapeProbe.Feed> ProbeFeeds(ModelSpec spec, int batch, int lossCount)
+    {
+        var random = new Random(20261201);
+        long size = spec.InputSize;
+        var pixels = new float[batch * 3 * size * size];
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            pixels[i] = random.NextSingle();
+        }
+
+        return
+        [
+            new(PixelsName, [batch, 3, size, size], pixels),
+            new(LabelsName, [batch], Enumerable.Range(0, batch).Select(i => (long)(i % spec.NumClasses)).ToArray()),
+            new(TargetsName, [batch], Enumerable.Range(0, batch).Select(i => (long)((i + 1) % spec.NumClasses)).ToArray()),
+            new(LossWeightsName, [lossCount], Enumerable.Repeat(1f, lossCount).ToArray()),
+        ];
+    }
+
+    private static NodeProto Identity(string input, string output)
+    {
+        var node = new NodeProto { OpType = "Identity", Name = output + "_identity" };
+        node.Input.Add(input);
+        node.Output.Add(output);
+        return node;
+    }
+
+    /// <summary>A tensor ValueInfo; each dim is a size (long/int) or a symbolic name (string); no shape when <paramref name="dims"/> is null.</summary>
+    private static ValueInfoProto TensorInfo(string name, int elemType, object[]? dims)
+    {
+        var tensor = new TypeProto.Types.Tensor { ElemType = elemType };
+        if (dims is not null)
+        {
+            tensor.Shape = new TensorShapeProto();
+            foreach (var dim in dims)
+            {
+                tensor.Shape.Dim.Add(dim is string param
+                    ? new TensorShapeProto.Types.Dimension { DimParam = param }
+                    : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(dim, CultureInfo.InvariantCulture) });
+            }
+        }
+
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensor } };
+    }
+}

@@ -1,0 +1,303 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using AttackCore.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AttackCore.Gradients;
+
+/// <summary>
+/// An <see cref="IGradientModel"/> over one ONNX Runtime session of the model's derived graph (preprocessing,
+/// model, losses and the reverse pass, all standard ONNX ops), on CUDA when available, with the same session
+/// options as <see cref="OnnxClassifier"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The derived graph is built once per model (it runs the model once on the CPU to learn its shapes) and kept in
+/// memory for the process and on disk under <see cref="DefaultCacheDirectory"/>, keyed by the model's SHA-256, the
+/// builder version and the preprocessing and losses baked into it. A later load reads the cached file.
+/// </para>
+/// <para>
+/// Create one instance per model and process and share it. <see cref="ComputeGradients"/> is thread-safe; each
+/// call rents its input buffers from <see cref="ArrayPool{T}.Shared"/> for one <c>Run</c> and returns them, and
+/// disposes every <see cref="OrtValue"/> it creates.
+/// </para>
+/// </remarks>
+public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
+{
+    private static readonly ConcurrentDictionary<string, Lazy<DerivedGraph>> MemoryCache = new(StringComparer.Ordinal);
+
+    private readonly InferenceSession session;
+    private readonly RunOptions runOptions = new();
+    private readonly OnnxClassifierOptions options;
+    private readonly int imageSize;
+    private readonly int[] lossSlots;
+    private readonly string[] inputNames = [GradientGraphBuilder.PixelsName, GradientGraphBuilder.LabelsName, GradientGraphBuilder.TargetsName, GradientGraphBuilder.LossWeightsName];
+    private readonly string[] outputNames = [GradientGraphBuilder.LogitsName, GradientGraphBuilder.LossName, GradientGraphBuilder.GradientName];
+    private volatile bool disposed;
+
+    /// <summary>Initializes a new instance of the <see cref="OnnxGradientModel"/> class: loads the model and builds (or reads the cached) derived graph.</summary>
+    /// <param name="spec">The model, as given to <see cref="OnnxClassifier"/>; <see cref="ModelSpec.OnnxPath"/> must name an existing file.</param>
+    /// <param name="options">Runtime settings, shared with the classifier; <see langword="null"/> takes the defaults.</param>
+    /// <param name="cacheDirectory">Where derived graphs are kept; <see langword="null"/> takes <see cref="DefaultCacheDirectory"/>.</param>
+    /// <param name="logger">Receives the provider choice and cache use; <see langword="null"/> logs nothing.</param>
+    /// <exception cref="ModelSpecException">The spec is invalid, or the file is missing or has the wrong SHA-256.</exception>
+    /// <exception cref="GradientNotSupportedException">The model contains an operator (named in the message) that cannot be differentiated.</exception>
+    public OnnxGradientModel(ModelSpec spec, OnnxClassifierOptions? options = null, string? cacheDirectory = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ModelSpecLoader.Validate(spec);
+        this.options = options ?? new OnnxClassifierOptions();
+        this.options.Validate();
+        var log = logger ?? NullLogger.Instance;
+        Spec = spec;
+        if (string.IsNullOrEmpty(spec.OnnxPath) || !File.Exists(spec.OnnxPath))
+        {
+            throw new ModelSpecException($"Model '{spec.Name}': ONNX file '{spec.OnnxPath ?? "(onnxPath not set)"}' does not exist.");
+        }
+
+        var bytes = File.ReadAllBytes(spec.OnnxPath);
+        ModelSha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (spec.Sha256 is not null && !string.Equals(spec.Sha256, ModelSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ModelSpecException($"Model '{spec.Name}': '{spec.OnnxPath}' has SHA-256 {ModelSha256}, expected {spec.Sha256.ToLowerInvariant()}.");
+        }
+
+        Labels = LabelSet.Resolve(spec);
+        imageSize = 3 * spec.InputSize * spec.InputSize;
+        string key = CacheKey(spec, ModelSha256);
+        CachePath = Path.Combine(cacheDirectory ?? DefaultCacheDirectory, key + ".onnx");
+        var derived = MemoryCache.GetOrAdd(CachePath, path => new Lazy<DerivedGraph>(() => LoadOrBuild(bytes, spec, path, log))).Value;
+        SupportedLosses = derived.Losses;
+        lossSlots = [.. Enum.GetValues<GradientLoss>().Select(l => derived.Losses.ToList().IndexOf(l))];
+        (session, ProviderName, _) = OnnxSessions.Create(derived.Model, this.options, spec.Name, log);
+        SupportsBatching = !session.ModelMetadata.CustomMetadataMap.TryGetValue(GradientGraphBuilder.BatchingKey, out var batching) || batching == "true";
+        LogLoaded(log, spec.Name, ProviderName, SupportsBatching, CachePath);
+    }
+
+    /// <summary>Gets the default folder of derived graphs: <c>gradients/</c> inside <see cref="ModelDownloader.DefaultCacheDirectory"/>.</summary>
+    public static string DefaultCacheDirectory => Path.Combine(ModelDownloader.DefaultCacheDirectory, "gradients");
+
+    /// <summary>Gets the spec the model was built from.</summary>
+    public ModelSpec Spec { get; }
+
+    /// <summary>Gets the lower-case hex SHA-256 of the ONNX file.</summary>
+    public string ModelSha256 { get; }
+
+    /// <summary>Gets the file the derived graph is cached in.</summary>
+    public string CachePath { get; }
+
+    /// <summary>Gets the execution provider in use: <see cref="OnnxClassifier.CudaProviderName"/> or <see cref="OnnxClassifier.CpuProviderName"/>.</summary>
+    public string ProviderName { get; }
+
+    /// <summary>Gets whether several images go through one <c>Run</c>; <see langword="false"/> when the model hard-codes a batch of 1.</summary>
+    public bool SupportsBatching { get; }
+
+    /// <inheritdoc/>
+    public int InputHeight => Spec.InputSize;
+
+    /// <inheritdoc/>
+    public int InputWidth => Spec.InputSize;
+
+    /// <inheritdoc/>
+    public int NumClasses => Spec.NumClasses;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Labels { get; }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<GradientLoss> SupportedLosses { get; }
+
+    /// <inheritdoc/>
+    public void ComputeGradients(
+        ReadOnlySpan<float> images,
+        int count,
+        GradientLoss loss,
+        ReadOnlySpan<int> labels,
+        ReadOnlySpan<int> targets,
+        Span<float> logits,
+        Span<float> losses,
+        Span<float> gradients)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        int slot = Enum.IsDefined(loss) ? lossSlots[(int)loss] : -1;
+        if (slot < 0)
+        {
+            throw new ArgumentException($"Loss {loss} is not supported by model '{Spec.Name}' ({NumClasses} classes); supported: {string.Join(", ", SupportedLosses)}.", nameof(loss));
+        }
+
+        bool targeted = loss is GradientLoss.TargetedCrossEntropy or GradientLoss.TargetedMargin or GradientLoss.TargetedDlr;
+        Require(images.Length, (long)count * imageSize, nameof(images));
+        Require(labels.Length, count, nameof(labels));
+        Require(logits.Length, (long)count * NumClasses, nameof(logits));
+        Require(losses.Length, count, nameof(losses));
+        Require(gradients.Length, (long)count * imageSize, nameof(gradients));
+        if (targeted)
+        {
+            Require(targets.Length, count, nameof(targets));
+        }
+
+        CheckClasses(labels[..count], nameof(labels));
+        if (targeted)
+        {
+            CheckClasses(targets[..count], nameof(targets));
+        }
+
+        int chunk = SupportsBatching ? options.MaxBatch : 1;
+        for (int start = 0; start < count; start += chunk)
+        {
+            int n = Math.Min(chunk, count - start);
+            RunChunk(
+                images.Slice(start * imageSize, n * imageSize),
+                n,
+                slot,
+                labels.Slice(start, n),
+                targeted ? targets.Slice(start, n) : labels.Slice(start, n),
+                logits.Slice(start * NumClasses, n * NumClasses),
+                losses.Slice(start, n),
+                gradients.Slice(start * imageSize, n * imageSize));
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        session.Dispose();
+        runOptions.Dispose();
+    }
+
+    /// <summary>The cache file name: model hash, builder version, and a hash of everything else baked into the graph.</summary>
+    internal static string CacheKey(ModelSpec spec, string modelSha256)
+    {
+        var baked = string.Join(
+            "|",
+            spec.InputName,
+            spec.OutputName,
+            spec.InputSize.ToString(CultureInfo.InvariantCulture),
+            spec.Layout,
+            spec.ChannelOrder,
+            spec.Scaling,
+            string.Join(",", spec.Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
+            string.Join(",", spec.Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
+            spec.NumClasses.ToString(CultureInfo.InvariantCulture),
+            spec.Output,
+            string.Join(",", GradientGraphBuilder.LossesFor(spec.NumClasses)));
+        string bakedHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(baked)))[..16];
+        return Invariant($"{modelSha256}-grad{GradientGraphBuilder.Version}-{bakedHash}");
+    }
+
+    private static DerivedGraph LoadOrBuild(byte[] bytes, ModelSpec spec, string path, ILogger logger)
+    {
+        var losses = GradientGraphBuilder.LossesFor(spec.NumClasses);
+        if (File.Exists(path))
+        {
+            LogCacheHit(logger, spec.Name, path);
+            return new DerivedGraph(File.ReadAllBytes(path), losses);
+        }
+
+        var derived = GradientGraphBuilder.BuildForClassifier(bytes, spec);
+        try
+        {
+            // Written to a temporary name and moved, so a concurrent reader never sees a partial file.
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            string temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+            File.WriteAllBytes(temporary, derived.Model);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (IOException ex)
+        {
+            LogCacheWriteFailed(logger, spec.Name, path, ex.Message);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            LogCacheWriteFailed(logger, spec.Name, path, ex.Message);
+        }
+
+        return derived;
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private static void Require(int length, long needed, string name)
+    {
+        if (length < needed)
+        {
+            throw new ArgumentException(Invariant($"{name} holds {length} values; {needed} are needed."), name);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded gradient model {Model} on {Provider}, batching {Batching}, derived graph {Path}")]
+    private static partial void LogLoaded(ILogger logger, string model, string provider, bool batching, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gradient model {Model}: derived graph read from the cache {Path}")]
+    private static partial void LogCacheHit(ILogger logger, string model, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Gradient model {Model}: could not cache the derived graph at {Path}: {Reason}")]
+    private static partial void LogCacheWriteFailed(ILogger logger, string model, string path, string reason);
+
+    private void CheckClasses(ReadOnlySpan<int> classes, string name)
+    {
+        foreach (int c in classes)
+        {
+            if ((uint)c >= (uint)NumClasses)
+            {
+                throw new ArgumentException(Invariant($"{name} holds class {c}; classes are 0 to {NumClasses - 1}."), name);
+            }
+        }
+    }
+
+    private void RunChunk(
+        ReadOnlySpan<float> images,
+        int n,
+        int slot,
+        ReadOnlySpan<int> labels,
+        ReadOnlySpan<int> targets,
+        Span<float> logits,
+        Span<float> losses,
+        Span<float> gradients)
+    {
+        // Owned by this call only: rented here, pinned by the OrtValues during Run, returned below.
+        int length = n * imageSize;
+        float[] pixels = ArrayPool<float>.Shared.Rent(length);
+        long[] classes = ArrayPool<long>.Shared.Rent(2 * n);
+        float[] weights = ArrayPool<float>.Shared.Rent(SupportedLosses.Count);
+        try
+        {
+            images.CopyTo(pixels);
+            for (int i = 0; i < n; i++)
+            {
+                classes[i] = labels[i];
+                classes[n + i] = targets[i];
+            }
+
+            Array.Clear(weights, 0, SupportedLosses.Count);
+            weights[slot] = 1f;
+            long size = InputHeight;
+            using var pixelValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, length), [n, 3, size, size]);
+            using var labelValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, classes.AsMemory(0, n), [n]);
+            using var targetValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, classes.AsMemory(n, n), [n]);
+            using var weightValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, weights.AsMemory(0, SupportedLosses.Count), [SupportedLosses.Count]);
+            using var results = session.Run(runOptions, inputNames, [pixelValue, labelValue, targetValue, weightValue], outputNames);
+            results[0].GetTensorDataAsSpan<float>()[..(n * NumClasses)].CopyTo(logits);
+            results[1].GetTensorDataAsSpan<float>()[..n].CopyTo(losses);
+            results[2].GetTensorDataAsSpan<float>()[..length].CopyTo(gradients);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(pixels);
+            ArrayPool<long>.Shared.Return(classes);
+            ArrayPool<float>.Shared.Return(weights);
+        }
+    }
+}
