@@ -178,6 +178,19 @@ public sealed class AttackSettingsTests
     }
 
     [Fact]
+    public void ToRequest_AliasesWithThePlanPreset_ReachItsSquareAttackWhoseOwnPInitWins()
+    {
+        AttackSettings sut = new() { Attacks = [AttackCatalog.StandardPlan], PInit = 0.3, Quantization = QuantizationMode.AfterSuccess };
+
+        AttackRequest request = sut.ToRequest(Cli);
+
+        var square = Assert.IsType<SquareAttackOptions>(request.Attacks[^1]);
+        Assert.Equal(AttackCatalog.StandardPlanSpecs.Count, request.Attacks.Count);
+        Assert.Equal((0.8, QuantizationMode.AfterSuccess, 5000), (square.PInit!.Value, square.Quantization!.Value, square.MaxQueries));
+        Assert.Equal(AttackCatalog.StandardPlan, sut.Describe(request).Attacks);
+    }
+
+    [Fact]
     public void ToRequest_AliasWithoutASquareAttack_ThrowsNamingTheAlias()
     {
         AttackSettings sut = AttackSettings.Parse([new("--attacks", "simba-dct"), new("--p-init", "0.2")], Cli);
