@@ -42,9 +42,9 @@ public static class Program
         var root = new RootCommand(
             "advaudit: adversarial robustness audits of image classifiers. Finds small, verified perturbations that change " +
             "an ONNX classifier's answer with black-box attacks (square, simba-dct and bandits-td read scores; hopskipjump " +
-            "needs only the top-1 label) or white-box attacks on the model's own gradients (fgsm, pgd, apgd-ce, apgd-t; the " +
-            "standard plan is AutoAttack's order), alone or as a plan, optionally checks whether they transfer to other models, " +
-            "and writes adversarial images, reports and run summaries.");
+            "needs only the top-1 label) and, for a model you own, white-box attacks through its gradients (fgsm, pgd, " +
+            "apgd-ce, apgd-t; the standard plan is AutoAttack's APGD-CE, APGD-T and Square), alone or as a plan; optionally " +
+            "checks whether they transfer to other models; and writes adversarial images, reports and run summaries.");
         root.Subcommands.Add(AttackCommand.Create(output, errors));
         root.Subcommands.Add(ModelsCommand.Create(output));
         return root;

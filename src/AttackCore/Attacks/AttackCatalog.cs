@@ -53,10 +53,16 @@ public static class AttackCatalog
     public static IReadOnlyList<AttackOptions> ParsePlan(IEnumerable<string> specs, CommonAttackSettings common)
     {
         ArgumentNullException.ThrowIfNull(specs);
-        return specs
-            .SelectMany(s => string.Equals(s?.Trim(), StandardPlan, StringComparison.OrdinalIgnoreCase) ? StandardPlanSpecs : [s!])
-            .Select(s => Parse(s, common))
-            .ToList();
+        return ExpandPlan(specs).Select(s => Parse(s, common)).ToList();
+    }
+
+    /// <summary>Writes out the plan presets of a plan (<see cref="StandardPlan"/> becomes its three specs); other specs stay as they are.</summary>
+    /// <param name="specs">The specs.</param>
+    /// <returns>One spec per attack, in order.</returns>
+    public static IReadOnlyList<string> ExpandPlan(IEnumerable<string> specs)
+    {
+        ArgumentNullException.ThrowIfNull(specs);
+        return [.. specs.SelectMany(s => string.Equals(s?.Trim(), StandardPlan, StringComparison.OrdinalIgnoreCase) ? StandardPlanSpecs : [s!])];
     }
 
     /// <summary>Splits a plan written on one line, attacks separated by <c>;</c> (as in settings and blob metadata).</summary>

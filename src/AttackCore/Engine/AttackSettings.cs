@@ -221,10 +221,14 @@ public sealed record AttackSettings
         return result;
     }
 
-    /// <summary>Gets the plan's specs with the Square Attack aliases (<see cref="PInit"/>, <see cref="Quantization"/>) written into every square spec.</summary>
-    /// <returns>The specs, in plan order.</returns>
+    /// <summary>
+    /// Gets the plan's specs, presets written out (<see cref="AttackCatalog.ExpandPlan"/>), with the Square Attack aliases
+    /// (<see cref="PInit"/>, <see cref="Quantization"/>) written into every square spec.
+    /// </summary>
+    /// <returns>The specs, one per attack, in plan order.</returns>
     public IReadOnlyList<string> PlanSpecs()
     {
+        IReadOnlyList<string> specs = AttackCatalog.ExpandPlan(Attacks);
         var aliases = new List<string>();
         if (PInit is double p)
         {
@@ -238,10 +242,10 @@ public sealed record AttackSettings
 
         if (aliases.Count == 0)
         {
-            return Attacks;
+            return specs;
         }
 
-        return [.. Attacks.Select(spec =>
+        return [.. specs.Select(spec =>
         {
             string[] parts = spec.Split(':', 2);
             if (!IsSquare(spec))
@@ -281,7 +285,7 @@ public sealed record AttackSettings
             throw Bad(names[AttackSetting.PInit], p.ToString("R", Inv), "a number in (0, 1]");
         }
 
-        if ((PInit is not null || Quantization is not null) && !Attacks.Any(IsSquare))
+        if ((PInit is not null || Quantization is not null) && !AttackCatalog.ExpandPlan(Attacks).Any(IsSquare))
         {
             AttackSetting alias = PInit is not null ? AttackSetting.PInit : AttackSetting.Quantization;
             throw new ArgumentException($"{names[alias]} sets an option of Square Attack, but the plan ({string.Join(";", Attacks)}) has no square attack; set an attack's own options in its spec, e.g. simba-dct:stepSize=0.1.");

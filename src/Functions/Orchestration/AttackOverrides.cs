@@ -1,5 +1,4 @@
 using AdvAudit.Functions.Settings;
-using AttackCore.Attacks;
 using AttackCore.Engine;
 
 namespace AdvAudit.Functions.Orchestration;

