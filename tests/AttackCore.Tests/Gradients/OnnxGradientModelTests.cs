@@ -8,6 +8,8 @@ namespace AttackCore.Tests.Gradients;
 /// <summary>The gradient model's contract on the bundled Fashion-MNIST CNN: same logits as the classifier, losses as documented, cache reuse, argument checks.</summary>
 public class OnnxGradientModelTests
 {
+    private static readonly JsonSerializerOptions FixtureJson = new() { PropertyNameCaseInsensitive = true };
+
     internal static ModelSpec FashionSpec() =>
         ModelSpecLoader.Load(RepoPaths.FromRoot(Path.Combine("models", "fashion-mnist-cnn", "model.json"))!);
 
@@ -344,7 +346,7 @@ public class OnnxGradientModelTests
     {
         var fixture = JsonSerializer.Deserialize<AutogradFixture>(
             File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestModels", "gradients", "fixtures", fixtureName + ".json")),
-            new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
+            FixtureJson)!;
         using var cache = new TempFolder();
         using var sut = new OnnxGradientModel(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
         int count = fixture.Images.Count, size = fixture.InputSize, n = 3 * size * size, classes = spec.NumClasses;
