@@ -61,6 +61,21 @@ public sealed record DecodeLimits
         init => field = value > 0 ? value : throw Positive(nameof(MaxFrames), value);
     } = 1;
 
+    /// <summary>
+    /// Gets the largest accepted compressed metadata chunk of a PNG (<c>zTXt</c>, <c>iCCP</c>, compressed <c>iTXt</c>), in bytes.
+    /// </summary>
+    /// <value>Defaults to 65,536 (64 KiB). Must be positive.</value>
+    /// <remarks>
+    /// Checked from the chunk headers before anything is decoded or inflated. Deflate expands up to about 1032 to 1,
+    /// so a larger compressed chunk is refused as a possible decompression bomb; real text and colour profiles are
+    /// far smaller. Text chunks within the limit are skipped unread (see <see cref="ImageDecoder"/>).
+    /// </remarks>
+    public int MaxCompressedMetadataBytes
+    {
+        get;
+        init => field = value > 0 ? value : throw Positive(nameof(MaxCompressedMetadataBytes), value);
+    } = 64 * 1024;
+
     private static ArgumentOutOfRangeException Positive(string name, long value) =>
         new(name, value, $"{name} must be greater than 0; it was {value}.");
 }
