@@ -8,6 +8,7 @@ const string Usage = """
                     [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]
       bench attacks [--attacks square,simba-dct,bandits-td,...] [--configs linf-0.05,l2-5] [--max-queries 10000] [--max-minutes M]
                     [--seed 0] [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]
+      bench hostile [--photo PATH] [--rounds 3] [--resize 342] [--crop 299]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -24,6 +25,7 @@ try
         "speed" => SpeedBench.Run(args[1..], Console.Out),
         "queries" => QueryBench.Run(args[1..], Console.Out),
         "attacks" => AttackBench.AttackBench.Run(args[1..], Console.Out),
+        "hostile" => HostileBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }
