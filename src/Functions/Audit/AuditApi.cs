@@ -197,6 +197,10 @@ public sealed partial class AuditApi
             if (hasPrefix)
             {
                 prefix = prefixElement.ValueKind == JsonValueKind.String ? prefixElement.GetString()! : throw new AuditRequestException("'prefix' must be a string, e.g. \"batch1/\".");
+                if (Storage.BlobNames.PrefixProblem(prefix) is string problem)
+                {
+                    throw new AuditRequestException("Invalid 'prefix': " + problem);
+                }
             }
             else
             {
