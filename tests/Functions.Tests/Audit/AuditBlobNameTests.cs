@@ -20,17 +20,7 @@ namespace AdvAudit.Functions.Tests.Audit;
 public sealed class AuditBlobNameTests
 {
     private static readonly Uri PostUrl = new("http://localhost:7071/api/audits");
-    private static readonly string FashionModel = RepoPaths.FromRoot("models/fashion-mnist-cnn/model.json")!;
     private static readonly byte[] Sample = File.ReadAllBytes(Path.Combine(RepoPaths.FromRoot("samples/fashion-mnist")!, "0000-ankle-boot.png"));
-
-    private static void Fashion(Dictionary<string, string?> s)
-    {
-        s[SettingNames.ModelLocalPath] = FashionModel;
-        s[SettingNames.ModelPreset] = string.Empty;
-        s[SettingNames.ModelProvider] = "cpu";
-        s[SettingNames.AttackSliceQueries] = "100";
-        s[SettingNames.AuditMaxConcurrency] = "4";
-    }
 
     private static async Task<Dictionary<string, string>> SnapshotAsync(BlobContainerClient container)
     {
@@ -46,7 +36,7 @@ public sealed class AuditBlobNameTests
     [AzuriteFact]
     public async Task Audit_ManifestWithTraversalAndBadNames_RefusesEachAloneAndTouchesNothingOutsideTheAudit()
     {
-        await using PipelineHarness h = await PipelineHarness.StartAsync("names", Fashion);
+        await using PipelineHarness h = await PipelineHarness.StartAsync("names", TestServices.QuickFashionAudit);
         BlobContainerClient victim = h.Store.Service.GetBlobContainerClient(Azurite.UniqueContainer("victim"));
         await victim.CreateIfNotExistsAsync();
         await victim.GetBlobClient("z.png").UploadAsync(BinaryData.FromBytes(Sample));
@@ -59,7 +49,7 @@ public sealed class AuditBlobNameTests
         string[] bad = [$"../{victim.Name}/z.png", $"../{h.Storage.ResultsContainer}/z.png", "./good.png", "a\\..\\good.png", "/good.png", "bell\u0007.png", "a/../../x.png"];
 
         ApiResponse started = await h.Services.GetRequiredService<AuditApi>().StartAsync(
-            JsonSerializer.Serialize(new { blobs = new[] { "good.png" }.Concat(bad), options = new { eps = 0.1, maxQueries = 50, seed = 1 } }), PostUrl, h.Client);
+            JsonSerializer.Serialize(new { blobs = bad.Prepend("good.png"), options = new { eps = 0.1, maxQueries = 50, seed = 1 } }), PostUrl, h.Client);
         Assert.True(started.Status == 202, started.Body);
         string id = JsonDocument.Parse(started.Body).RootElement.GetProperty("id").GetString()!;
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(4));
@@ -90,7 +80,7 @@ public sealed class AuditBlobNameTests
     [AzuriteFact]
     public async Task Start_PrefixWithTraversal_Is400()
     {
-        await using PipelineHarness h = await PipelineHarness.StartAsync("prefix", Fashion);
+        await using PipelineHarness h = await PipelineHarness.StartAsync("prefix", TestServices.QuickFashionAudit);
 
         ApiResponse answer = await h.Services.GetRequiredService<AuditApi>().StartAsync("{\"prefix\": \"../other/\"}", PostUrl, h.Client);
 
@@ -103,7 +93,7 @@ public sealed class AuditBlobNameTests
     [AzuriteFact]
     public async Task Upload_NameWithTraversal_IsRefusedWithoutReadingTheOtherContainer()
     {
-        await using PipelineHarness h = await PipelineHarness.StartAsync("upname", Fashion);
+        await using PipelineHarness h = await PipelineHarness.StartAsync("upname", TestServices.QuickFashionAudit);
         BlobContainerClient victim = h.Store.Service.GetBlobContainerClient(Azurite.UniqueContainer("victim"));
         await victim.CreateIfNotExistsAsync();
         await victim.GetBlobClient("z.png").UploadAsync(BinaryData.FromBytes(Sample));
