@@ -340,8 +340,10 @@ public class ImageDecoderTests
     /// <summary>An ImageSharp allocator whose every allocation fails as a machine out of memory would.</summary>
     private sealed class OutOfMemoryAllocator : SixLabors.ImageSharp.Memory.MemoryAllocator
     {
+#pragma warning disable CA2201 // Reserved by the runtime, and exactly what a machine out of memory throws from an allocation.
         public override System.Buffers.IMemoryOwner<T> Allocate<T>(int length, SixLabors.ImageSharp.Memory.AllocationOptions options = SixLabors.ImageSharp.Memory.AllocationOptions.None) =>
             throw new OutOfMemoryException("Insufficient memory to continue the execution of the program.");
+#pragma warning restore CA2201
 
         protected override int GetBufferCapacityInBytes() => int.MaxValue;
     }
