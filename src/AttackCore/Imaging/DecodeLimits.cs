@@ -52,8 +52,8 @@ public sealed record DecodeLimits
     /// <remarks>
     /// Only the first frame is ever used; later frames are not an error, they are skipped. Keeping this at 1
     /// stops a long animation from costing one full frame of memory per frame. GIF honours any count; TIFF
-    /// decodes either the first frame (1) or all of them (more than 1); WebP animations are always decoded whole
-    /// by ImageSharp 2.1, bounded only by <see cref="MaxBytes"/> and the allocation cap.
+    /// decodes either the first frame (1) or all of them (more than 1); animated WebP files are refused as
+    /// unsupported (<see cref="ImageRejectionReason.Unsupported"/>), which ImageSharp 2.1 cannot read.
     /// </remarks>
     public int MaxFrames
     {

@@ -106,6 +106,7 @@ public static class ImageDecoder
         ArgumentNullException.ThrowIfNull(data);
         limits ??= DecodeLimits.Default;
         CheckByteCount(data.LongLength, limits);
+        WebpScreen.Screen(data);
         data = PngChunkScreen.Screen(data, limits);
         IImageInfo? info;
         IImageFormat? format;
@@ -144,6 +145,7 @@ public static class ImageDecoder
     /// </remarks>
     internal static Image<Rgb24> DecodeWith(byte[] data, DecodeLimits limits, Configuration configuration)
     {
+        WebpScreen.Screen(data);
         data = PngChunkScreen.Screen(data, limits);
         IImageFormat? format = null;
         try
@@ -329,7 +331,7 @@ public static class ImageDecoder
 
     private static InvalidImageException Wrap(Exception e, IImageFormat? format, byte[] data, DecodeLimits limits)
     {
-        string name = format?.Name ?? "image";
+        string name = (format ?? DetectFormat(data))?.Name ?? "image";
         return e switch
         {
             UnknownImageFormatException => UnknownFormat(data, e),
@@ -337,11 +339,37 @@ public static class ImageDecoder
                 ImageRejectionReason.TooManyPixels,
                 $"Decoding the {name} file needed more memory than an image of {FormatMegapixels(limits.MaxPixels)} may use, so the file holds more than its header says: resize or re-export it before uploading.",
                 e),
-            _ => new InvalidImageException(
+            NotSupportedException => new InvalidImageException(
+                ImageRejectionReason.Corrupt,
+                $"The {name} file is damaged, or uses a variant of the format that is not supported: re-export it as PNG or JPEG, or re-upload the original file.",
+                e),
+            _ when IsImageSharpAccount(e) => new InvalidImageException(
                 ImageRejectionReason.Corrupt,
                 $"The {name} file is damaged or truncated ({e.Message.Trim()}): re-export or re-upload the original file.",
                 e),
+            _ => new InvalidImageException(
+                ImageRejectionReason.Corrupt,
+                $"The {name} file is damaged or truncated: re-export or re-upload the original file.",
+                e),
         };
+    }
+
+    // ImageSharp's own exceptions describe the file ("PNG Image does not contain a data chunk"); anything else thrown
+    // from inside a decoder (a NullReferenceException, IndexOutOfRangeException...) describes the decoder's code and
+    // means nothing to the person who sent the file, so its message stays in the inner exception, for the log.
+    private static bool IsImageSharpAccount(Exception e) =>
+        e.GetType().Namespace?.StartsWith("SixLabors", StringComparison.Ordinal) == true;
+
+    private static IImageFormat? DetectFormat(byte[] data)
+    {
+        try
+        {
+            return Image.DetectFormat(data);
+        }
+        catch (Exception e) when (IsDataFailure(e))
+        {
+            return null;
+        }
     }
 
     private static InvalidImageException OutOfMemory(IImageFormat? format, byte[] data, OutOfMemoryException e) =>

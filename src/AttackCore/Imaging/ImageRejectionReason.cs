@@ -24,6 +24,9 @@ public enum ImageRejectionReason
     /// </summary>
     UnsafeMetadata,
 
+    /// <summary>The file is a valid image of a kind that is not supported (an animated WebP).</summary>
+    Unsupported,
+
     /// <summary>The process ran out of memory while reading this input; other inputs are not affected.</summary>
     OutOfMemory,
 }

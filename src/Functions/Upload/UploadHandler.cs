@@ -122,7 +122,7 @@ public sealed partial class UploadHandler
         {
             var report = new ErrorReport(name, container, etag, e.Reason.ToString(), e.Message);
             await _store.WriteResultFolderAsync(_storage.ResultsContainer, folder, [report.ToFile()], cancellationToken).ConfigureAwait(false);
-            Log.Rejected(_logger, container, name, e.Reason, e.Message);
+            Log.Rejected(_logger, container, name, e.Reason, e.Message, e.InnerException);
             return UploadOutcome.Rejected;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
@@ -187,7 +187,7 @@ public sealed partial class UploadHandler
         public static partial void Duplicate(ILogger logger, string container, string name, string instanceId);
 
         [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Rejected {Container}/{Name} ({Reason}): {Message}")]
-        public static partial void Rejected(ILogger logger, string container, string name, ImageRejectionReason reason, string message);
+        public static partial void Rejected(ILogger logger, string container, string name, ImageRejectionReason reason, string message, Exception? detail);
 
         [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "{Container}/{Name} was deleted or replaced before it was handled")]
         public static partial void Gone(ILogger logger, string container, string name);
