@@ -37,4 +37,24 @@ public class AttackCommandHostileInputTests
         Assert.Contains("metadata", error.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.False(File.Exists(temp.File("out/b/report.json")));
     }
+
+    [Theory]
+    [InlineData("file")]
+    [InlineData("under-a-file")]
+    public async Task Attack_OutThatCannotBeWritten_ExitsTwoBeforeLoadingTheModel(string kind)
+    {
+        using var temp = new TempFolder();
+        string file = temp.File("not-a-folder");
+        File.WriteAllText(file, "a file where the results folder should be");
+        string outDir = kind == "file" ? file : Path.Combine(file, "results");
+        string sample = Directory.GetFiles(Path.Combine(Root, "samples", "fashion-mnist"), "*.png").Order(StringComparer.Ordinal).First();
+
+        CliRun run = await CliRun.InvokeAsync(["attack", sample, .. BundledModelArgs, "--eps", "0.1", "--max-queries", "50", "--out", outDir]);
+
+        Assert.True(run.ExitCode == 2, $"exit {run.ExitCode}\n{run.AllText}");
+        Assert.Contains("--out", run.Errors, StringComparison.Ordinal);
+        Assert.Contains(outDir, run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("Model ", run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.AllText, StringComparison.Ordinal);
+    }
 }
