@@ -40,18 +40,22 @@ internal static class PngChunkScreen
             uint length = BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan((int)offset, 4));
             ReadOnlySpan<byte> type = data.AsSpan((int)offset + 4, 4);
             long end = offset + ChunkOverhead + length;
-            if (end > data.Length)
-            {
-                break;
-            }
 
-            if (IsCompressedMetadata(type, data.AsSpan((int)offset + 8, (int)length)) && length > limits.MaxCompressedMetadataBytes)
+            // Checked before the chunk's end is known to be inside the file: a bomb whose length runs past the end
+            // would still be inflated as far as the data goes.
+            int available = (int)Math.Min(length, data.Length - (offset + 8));
+            if (length > limits.MaxCompressedMetadataBytes && IsCompressedMetadata(type, data.AsSpan((int)offset + 8, available)))
             {
                 throw new InvalidImageException(
                     ImageRejectionReason.UnsafeMetadata,
                     string.Create(
                         CultureInfo.InvariantCulture,
                         $"The PNG file holds a compressed {TypeName(type)} metadata chunk of {length:N0} bytes, above the limit of {limits.MaxCompressedMetadataBytes:N0} bytes; compressed metadata this large can expand a thousandfold when read. Save the image again without its metadata (text, comments, colour profile) and upload it again."));
+            }
+
+            if (end > data.Length)
+            {
+                break;
             }
 
             if (IsText(type))

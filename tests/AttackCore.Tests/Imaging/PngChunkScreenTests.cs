@@ -64,6 +64,18 @@ public class PngChunkScreenTests
     }
 
     [Fact]
+    public void Decode_BombChunkCutShortByTheEndOfTheFile_IsStillRefused()
+    {
+        // The chunk's length claims the whole bomb but the file ends part-way: what is there would still be inflated.
+        byte[] png = PngChunks.InsertAfterIhdr(TestImages.RandomPng(8, 8, seed: 8), PngChunks.Ztxt("Comment", BombText.Value));
+        byte[] cut = png[..(8 + 25 + 200_000)];
+
+        var ex = Assert.Throws<InvalidImageException>(() => ImageDecoder.Decode(cut));
+
+        Assert.Equal(ImageRejectionReason.UnsafeMetadata, ex.Reason);
+    }
+
+    [Fact]
     public void Screen_NoTextChunks_ReturnsTheSameArray()
     {
         byte[] png = TestImages.RandomPng(4, 4, seed: 5);
