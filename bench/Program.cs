@@ -9,6 +9,7 @@ const string Usage = """
       bench attacks [--attacks square,simba-dct,bandits-td,...] [--configs linf-0.05,l2-5] [--max-queries 10000] [--max-minutes M]
                     [--seed 0] [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]
       bench gradients [--model PATH --preset NAME] [--batches 1,8,32] [--seconds 12] [--rounds 3] [--provider auto|cpu|cuda]
+      bench hostile [--photo PATH] [--rounds 3] [--resize 342] [--crop 299]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -26,6 +27,7 @@ try
         "queries" => QueryBench.Run(args[1..], Console.Out),
         "attacks" => AttackBench.AttackBench.Run(args[1..], Console.Out),
         "gradients" => GradientBench.Run(args[1..], Console.Out),
+        "hostile" => HostileBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }

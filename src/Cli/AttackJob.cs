@@ -35,6 +35,13 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
             return ExitUsage;
         }
 
+        if (OutputFolderProblem(settings.OutDir) is string outProblem)
+        {
+            // Found now, not when the first result is written after minutes of attacking.
+            await errors.WriteLineAsync($"error: --out {settings.OutDir}: {outProblem}").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
         (List<InputFile> inputs, List<string> missing) = InputCollector.Collect(settings.Inputs, settings.Recursive, settings.OutDir);
         var rows = new List<SummaryRow>();
         var audited = new List<AuditImageInput>();
@@ -218,6 +225,40 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         var resolver = new ModelResolver(http, settings.CacheDir);
         var bar = new DownloadBar(errors);
         return await resolver.ResolveAsync(model, bar, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Creates the output folder and writes and deletes a probe file in it; says what is wrong, or null.</summary>
+    private static string? OutputFolderProblem(string outDir)
+    {
+        string probe = Path.Combine(outDir, $".advaudit-write-test-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(outDir);
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            string reason = File.Exists(outDir) ? "it is a file, not a folder"
+                : ex is UnauthorizedAccessException ? "permission denied"
+                : AncestorThatIsAFile(outDir) is string file ? $"{file} is a file, not a folder"
+                : ex.Message;
+            return $"cannot write results there ({reason}). Choose a folder you can write to.";
+        }
+    }
+
+    private static string? AncestorThatIsAFile(string path)
+    {
+        for (string? dir = Path.GetDirectoryName(Path.GetFullPath(path)); dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (File.Exists(dir))
+            {
+                return dir;
+            }
+        }
+
+        return null;
     }
 
     private static byte[] ReadLimited(string path, long maxBytes)

@@ -52,14 +52,29 @@ public sealed record DecodeLimits
     /// <remarks>
     /// Only the first frame is ever used; later frames are not an error, they are skipped. Keeping this at 1
     /// stops a long animation from costing one full frame of memory per frame. GIF honours any count; TIFF
-    /// decodes either the first frame (1) or all of them (more than 1); WebP animations are always decoded whole
-    /// by ImageSharp 2.1, bounded only by <see cref="MaxBytes"/> and the allocation cap.
+    /// decodes either the first frame (1) or all of them (more than 1); animated WebP files are refused as
+    /// unsupported (<see cref="ImageRejectionReason.Unsupported"/>), which ImageSharp 2.1 cannot read.
     /// </remarks>
     public int MaxFrames
     {
         get;
         init => field = value > 0 ? value : throw Positive(nameof(MaxFrames), value);
     } = 1;
+
+    /// <summary>
+    /// Gets the largest accepted compressed metadata chunk of a PNG (<c>zTXt</c>, <c>iCCP</c>, compressed <c>iTXt</c>), in bytes.
+    /// </summary>
+    /// <value>Defaults to 65,536 (64 KiB). Must be positive.</value>
+    /// <remarks>
+    /// Checked from the chunk headers before anything is decoded or inflated. Deflate expands up to about 1032 to 1,
+    /// so a larger compressed chunk is refused as a possible decompression bomb; real text and colour profiles are
+    /// far smaller. Text chunks within the limit are skipped unread (see <see cref="ImageDecoder"/>).
+    /// </remarks>
+    public int MaxCompressedMetadataBytes
+    {
+        get;
+        init => field = value > 0 ? value : throw Positive(nameof(MaxCompressedMetadataBytes), value);
+    } = 64 * 1024;
 
     private static ArgumentOutOfRangeException Positive(string name, long value) =>
         new(name, value, $"{name} must be greater than 0; it was {value}.");

@@ -23,6 +23,9 @@ namespace AttackCore.Imaging;
 /// decode, which runs under an ImageSharp allocator whose <see cref="MemoryAllocatorOptions.AllocationLimitMegabytes"/>
 /// caps any single buffer at 16 bytes per allowed pixel (a full frame of <c>Vector4</c>, the widest pixel
 /// format a decoder or processor holds a whole frame in), in case a header understates what a decoder allocates.</para>
+/// <para>Before the header is read, a PNG's chunk list is screened (<see cref="PngChunkScreen"/>): a compressed
+/// metadata chunk over <see cref="DecodeLimits.MaxCompressedMetadataBytes"/> is refused and text chunks are dropped
+/// unread, so a decompression bomb hidden in metadata costs milliseconds, not gigabytes.</para>
 /// <para>EXIF orientation is applied, so the pixels are the way a viewer shows them. Transparent pixels are
 /// composited onto white, as browsers and most viewers show them on a white page, rather than left with
 /// whatever colour the encoder stored under zero alpha. Only the first frame of an animation or multi-page file is
@@ -103,11 +106,17 @@ public static class ImageDecoder
         ArgumentNullException.ThrowIfNull(data);
         limits ??= DecodeLimits.Default;
         CheckByteCount(data.LongLength, limits);
+        WebpScreen.Screen(data);
+        data = PngChunkScreen.Screen(data, limits);
         IImageInfo? info;
         IImageFormat? format;
         try
         {
             info = Image.Identify(ConfigurationFor(limits), data, out format);
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw OutOfMemory(null, data, e);
         }
         catch (Exception e) when (IsDataFailure(e))
         {
@@ -123,10 +132,34 @@ public static class ImageDecoder
         return new ImageHeader(info.Width, info.Height, format.Name);
     }
 
-    private static Image<Rgb24> DecodeChecked(byte[] data, DecodeLimits limits)
-    {
-        Configuration configuration = ConfigurationFor(limits);
+    private static Image<Rgb24> DecodeChecked(byte[] data, DecodeLimits limits) => DecodeWith(data, limits, ConfigurationFor(limits));
 
+    /// <summary>
+    /// Decodes with a given ImageSharp configuration (tests pass one whose allocator fails), after the byte count
+    /// has been checked.
+    /// </summary>
+    /// <remarks>
+    /// An <see cref="OutOfMemoryException"/> while this one input is read becomes an <see cref="InvalidImageException"/>
+    /// (reason <see cref="ImageRejectionReason.OutOfMemory"/>): the buffers it allocated are unreachable by then, so
+    /// a run's other inputs go on, and the caller's usual rejection path (error.json) applies.
+    /// </remarks>
+    internal static Image<Rgb24> DecodeWith(byte[] data, DecodeLimits limits, Configuration configuration)
+    {
+        WebpScreen.Screen(data);
+        data = PngChunkScreen.Screen(data, limits);
+        IImageFormat? format = null;
+        try
+        {
+            return DecodeScreened(data, limits, configuration, f => format = f);
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw OutOfMemory(format, data, e);
+        }
+    }
+
+    private static Image<Rgb24> DecodeScreened(byte[] data, DecodeLimits limits, Configuration configuration, Action<IImageFormat> identified)
+    {
         IImageInfo? info;
         IImageFormat? format;
         try
@@ -144,6 +177,7 @@ public static class ImageDecoder
         }
 
         CheckDimensions(info.Width, info.Height, limits);
+        identified(format);
 
         Image<Rgba32> decoded;
         try
@@ -290,13 +324,14 @@ public static class ImageDecoder
         }
     }
 
-    // Exceptions that bad data can provoke inside ImageSharp's decoders. OutOfMemoryException is left to
-    // propagate: with the allocation cap in place it means the process is short of memory, not that the file is bad.
+    // Exceptions that bad data can provoke inside ImageSharp's decoders. OutOfMemoryException is not one: with the
+    // allocation cap in place it means the process is short of memory, so it gets its own reason and message rather
+    // than one that calls the file damaged.
     private static bool IsDataFailure(Exception e) => e is not (OutOfMemoryException or OperationCanceledException);
 
     private static InvalidImageException Wrap(Exception e, IImageFormat? format, byte[] data, DecodeLimits limits)
     {
-        string name = format?.Name ?? "image";
+        string name = (format ?? DetectFormat(data))?.Name ?? "image";
         return e switch
         {
             UnknownImageFormatException => UnknownFormat(data, e),
@@ -304,12 +339,44 @@ public static class ImageDecoder
                 ImageRejectionReason.TooManyPixels,
                 $"Decoding the {name} file needed more memory than an image of {FormatMegapixels(limits.MaxPixels)} may use, so the file holds more than its header says: resize or re-export it before uploading.",
                 e),
-            _ => new InvalidImageException(
+            NotSupportedException => new InvalidImageException(
+                ImageRejectionReason.Corrupt,
+                $"The {name} file is damaged, or uses a variant of the format that is not supported: re-export it as PNG or JPEG, or re-upload the original file.",
+                e),
+            _ when IsImageSharpAccount(e) => new InvalidImageException(
                 ImageRejectionReason.Corrupt,
                 $"The {name} file is damaged or truncated ({e.Message.Trim()}): re-export or re-upload the original file.",
                 e),
+            _ => new InvalidImageException(
+                ImageRejectionReason.Corrupt,
+                $"The {name} file is damaged or truncated: re-export or re-upload the original file.",
+                e),
         };
     }
+
+    // ImageSharp's own exceptions describe the file ("PNG Image does not contain a data chunk"); anything else thrown
+    // from inside a decoder (a NullReferenceException, IndexOutOfRangeException...) describes the decoder's code and
+    // means nothing to the person who sent the file, so its message stays in the inner exception, for the log.
+    private static bool IsImageSharpAccount(Exception e) =>
+        e.GetType().Namespace?.StartsWith("SixLabors", StringComparison.Ordinal) == true;
+
+    private static IImageFormat? DetectFormat(byte[] data)
+    {
+        try
+        {
+            return Image.DetectFormat(data);
+        }
+        catch (Exception e) when (IsDataFailure(e))
+        {
+            return null;
+        }
+    }
+
+    private static InvalidImageException OutOfMemory(IImageFormat? format, byte[] data, OutOfMemoryException e) =>
+        new(
+            ImageRejectionReason.OutOfMemory,
+            $"Reading this {format?.Name ?? "image"} file ({FormatBytes(data.LongLength)}) ran out of memory: resize or re-export it, or try again when the machine is less busy.",
+            e);
 
     private static InvalidImageException UnknownFormat(byte[] data, Exception? inner) =>
         new(

@@ -17,4 +17,16 @@ public enum ImageRejectionReason
 
     /// <summary>The format was recognised but the data is truncated or damaged.</summary>
     Corrupt,
+
+    /// <summary>
+    /// A PNG holds a compressed metadata chunk over <see cref="DecodeLimits.MaxCompressedMetadataBytes"/>: it could
+    /// expand far beyond the file's size (a decompression bomb), so it is refused before anything is inflated.
+    /// </summary>
+    UnsafeMetadata,
+
+    /// <summary>The file is a valid image of a kind that is not supported (an animated WebP).</summary>
+    Unsupported,
+
+    /// <summary>The process ran out of memory while reading this input; other inputs are not affected.</summary>
+    OutOfMemory,
 }

@@ -29,11 +29,22 @@ public static class ModelDownloader
     /// <param name="spec">The model.</param>
     /// <param name="cacheDir">The cache folder.</param>
     /// <returns>The absolute path (the file may not exist).</returns>
+    /// <exception cref="ModelSpecException">The name is not a plain file name (it has path segments such as <c>../</c>), so the file would land outside the cache folder.</exception>
     public static string CachePath(ModelSpec spec, string cacheDir)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentException.ThrowIfNullOrWhiteSpace(cacheDir);
-        return Path.GetFullPath(Path.Combine(cacheDir, spec.Name + ".onnx"));
+        string folder = Path.GetFullPath(cacheDir);
+        string path = Path.GetFullPath(Path.Combine(folder, spec.Name + ".onnx"));
+        // The name comes from a spec file anyone may have written: it must name a file directly inside the cache.
+        bool plain = spec.Name.IndexOfAny(['/', '\\']) < 0 && spec.Name.IndexOfAny(Path.GetInvalidFileNameChars()) < 0 && spec.Name is not ("." or "..");
+        if (!plain || !string.Equals(Path.GetDirectoryName(path), folder.TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
+        {
+            throw new ModelSpecException(
+                $"Model name '{spec.Name}' is not a plain file name: it names the cached file ({folder}{Path.DirectorySeparatorChar}<name>.onnx), so it may not contain '/', '\\' or '..'. Use a plain name such as 'my-model'.");
+        }
+
+        return path;
     }
 
     /// <summary>
@@ -67,6 +78,7 @@ public static class ModelDownloader
         }
 
         var target = CachePath(spec, cacheDir);
+        CheckTransport(spec);
         if (File.Exists(target))
         {
             var cachedHash = await HashFileAsync(target, cancellationToken).ConfigureAwait(false);
@@ -114,6 +126,17 @@ public static class ModelDownloader
             {
                 File.Delete(temporary);
             }
+        }
+    }
+
+    // Plain http with no hash to check the file against: a man in the middle could serve any model, unnoticed.
+    private static void CheckTransport(ModelSpec spec)
+    {
+        if (spec.DownloadUrl is { } url && url.Scheme == Uri.UriSchemeHttp && spec.Sha256 is null && !spec.AllowInsecureDownload)
+        {
+            throw new ModelSpecException(
+                $"Model '{spec.Name}' would be downloaded from {url} over plain http with no sha256 to check it against, so anyone on the network path could replace the file unnoticed. " +
+                "Add its \"sha256\" to the spec, or use an https URL; to accept the risk, set \"allowInsecureDownload\": true in the spec.");
         }
     }
 

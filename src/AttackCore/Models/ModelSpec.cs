@@ -121,6 +121,15 @@ public sealed record ModelSpec
     /// <summary>Gets where the ONNX file can be downloaded from when it is not on disk.</summary>
     public Uri? DownloadUrl { get; init; }
 
+    /// <summary>
+    /// Gets a value indicating whether a download over plain <c>http</c> without a <see cref="Sha256"/> is accepted.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>: such a download is refused, because anyone on the network path
+    /// could replace the file and nothing would notice. Give <see cref="Sha256"/> or an <c>https</c> URL instead when
+    /// you can; set this (<c>"allowInsecureDownload": true</c> in the spec JSON) only to accept that risk.</value>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool AllowInsecureDownload { get; init; }
+
     /// <summary>Gets the shortest side to resize to: <see cref="ResizeTo"/> or <see cref="InputSize"/>.</summary>
     [JsonIgnore]
     public int EffectiveResizeTo => ResizeTo ?? InputSize;

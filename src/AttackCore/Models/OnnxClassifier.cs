@@ -88,18 +88,29 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
         plane = spec.InputSize * spec.InputSize;
         PrepareScaling(spec);
 
-        var declared = OnnxModelEditor.ReadInputs(original);
-        var declaredInput = declared.FirstOrDefault(i => spec.InputName is null || i.Name == spec.InputName);
-        bool fixedBatch = declaredInput is { Dims.Count: > 0 } && declaredInput.Dims[0].Value == 1;
         bool rewritten = false;
-        var model = original;
-        if (fixedBatch && this.options.MakeBatchSymbolic)
+        try
         {
-            model = OnnxModelEditor.MakeBatchDimensionSymbolic(original);
-            rewritten = !ReferenceEquals(model, original);
-        }
+            var declared = OnnxModelEditor.ReadInputs(original);
+            var declaredInput = declared.FirstOrDefault(i => spec.InputName is null || i.Name == spec.InputName);
+            bool fixedBatch = declaredInput is { Dims.Count: > 0 } && declaredInput.Dims[0].Value == 1;
+            var model = original;
+            if (fixedBatch && this.options.MakeBatchSymbolic)
+            {
+                model = OnnxModelEditor.MakeBatchDimensionSymbolic(original);
+                rewritten = !ReferenceEquals(model, original);
+            }
 
-        (session, ProviderName, ProviderNote) = CreateSession(model, rewritten ? original : null, ref rewritten);
+            (session, ProviderName, ProviderNote) = CreateSession(model, rewritten ? original : null, ref rewritten);
+        }
+        catch (Exception ex) when (IsNotAnOnnxModel(ex))
+        {
+            // The parser's own words ("SkipLastField called on an end-group tag") say nothing to the person who chose the file.
+            throw new ModelSpecException(
+                $"Model '{spec.Name}': '{spec.OnnxPath}' is not a valid ONNX model: the file is damaged or is not an ONNX file. " +
+                "Check that the path names the .onnx file itself, or export the model again.",
+                ex);
+        }
 
         inputNames = [ResolveName(session.InputNames, spec.InputName, "inputName")];
         outputNames = [ResolveName(session.OutputNames, spec.OutputName, "outputName")];
@@ -227,6 +238,11 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
             ? wanted
             : throw new ModelSpecException($"{field} '{wanted}' is not in the model; it has: {string.Join(", ", available)}.");
     }
+
+    // Google.Protobuf's parse errors (the file is not a ModelProto), and ONNX Runtime's own refusal of the bytes.
+    private static bool IsNotAnOnnxModel(Exception ex) =>
+        ex is Google.Protobuf.InvalidProtocolBufferException
+        || (ex is OnnxRuntimeException && (ex.Message.Contains("INVALID_PROTOBUF", StringComparison.Ordinal) || ex.Message.Contains("Protobuf parsing failed", StringComparison.Ordinal)));
 
     [GeneratedRegex(@"(lib[\w.+-]+?\.so[\d.]*)\s*:\s*cannot open shared object file")]
     private static partial Regex MissingLibrary();

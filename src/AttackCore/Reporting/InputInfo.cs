@@ -17,4 +17,10 @@ public sealed record InputInfo
 
     /// <summary>Gets the SHA-256 (lower-case hex) of the encoded file.</summary>
     public required string Sha256 { get; init; }
+
+    /// <summary>
+    /// Gets the version of the input that this report describes: the blob's ETag in the storage pipeline;
+    /// <see langword="null"/> (and absent from the JSON) for a local file.
+    /// </summary>
+    public string? Version { get; init; }
 }

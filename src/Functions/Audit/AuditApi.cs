@@ -184,6 +184,11 @@ public sealed partial class AuditApi
             throw new AuditRequestException($"Give either 'prefix' (audit every blob under it; \"\" for the whole container) or 'blobs' (a manifest of blob names), not {(request.Prefix is null ? "neither" : "both")}: {Example}.");
         }
 
+        if (request.Prefix is not null && Storage.BlobNames.PrefixProblem(request.Prefix) is string problem)
+        {
+            throw new AuditRequestException("Invalid 'prefix': " + problem);
+        }
+
         List<string>? blobs = request.Blobs is null ? null : Blobs(request.Blobs);
         Dictionary<string, string> labels = Labels(request.Labels, request.Prefix, blobs);
         AuditRequestOptions options = request.Options ?? new AuditRequestOptions();

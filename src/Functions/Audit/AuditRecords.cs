@@ -64,7 +64,7 @@ public sealed record AuditItem(string Name, string ETag, long Length, string Res
 /// <summary>The listing of an audit (<c>audits/&lt;id&gt;/manifest.json</c>, created once): chunk count and the names that did not exist.</summary>
 /// <param name="Chunks">The number of chunk blobs (<c>chunks/000000.json</c> ...), each a list of <see cref="AuditItem"/>.</param>
 /// <param name="Items">The images to attack.</param>
-/// <param name="Missing">Manifest names that do not exist, each with an error.json (reason <c>NotFound</c>) in <see cref="MissingFolders"/>.</param>
+/// <param name="Missing">Manifest names that do not exist, and names refused as unsafe, each with an error.json (reason <c>NotFound</c> or <c>InvalidName</c>) in <see cref="MissingFolders"/>.</param>
 /// <param name="MissingFolders">The result folders of <paramref name="Missing"/>, in the same order.</param>
 public sealed record AuditManifest(int Chunks, int Items, IReadOnlyList<string> Missing, IReadOnlyList<string> MissingFolders);
 

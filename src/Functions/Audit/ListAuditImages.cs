@@ -11,7 +11,9 @@ namespace AdvAudit.Functions.Audit;
 /// Activity: lists the audit's images once (every blob under the prefix, or each name of the manifest with its
 /// current version), writes the listing in chunks and then <c>manifest.json</c> create-only, so a retried or
 /// duplicated listing returns the first one's result. A manifest name that does not exist gets error.json
-/// (reason <c>NotFound</c>) in its result folder and counts as failed.
+/// (reason <c>NotFound</c>) in its result folder and counts as failed. A name that <see cref="BlobNames"/> refuses
+/// (from the manifest or the listing) is never passed to storage: it gets error.json (reason <c>InvalidName</c>) under
+/// <c>images/_invalid-names/</c> and counts as failed too.
 /// </summary>
 /// <remarks>
 /// Two inputs whose result folders would collide (<c>a.png</c> and <c>a.jpg</c>) keep apart: the later one's folder
@@ -44,14 +46,32 @@ public sealed partial class ListAuditImages : IActivity<string, AuditManifestInf
         AuditPlan plan = await _audits.ReadPlanAsync(input, cancellationToken).ConfigureAwait(false);
         var found = new List<(string Name, string ETag, long Length)>();
         var missing = new List<string>();
+        var refused = new List<(string Name, string Problem)>();
         if (plan.Prefix is not null)
         {
-            found.AddRange(await ListPrefixAsync(plan.Container, plan.Prefix, cancellationToken).ConfigureAwait(false));
+            foreach ((string Name, string ETag, long Length) listed in await ListPrefixAsync(plan.Container, plan.Prefix, cancellationToken).ConfigureAwait(false))
+            {
+                if (BlobNames.Problem(listed.Name) is string problem)
+                {
+                    refused.Add((listed.Name, problem));
+                }
+                else
+                {
+                    found.Add(listed);
+                }
+            }
         }
         else
         {
             foreach (string name in plan.Blobs ?? [])
             {
+                if (BlobNames.Problem(name) is string problem)
+                {
+                    // Refused before any storage call: the SDK would resolve the name to another container's blob.
+                    refused.Add((name, problem));
+                    continue;
+                }
+
                 BlobInfo? info = await _audits.Blobs.TryGetInfoAsync(plan.Container, name, cancellationToken).ConfigureAwait(false);
                 if (info is null)
                 {
@@ -78,6 +98,16 @@ public sealed partial class ListAuditImages : IActivity<string, AuditManifestInf
             missingFolders.Add(folder);
             var report = new ErrorReport(name, plan.Container, string.Empty, "NotFound", $"The manifest names {plan.Container}/{name}, which does not exist.");
             await _audits.Blobs.WriteResultFolderAsync(_audits.Storage.ResultsContainer, folder, [report.ToFile()], cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach ((string name, string problem) in refused)
+        {
+            string folder = BlobNames.InvalidNameFolder(AuditStore.ResultsFolder(plan.AuditId) + "/images", name);
+            missing.Add(name);
+            missingFolders.Add(folder);
+            var report = new ErrorReport(name, plan.Container, string.Empty, BlobNames.InvalidNameReason, problem);
+            await _audits.Blobs.WriteResultFolderAsync(_audits.Storage.ResultsContainer, folder, [report.ToFile()], cancellationToken).ConfigureAwait(false);
+            Log.Refused(_logger, plan.AuditId, name, problem);
         }
 
         int chunks = 0;
@@ -131,6 +161,9 @@ public sealed partial class ListAuditImages : IActivity<string, AuditManifestInf
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "Audit {AuditId}: refused the blob name {Name}: {Problem}")]
+        public static partial void Refused(ILogger logger, string auditId, string name, string problem);
+
         [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Audit {AuditId}: listed {Items} images, {Missing} missing, in {Chunks} chunks")]
         public static partial void Listed(ILogger logger, string auditId, int items, int missing, int chunks);
     }

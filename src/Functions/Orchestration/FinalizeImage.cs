@@ -62,8 +62,20 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
             return Summarize(ReportJson.Deserialize(written.ToString()), folder);
         }
 
+        if (input.OnlyIfCurrent && input.Source is { } source && await CurrentVersion.SupersededAsync(_store, source, cancellationToken).ConfigureAwait(false) is string newer)
+        {
+            // A late result of an older version must not replace the newer version's result or error.json.
+            await _checkpoints.DeleteRunAsync(input.Checkpoint.WorkPrefix, cancellationToken).ConfigureAwait(false);
+            return new ImageAuditResult { Outcome = CurrentVersion.SupersededOutcome, ResultFolder = folder, Message = newer };
+        }
+
         ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
         ImageResult result = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request)).Finish(batch, cancellationToken)[0];
+        if (input.Source is { } described)
+        {
+            result = result with { Report = result.Report with { Input = result.Report.Input with { Version = described.ETag } } };
+        }
+
         result = await EvaluateTransferAsync(result, input.Checkpoint.TransferModels, folder, cancellationToken).ConfigureAwait(false);
         List<ResultFile> files = [.. ResultFolder.Files(result).Select(ResultFile.From)];
         await _store.WriteResultFolderAsync(_storage.ResultsContainer, folder, files, cancellationToken).ConfigureAwait(false);
@@ -97,4 +109,20 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
 /// <summary>The input of <see cref="FinalizeImage"/>.</summary>
 /// <param name="Checkpoint">The last checkpoint.</param>
 /// <param name="ResultFolder">The result folder (see <see cref="ResultPaths.FolderFor"/>).</param>
-public sealed record FinalizeInput(ImageCheckpoint Checkpoint, string ResultFolder);
+public sealed record FinalizeInput(ImageCheckpoint Checkpoint, string ResultFolder)
+{
+    /// <summary>Gets the input blob version the result belongs to, which the report names; <see langword="null"/> names none.</summary>
+    public BlobVersion? Source { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether the result is written only while <see cref="Source"/> is still the blob's current
+    /// version (an upload's folder is shared by every version of its name; a newer one owns it then).
+    /// </summary>
+    public bool OnlyIfCurrent { get; init; }
+}
+
+/// <summary>One version of an input blob.</summary>
+/// <param name="Container">The container.</param>
+/// <param name="Name">The blob name.</param>
+/// <param name="ETag">The version's normalized ETag.</param>
+public sealed record BlobVersion(string Container, string Name, string ETag);

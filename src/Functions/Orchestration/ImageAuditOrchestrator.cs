@@ -61,10 +61,14 @@ public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkI
             return null;
         }
 
-        ImageAuditResult result = await context.CallActivityAsync<ImageAuditResult>(nameof(FinalizeImage), new FinalizeInput(checkpoint, input.ResultFolder), Retry);
+        ImageAuditResult result = await context.CallActivityAsync<ImageAuditResult>(nameof(FinalizeImage), new FinalizeInput(checkpoint, input.ResultFolder) { Source = new BlobVersion(input.Container, input.Name, input.ETag), OnlyIfCurrent = IsUpload(input) }, Retry);
         Log.Done(logger, input.Name, result.Outcome, result.Queries);
         return result;
     }
+
+    // An upload's result folder is shared by every version of its name, so only the current version may write it. An
+    // audit's folder is its own and describes the version the audit listed, so that result is written either way.
+    private static bool IsUpload(ImageWorkItem input) => input.WorkId is null;
 
     private static partial class Log
     {

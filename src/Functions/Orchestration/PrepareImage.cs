@@ -87,6 +87,8 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         }
         catch (InvalidImageException e)
         {
+            // The message is for the person; the decoder's own exception, if any, is for whoever reads the log.
+            Log.RejectedDetail(_logger, input.Container, input.Name, e.InnerException);
             return await RejectAsync(input, e.Reason.ToString(), e.Message, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException e)
@@ -137,6 +139,9 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
 
         [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Rejected {Container}/{Name} while preparing ({Reason}): {Message}")]
         public static partial void Rejected(ILogger logger, string container, string name, string reason, string message);
+
+        [LoggerMessage(EventId = 403, Level = LogLevel.Debug, Message = "The decoder's account of why {Container}/{Name} was rejected")]
+        public static partial void RejectedDetail(ILogger logger, string container, string name, Exception? detail);
 
         [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "{Container}/{Name} was deleted or replaced before it was prepared")]
         public static partial void Gone(ILogger logger, string container, string name);

@@ -92,6 +92,9 @@ public enum ImageOutcome
 
     /// <summary>The version to audit was deleted or replaced before it was attacked.</summary>
     Gone,
+
+    /// <summary>A newer version of the upload arrived while this one was attacked; this late result was not written.</summary>
+    Superseded,
 }
 
 /// <summary>The orchestration's custom status, updated after every slice.</summary>

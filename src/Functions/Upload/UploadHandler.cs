@@ -19,7 +19,10 @@ public enum UploadOutcome
     /// <summary>The orchestration of this blob version already exists; nothing was done.</summary>
     Duplicate,
 
-    /// <summary>The blob is not an acceptable image; error.json was written and the blob left where it is.</summary>
+    /// <summary>
+    /// The blob is not an acceptable image, or its name is unsafe (see <see cref="BlobNames"/>; its error.json is then
+    /// under <c>_invalid-names/</c>); error.json was written and the blob left where it is.
+    /// </summary>
     Rejected,
 
     /// <summary>The blob was gone (or had changed) by the time the event was handled; its own newer event does the work.</summary>
@@ -77,6 +80,15 @@ public sealed partial class UploadHandler
             return UploadOutcome.Ignored;
         }
 
+        if (BlobNames.Problem(name) is string problem)
+        {
+            // Not even the blob's properties are read: storage would resolve such a name to another blob.
+            var refused = new ErrorReport(name, container, string.Empty, BlobNames.InvalidNameReason, problem);
+            await _store.WriteResultFolderAsync(_storage.ResultsContainer, BlobNames.InvalidNameFolder(string.Empty, name), [refused.ToFile()], cancellationToken).ConfigureAwait(false);
+            Log.InvalidName(_logger, container, name, problem);
+            return UploadOutcome.Rejected;
+        }
+
         BlobInfo? info = await _store.TryGetInfoAsync(container, name, cancellationToken).ConfigureAwait(false);
         if (info is null)
         {
@@ -110,7 +122,7 @@ public sealed partial class UploadHandler
         {
             var report = new ErrorReport(name, container, etag, e.Reason.ToString(), e.Message);
             await _store.WriteResultFolderAsync(_storage.ResultsContainer, folder, [report.ToFile()], cancellationToken).ConfigureAwait(false);
-            Log.Rejected(_logger, container, name, e.Reason, e.Message);
+            Log.Rejected(_logger, container, name, e.Reason, e.Message, e.InnerException);
             return UploadOutcome.Rejected;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
@@ -175,13 +187,16 @@ public sealed partial class UploadHandler
         public static partial void Duplicate(ILogger logger, string container, string name, string instanceId);
 
         [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Rejected {Container}/{Name} ({Reason}): {Message}")]
-        public static partial void Rejected(ILogger logger, string container, string name, ImageRejectionReason reason, string message);
+        public static partial void Rejected(ILogger logger, string container, string name, ImageRejectionReason reason, string message, Exception? detail);
 
         [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "{Container}/{Name} was deleted or replaced before it was handled")]
         public static partial void Gone(ILogger logger, string container, string name);
 
         [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Ignored {Container}/{Name} from the {Source} trigger; {Selected} is selected")]
         public static partial void Ignored(ILogger logger, string container, string name, UploadSource source, UploadSource selected);
+
+        [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Refused the blob name {Container}/{Name}: {Problem}")]
+        public static partial void InvalidName(ILogger logger, string container, string name, string problem);
 
         [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "Accepted {Container}/{Name}: {Format} {Width}x{Height}")]
         public static partial void Accepted(ILogger logger, string container, string name, string format, int width, int height);

@@ -324,6 +324,30 @@ public class ImageDecoderTests
         }
     }
 
+    [Fact]
+    public void DecodeWith_AllocatorOutOfMemory_RejectsThisInputAsOutOfMemory()
+    {
+        Configuration configuration = Configuration.Default.Clone();
+        configuration.MemoryAllocator = new OutOfMemoryAllocator();
+
+        var ex = Assert.Throws<InvalidImageException>(() => ImageDecoder.DecodeWith(TestImages.RandomPng(32, 32, seed: 9), DecodeLimits.Default, configuration));
+
+        Assert.Equal(ImageRejectionReason.OutOfMemory, ex.Reason);
+        Assert.Contains("ran out of memory", ex.Message, StringComparison.Ordinal);
+        Assert.IsType<OutOfMemoryException>(ex.InnerException);
+    }
+
+    /// <summary>An ImageSharp allocator whose every allocation fails as a machine out of memory would.</summary>
+    private sealed class OutOfMemoryAllocator : SixLabors.ImageSharp.Memory.MemoryAllocator
+    {
+#pragma warning disable CA2201 // Reserved by the runtime, and exactly what a machine out of memory throws from an allocation.
+        public override System.Buffers.IMemoryOwner<T> Allocate<T>(int length, SixLabors.ImageSharp.Memory.AllocationOptions options = SixLabors.ImageSharp.Memory.AllocationOptions.None) =>
+            throw new OutOfMemoryException("Insufficient memory to continue the execution of the program.");
+#pragma warning restore CA2201
+
+        protected override int GetBufferCapacityInBytes() => int.MaxValue;
+    }
+
     /// <summary>A non-seekable stream of zeros that never ends and counts what was read from it.</summary>
     private sealed class EndlessStream : Stream
     {

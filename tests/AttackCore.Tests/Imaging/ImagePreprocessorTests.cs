@@ -112,4 +112,62 @@ public class ImagePreprocessorTests
 
         Assert.Equal(new[,] { { B, C }, { C, B } }, TestImages.Pixels(sut));
     }
+
+    [Fact]
+    public void ResizeAndCenterCrop_12000x1Strip_CostsNoMoreThanAPhoto()
+    {
+        // Resizing first would build a 4,104,000x342 intermediate (about 30 s and 4 GB) to keep 299x299 of it.
+        using Image<Rgb24> strip = TestImages.Random(12000, 1, seed: 11);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        using Image<Rgb24> sut = ImagePreprocessor.ResizeAndCenterCrop(strip, resizeShortSide: 342, cropSize: 299);
+
+        Assert.Equal((299, 299), (sut.Width, sut.Height));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData(1000, 50, 40, 32)]
+    [InlineData(60, 900, 48, 40)]
+    [InlineData(30, 400, 64, 56)]
+    public void ResizeAndCenterCrop_LongStrip_MatchesResizeThenCropWithinRounding(int width, int height, int resizeShortSide, int cropSize)
+    {
+        using Image<Rgb24> image = Smooth(width, height);
+        (int w, int h) = ImagePreprocessor.ResizedSize(width, height, resizeShortSide);
+        Assert.True(Math.Max(w, h) > ImagePreprocessor.MaxAspectBeforeCropFirst * Math.Min(w, h));
+        using Image<Rgb24> expected = image.Clone(x => x.Resize(w, h, KnownResamplers.Triangle).Crop(new Rectangle((w - cropSize) / 2, (h - cropSize) / 2, cropSize, cropSize)));
+
+        using Image<Rgb24> sut = ImagePreprocessor.ResizeAndCenterCrop(image, resizeShortSide, cropSize);
+
+        Rgb24[,] a = TestImages.Pixels(expected);
+        Rgb24[,] b = TestImages.Pixels(sut);
+        double sum = 0;
+        int worst = 0;
+        foreach ((Rgb24 p, Rgb24 q) in a.Cast<Rgb24>().Zip(b.Cast<Rgb24>()))
+        {
+            int d = Math.Max(Math.Abs(p.R - q.R), Math.Max(Math.Abs(p.G - q.G), Math.Abs(p.B - q.B)));
+            worst = Math.Max(worst, d);
+            sum += d;
+        }
+
+        Assert.True(sum / a.Length <= 1.5 && worst <= 4, $"mean {sum / a.Length:0.00}, worst {worst}");
+    }
+
+    // A smooth photo-like gradient with some texture, so rounding of the crop shows as small differences only.
+    private static Image<Rgb24> Smooth(int width, int height)
+    {
+        var image = new Image<Rgb24>(width, height);
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                image[x, y] = new Rgb24(
+                    (byte)(127 + (120 * Math.Sin(x * 0.05))),
+                    (byte)(127 + (120 * Math.Cos(y * 0.07))),
+                    (byte)(127 + (100 * Math.Sin((x + y) * 0.03))));
+            }
+        }
+
+        return image;
+    }
 }

@@ -119,6 +119,72 @@ public sealed class ModelDownloaderTests : IDisposable
         Assert.Equal(1, handler.Calls);
     }
 
+    [Theory]
+    [InlineData("../outside")]
+    [InlineData("../../outside")]
+    [InlineData("sub/model")]
+    [InlineData("..")]
+    public async Task EnsureAsync_NameWithPathSegments_RefusesWithoutWritingAnywhere(string name)
+    {
+        string cache = temp.File("cache");
+        Directory.CreateDirectory(cache);
+        var handler = new FakeHandler(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(Payload) });
+        using var http = new HttpClient(handler);
+
+        var ex = await Assert.ThrowsAsync<ModelSpecException>(() => ModelDownloader.EnsureAsync(Spec(PayloadSha) with { Name = name }, cache, null, http));
+
+        Assert.Contains("not a plain file name", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, handler.Calls);
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(temp.Path, "*", SearchOption.AllDirectories), e => e != cache);
+    }
+
+    [Fact]
+    public async Task EnsureAsync_PlainHttpWithoutSha256_IsRefusedBeforeAnyRequest()
+    {
+        var handler = new FakeHandler(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(Payload) });
+        using var http = new HttpClient(handler);
+        ModelSpec spec = Spec(PayloadSha) with { Sha256 = null, DownloadUrl = new Uri("http://models.example/m.onnx") };
+
+        var ex = await Assert.ThrowsAsync<ModelSpecException>(() => ModelDownloader.EnsureAsync(spec, temp.Path, null, http));
+
+        Assert.Contains("plain http", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("\"allowInsecureDownload\": true", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, handler.Calls);
+        Assert.Empty(Directory.GetFiles(temp.Path));
+    }
+
+    [Fact]
+    public async Task EnsureAsync_PlainHttpWithoutSha256_WhenTheSpecAllowsIt_Downloads()
+    {
+        using var http = new HttpClient(new FakeHandler(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(Payload) }));
+        ModelSpec spec = Spec(PayloadSha) with { Sha256 = null, DownloadUrl = new Uri("http://models.example/m.onnx"), AllowInsecureDownload = true };
+
+        string path = await ModelDownloader.EnsureAsync(spec, temp.Path, null, http);
+
+        Assert.Equal(Payload, await File.ReadAllBytesAsync(path));
+    }
+
+    [Fact]
+    public async Task EnsureAsync_PlainHttpWithSha256_Downloads()
+    {
+        using var http = new HttpClient(new FakeHandler(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(Payload) }));
+
+        string path = await ModelDownloader.EnsureAsync(Spec(PayloadSha) with { DownloadUrl = new Uri("http://models.example/m.onnx") }, temp.Path, null, http);
+
+        Assert.Equal(Payload, await File.ReadAllBytesAsync(path));
+    }
+
+    [Fact]
+    public void ModelSpecLoader_AllowInsecureDownload_IsReadFromTheSpecJson()
+    {
+        string json = temp.File("m.json");
+        File.WriteAllText(json, "{\"name\": \"m\", \"inputSize\": 8, \"numClasses\": 4, \"downloadUrl\": \"http://models.example/m.onnx\", \"allowInsecureDownload\": true}");
+
+        ModelSpec sut = ModelSpecLoader.Load(json);
+
+        Assert.True(sut.AllowInsecureDownload);
+    }
+
     private static ModelSpec Spec(string sha) => ModelPresets.InceptionV3Timm with { Name = "test-model", Sha256 = sha };
 
     private sealed class SyncProgress(Action<DownloadProgress> report) : IProgress<DownloadProgress>

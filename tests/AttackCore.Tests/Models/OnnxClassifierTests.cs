@@ -362,6 +362,37 @@ public sealed class OnnxClassifierTests(ITestOutputHelper output) : IDisposable
         return result;
     }
 
+    [Theory]
+    [InlineData("text")]
+    [InlineData("random")]
+    [InlineData("truncated")]
+    public void Constructor_FileThatIsNotAnOnnxModel_NamesTheFileInPlainWords(string kind)
+    {
+        byte[] model = TinyOnnx.Flatten([null, 3, 2, 2]);
+        byte[] bytes = kind switch
+        {
+            "text" => "this is not a model\n"u8.ToArray(),
+            "random" => RandomBytes(3000, seed: 5),
+            _ => model[..(model.Length / 2)],
+        };
+        var spec = Spec(bytes, 12);
+
+        var ex = Assert.Throws<ModelSpecException>(() => new OnnxClassifier(spec, Cpu));
+
+        Assert.Contains($"'{spec.OnnxPath}' is not a valid ONNX model", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("SkipLastField", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Protocol message", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("ONNXRuntimeError", ex.Message, StringComparison.Ordinal);
+        Assert.NotNull(ex.InnerException);
+    }
+
+    private static byte[] RandomBytes(int count, int seed)
+    {
+        byte[] bytes = new byte[count];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
     private ModelSpec Spec(byte[] model, int classes)
     {
         var name = Guid.NewGuid().ToString("N");

@@ -18,6 +18,16 @@ internal static class TestServices
         [SettingNames.ResilienceMaxRetries] = "2",
     };
 
+    /// <summary>The bundled Fashion-MNIST model on the CPU, small attack slices and four images at once: a quick audit.</summary>
+    public static void QuickFashionAudit(Dictionary<string, string?> s)
+    {
+        s[SettingNames.ModelLocalPath] = AttackCore.Tests.TestSupport.RepoPaths.FromRoot("models/fashion-mnist-cnn/model.json");
+        s[SettingNames.ModelPreset] = string.Empty;
+        s[SettingNames.ModelProvider] = "cpu";
+        s[SettingNames.AttackSliceQueries] = "100";
+        s[SettingNames.AuditMaxConcurrency] = "4";
+    }
+
     public static IConfiguration Configuration(IDictionary<string, string?> settings) =>
         new ConfigurationBuilder().AddInMemoryCollection(settings.ToDictionary(kv => SettingNames.Key(kv.Key), kv => kv.Value)).Build();
 

@@ -171,6 +171,24 @@ public sealed class UploadHandlerTests
     }
 
     [AzuriteFact]
+    public async Task MetadataBomb_GetsErrorJsonWithoutInflating()
+    {
+        await using Harness h = await Harness.StartAsync("bomb");
+        byte[] bomb = AttackCore.Tests.Imaging.PngChunks.InsertAfterIhdr(Png(), AttackCore.Tests.Imaging.PngChunks.Ztxt("Comment", AttackCore.Tests.Imaging.PngChunks.ZlibOfZeros(256L * 1024 * 1024)));
+        await h.UploadAsync("bombs/b.png", bomb);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        UploadOutcome outcome = await h.DeliverAsync("bombs/b.png");
+
+        Assert.Equal(UploadOutcome.Rejected, outcome);
+        ErrorReport error = ErrorReport.Parse((await h.Store.ReadAsync(h.Storage.ResultsContainer, "bombs/b/error.json")).ToString());
+        Assert.Equal("UnsafeMetadata", error.Reason);
+        Assert.Contains("zTXt", error.Message, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        Assert.Empty(h.Started);
+    }
+
+    [AzuriteFact]
     public async Task DeletedBeforeHandling_IsGone()
     {
         await using Harness h = await Harness.StartAsync("gone");
