@@ -102,6 +102,7 @@ public class AttackPlanCommandTests
         Assert.Equal("apgd-ce", report.Attempts![0].Attack.Name);
         Assert.Contains("apgd-ce,apgd-t,square", report.Attack.Options["plan"], StringComparison.Ordinal);
         Assert.Contains("robust accuracy", File.ReadAllText(Path.Combine(outDir, "summary.html")), StringComparison.Ordinal);
+        Assert.Contains("attacks: apgd-ce, apgd-t, square)", File.ReadAllText(Path.Combine(outDir, "summary.html")), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -325,7 +325,7 @@ public sealed record AttackSettings
         ArgumentNullException.ThrowIfNull(request);
         return new AuditAttack
         {
-            Attacks = string.Join(";", Attacks),
+            Attacks = string.Join(";", AttackCatalog.ExpandPlan(Attacks)),
             PlanMode = request.PlanMode == PlanMode.All ? "all" : "first-success",
             Norm = request.Attacks.Select(a => a.Norm).Distinct().Count() == 1 ? (request.Attack.Norm == NormKind.L2 ? "l2" : "linf") : "mixed",
             Eps = request.Attack.Epsilon,
