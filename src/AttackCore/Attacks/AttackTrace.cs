@@ -9,7 +9,7 @@ internal static class AttackTrace
     /// Adds a point for <paramref name="image"/> at its current query count: the loss and margin of the new best,
     /// the softmax confidence of the true class, and of the strongest other class (the target when targeted).
     /// </summary>
-    /// <param name="image">The image; its <see cref="AttackImageState.Queries"/> is the point's query count.</param>
+    /// <param name="image">The image; its model calls so far (queries plus gradient evaluations) are the point's position.</param>
     /// <param name="logits">The model's scores for the new best image.</param>
     /// <param name="value">The loss and margin of the new best image.</param>
     /// <param name="capacity">The most points kept; when full, every other point after the first is dropped.</param>
@@ -32,7 +32,7 @@ internal static class AttackTrace
         }
 
         Add(image, new AttackTracePoint(
-            image.Queries,
+            image.Queries + image.GradientEvaluations,
             value.Loss,
             value.Margin,
             Math.Exp(logits[trueClass] - logSum),

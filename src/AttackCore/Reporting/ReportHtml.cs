@@ -130,7 +130,8 @@ public static partial class ReportHtml
         Summary(sb, "Model", $"{r.Model.Name} ({r.Model.Provider})");
         Summary(sb, "Attack", $"{attack.Name} {attack.Norm}, {mode}");
         Summary(sb, "Eps", EpsText(attack.Eps));
-        Summary(sb, "Queries", $"{r.Outcome.Queries.ToString("N0", Inv)} of {attack.MaxQueries.ToString("N0", Inv)}");
+        Summary(sb, "Queries", $"{r.Outcome.Queries.ToString("N0", Inv)} of {attack.MaxQueries.ToString("N0", Inv)}" +
+            (r.Outcome.GradientEvaluations is int gradients ? $", and {gradients.ToString("N0", Inv)} gradient evaluations" : string.Empty));
         Summary(sb, "Eps*", r.Outcome.EpsStar is { } epsStar ? EpsText(epsStar) : "not searched");
         Summary(sb, "True class", $"{r.Clean.TrueClass.Label} (#{r.Clean.TrueClass.Index.ToString(Inv)}, {r.Clean.TrueClassSource})");
         if (r.Adversarial is { } adv)
@@ -229,17 +230,19 @@ public static partial class ReportHtml
             new Series("true class", TrueColor, trace.Select(p => p.TrueConfidence).ToArray()),
             new Series(winName, WinColor, trace.Select(p => p.WinningConfidence).ToArray()),
         };
-        LineChart(sb, trace, confidence, "Probability", 220, fixedMin: 0, fixedMax: 1, "Softmax probability of the true class and of the " + winName + " over queries");
+        // A white-box attack's progress is in gradient evaluations: its trace points count them with the queries.
+        string xTitle = r.Outcome.GradientEvaluations is null ? "Queries" : "Queries and gradient evaluations";
+        LineChart(sb, trace, confidence, "Probability", 220, fixedMin: 0, fixedMax: 1, "Softmax probability of the true class and of the " + winName + " over queries", xTitle);
         sb.Append(Inv, $"<p class=\"legend\"><span style=\"background:var(--true)\"></span>true class<span style=\"background:var(--win)\"></span>{E(winName)}</p>\n");
 
         var loss = new[] { new Series("loss", LossColor, trace.Select(p => p.Loss).ToArray()) };
-        LineChart(sb, trace, loss, "Loss", 160, fixedMin: null, fixedMax: null, "Margin loss over queries; the attack has succeeded below zero");
+        LineChart(sb, trace, loss, "Loss", 160, fixedMin: null, fixedMax: null, "Margin loss over queries; the attack has succeeded below zero", xTitle);
         sb.Append("<p class=\"legend\"><span style=\"background:var(--loss)\"></span>margin loss (success below 0)</p>\n</section>\n");
     }
 
     private sealed record Series(string Name, string Color, double[] Values);
 
-    private static void LineChart(StringBuilder sb, IReadOnlyList<TracePoint> trace, Series[] series, string yTitle, int height, double? fixedMin, double? fixedMax, string description)
+    private static void LineChart(StringBuilder sb, IReadOnlyList<TracePoint> trace, Series[] series, string yTitle, int height, double? fixedMin, double? fixedMax, string description, string xTitle = "Queries")
     {
         var plotW = ChartWidth - ChartLeft - ChartRight;
         var plotH = height - ChartTop - ChartBottom;
@@ -295,7 +298,7 @@ public static partial class ReportHtml
 
         sb.Append(Inv, $"<line class=\"axis\" x1=\"{F(ChartLeft)}\" y1=\"{F(ChartTop)}\" x2=\"{F(ChartLeft)}\" y2=\"{F(ChartTop + plotH)}\"/>")
           .Append(Inv, $"<line class=\"axis\" x1=\"{F(ChartLeft)}\" y1=\"{F(ChartTop + plotH)}\" x2=\"{F(ChartLeft + plotW)}\" y2=\"{F(ChartTop + plotH)}\"/>\n")
-          .Append(Inv, $"<text x=\"{F(ChartLeft + (plotW / 2.0))}\" y=\"{F(height - 6)}\" text-anchor=\"middle\">Queries</text>\n")
+          .Append(Inv, $"<text x=\"{F(ChartLeft + (plotW / 2.0))}\" y=\"{F(height - 6)}\" text-anchor=\"middle\">{E(xTitle)}</text>\n")
           .Append(Inv, $"<text x=\"14\" y=\"{F(ChartTop + (plotH / 2.0))}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {F(ChartTop + (plotH / 2.0))})\">{E(yTitle)}</text>\n");
 
         foreach (var s in series)
@@ -345,6 +348,11 @@ public static partial class ReportHtml
         var o = r.Outcome;
         sb.Append("<h2 style=\"margin-top:16px\">Queries</h2>\n<table>\n");
         Row(sb, "Attack", $"{o.Queries.ToString("N0", Inv)} of {r.Attack.MaxQueries.ToString("N0", Inv)}");
+        if (o.GradientEvaluations is int evaluations)
+        {
+            Row(sb, "Gradient evaluations (forward and backward)", evaluations.ToString("N0", Inv));
+        }
+
         Row(sb, "Verification", o.VerificationQueries.ToString("N0", Inv));
         Row(sb, "Minimization", o.MinimizeQueries.ToString("N0", Inv));
         Row(sb, "Total", ((long)o.Queries + o.VerificationQueries + o.MinimizeQueries).ToString("N0", Inv));

@@ -260,6 +260,10 @@ public class AttackRunnerTests
             Assert.InRange(outcome.GradientEvaluations!.Value, 1, 31);
             Assert.True(outcome.EpsStar <= 0.05 + 1e-9);
             Assert.Contains("\"gradientEvaluations\"", result.ReportJsonText(), StringComparison.Ordinal);
+            Assert.Contains("gradient evaluations", result.ReportHtmlText(), StringComparison.Ordinal);
+
+            // The trace's position counts the model calls, gradient evaluations included, so its chart has a width.
+            Assert.Contains(result.Report.Trace, p => p.Queries > 0);
         }
     }
 
