@@ -73,6 +73,14 @@ internal static class AttackCommand
 
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // A mistyped option (--max-querys 100) would otherwise be taken as two input paths and the attack would run
+            // with the default; refuse it before any work, with the closest option's name.
+            if (UnknownOption(parse.GetValue(inputs) ?? [], command) is string unknown)
+            {
+                await errors.WriteLineAsync($"error: {unknown}").ConfigureAwait(false);
+                return 2;
+            }
+
             // The attack settings travel as the text the user typed, so the one settings parser reads them (and names
             // these options in its errors); the rest are the command's own.
             var attackValues = new List<KeyValuePair<AttackSetting, string>>
@@ -132,6 +140,53 @@ internal static class AttackCommand
     /// <summary>Parses an epsilon given as a decimal ("0.05") or a fraction ("4/255"), as <c>--eps</c> reads it.</summary>
     public static double ParseEpsilon(string text) =>
         AttackSettings.Parse([new(CliNames[AttackSetting.Epsilon], text)], CliNames).Epsilon!.Value;
+
+    /// <summary>
+    /// Says what is wrong when an input looks like an option but none of the command's options has that name (and no
+    /// file or folder of that name exists), with the closest option's name; otherwise <see langword="null"/>.
+    /// </summary>
+    internal static string? UnknownOption(IEnumerable<string> inputs, Command command)
+    {
+        var names = command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal)).Distinct().ToList();
+        foreach (string input in inputs)
+        {
+            if (!input.StartsWith('-') || input.Length < 2 || File.Exists(input) || Directory.Exists(input))
+            {
+                continue;
+            }
+
+            string name = input.Split('=', 2)[0];
+            string? closest = names.OrderBy(n => Distance(n, name)).FirstOrDefault();
+            string hint = closest is not null && Distance(closest, name) <= Math.Max(2, name.Length / 3) ? $" Did you mean {closest}?" : string.Empty;
+            return $"unknown option {name}.{hint} Run `advaudit attack --help` for the options.";
+        }
+
+        return null;
+    }
+
+    /// <summary>The edit distance (insertions, deletions, substitutions) between two names.</summary>
+    private static int Distance(string a, string b)
+    {
+        var row = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++)
+        {
+            row[j] = j;
+        }
+
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+
+        return row[b.Length];
+    }
 }
 
 /// <summary>The attack command's parsed options: the attack settings as typed, and the command's own.</summary>

@@ -6,6 +6,21 @@ namespace AttackCli.Tests;
 /// <summary>Usage errors are reported before any work starts, with a message that says what is allowed.</summary>
 public class AttackCommandUsageTests
 {
+    [Theory]
+    [InlineData("--max-querys", "Did you mean --max-queries?")]
+    [InlineData("--targetted", "Did you mean --targeted?")]
+    [InlineData("--frobnicate", "unknown option --frobnicate.")]
+    public async Task Attack_MistypedOption_ExitsTwoBeforeAnyWorkNamingTheClosestOption(string option, string expected)
+    {
+        using var temp = new TempFolder();
+
+        CliRun run = await CliRun.InvokeAsync("attack", temp.Write("x.png", "unused"), option, "100", "--out", temp.File("out"));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(expected, run.Errors, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(temp.File("out")), "no work may start");
+    }
+
     [Fact]
     public async Task Attack_UnknownNorm_FailsNamingAllowedValues()
     {
