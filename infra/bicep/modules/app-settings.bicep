@@ -151,6 +151,7 @@ output settings object = {
   Resilience__BaseDelayMs: '500'
   Resilience__AttemptTimeoutSeconds: '60'
   Resilience__ModelDownloadTimeoutSeconds: '900'
+  Resilience__OutageToleranceMinutes: '15'
   // host.json's durableTask section, matched to the compute (one GPU, or the Flex instance's cores).
   AzureFunctionsJobHost__extensions__durableTask__maxConcurrentActivityFunctions: string(maxConcurrentActivities)
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString

@@ -40,10 +40,12 @@ public sealed partial class AuditApi
     private const string BlobsMessage = "'blobs' must be a non-empty array of blob names, e.g. [\"a.png\", \"b/c.jpg\"].";
     private const string LabelsMessage = "'labels' must be an object from blob name to true class: an output index (number) or a label (text), e.g. {\"a.png\": 3, \"b.png\": \"Dress\"}.";
     private const string TransferModelsAllowed = "an array of ONNX blob names in the models container (each with a sidecar JSON), e.g. [\"mobilenet/v1.onnx\"]; [] for none";
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private readonly AuditStore _audits;
     private readonly AttackDefaults _attack;
     private readonly AuditOptions _options;
+    private readonly ResilienceOptions _resilience;
     private readonly TimeProvider _time;
     private readonly ILogger<AuditApi> _logger;
 
@@ -51,12 +53,15 @@ public sealed partial class AuditApi
     /// <param name="audits">The audit blobs.</param>
     /// <param name="attack">The app's attack settings (the audit's options override them).</param>
     /// <param name="options">The audit settings.</param>
+    /// <param name="resilience">The retry settings (the outage tolerance the orchestrations get).</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="logger">The logger.</param>
-    public AuditApi(AuditStore audits, IOptions<AttackDefaults> attack, IOptions<AuditOptions> options, TimeProvider timeProvider, ILogger<AuditApi> logger)
+    public AuditApi(AuditStore audits, IOptions<AttackDefaults> attack, IOptions<AuditOptions> options, IOptions<ResilienceOptions> resilience, TimeProvider timeProvider, ILogger<AuditApi> logger)
     {
         ArgumentNullException.ThrowIfNull(attack);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(resilience);
+        _resilience = resilience.Value;
         _audits = audits ?? throw new ArgumentNullException(nameof(audits));
         _attack = attack.Value;
         _options = options.Value;
@@ -108,7 +113,7 @@ public sealed partial class AuditApi
         }
 
         await _audits.WritePlanAsync(plan, cancellationToken).ConfigureAwait(false);
-        var input = new AuditInput { AuditId = auditId, MaxConcurrency = _options.MaxConcurrency, StartedUtc = plan.CreatedUtc };
+        var input = new AuditInput { AuditId = auditId, MaxConcurrency = _options.MaxConcurrency, StartedUtc = plan.CreatedUtc, OutageToleranceMinutes = _resilience.OutageToleranceMinutes };
         await client.ScheduleNewOrchestrationInstanceAsync(OrchestratorNames.Audit, input, new StartOrchestrationOptions(AuditStore.InstanceId(auditId)), cancellationToken).ConfigureAwait(false);
         Log.Started(_logger, auditId, plan.Container, plan.Prefix, plan.Blobs?.Count ?? 0);
         string status = StatusUrl(requestUrl, auditId);
@@ -128,8 +133,9 @@ public sealed partial class AuditApi
     public async Task<ApiResponse> GetAsync(string auditId, DurableTaskClient client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
+        int run = AuditStore.IsAuditId(auditId) ? await _audits.LatestResumeAsync(auditId, cancellationToken).ConfigureAwait(false) : 0;
         OrchestrationMetadata? instance = AuditStore.IsAuditId(auditId)
-            ? await client.GetInstanceAsync(AuditStore.InstanceId(auditId), getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false)
+            ? await client.GetInstanceAsync(AuditStore.InstanceId(auditId, run), getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false)
             : null;
         if (instance is null)
         {
@@ -142,6 +148,7 @@ public sealed partial class AuditApi
         {
             ["id"] = auditId,
             ["runtimeStatus"] = instance.RuntimeStatus.ToString(),
+            ["resume"] = run,
             ["createdUtc"] = instance.CreatedAt,
             ["lastUpdatedUtc"] = instance.LastUpdatedAt,
             ["progress"] = progress,
@@ -158,6 +165,65 @@ public sealed partial class AuditApi
         }
 
         return new ApiResponse(200, Serialize(answer));
+    }
+
+    /// <summary>
+    /// Handles <c>POST /api/audits/{id}/resume</c>: runs the audit again (a new instance,
+    /// <see cref="AuditStore.InstanceId(string, int)"/> of the new <see cref="AuditInput.Resume"/>, which
+    /// <c>GET /api/audits/{id}</c> then follows) for the inputs without a complete result and for those whose run failed
+    /// (error.json reason <c>AuditFailed</c>), then writes the summary anew. For an audit that failed, was stopped, or
+    /// completed with failed runs (after a storage outage longer than the tolerance, say).
+    /// </summary>
+    /// <param name="auditId">The id from the route.</param>
+    /// <param name="force">Stop a running (stuck) audit and its image runs first, instead of refusing with 409.</param>
+    /// <param name="requestUrl">The request's URL (for the status URL).</param>
+    /// <param name="client">The durable client.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>202 with the status URL; 404 for an unknown id; 409 while the audit runs (without <paramref name="force"/>); 503 when it did not stop in time.</returns>
+    public async Task<ApiResponse> ResumeAsync(string auditId, bool force, Uri requestUrl, DurableTaskClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requestUrl);
+        ArgumentNullException.ThrowIfNull(client);
+        AuditPlan? plan = AuditStore.IsAuditId(auditId) ? await _audits.TryReadPlanAsync(auditId, cancellationToken).ConfigureAwait(false) : null;
+        if (plan is null)
+        {
+            return Error(404, $"No audit with id '{auditId}'. Audit ids are the 32 hexadecimal digits returned by POST /api/audits.");
+        }
+
+        string instanceId = AuditStore.InstanceId(auditId, await _audits.LatestResumeAsync(auditId, cancellationToken).ConfigureAwait(false));
+        OrchestrationMetadata? instance = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
+        if (instance is not null && !IsFinished(instance.RuntimeStatus))
+        {
+            if (!force)
+            {
+                return Error(409, $"Audit {auditId} is {instance.RuntimeStatus} (last update {instance.LastUpdatedAt:u}) and goes on by itself; only a failed or stopped audit is resumed. If it makes no progress, POST {StatusUrl(requestUrl, auditId)}/resume?force=true stops it and resumes it.");
+            }
+
+            await client.TerminateInstanceAsync(instanceId, new TerminateInstanceOptions("Stopped to be resumed.", Recursive: true), cancellationToken).ConfigureAwait(false);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(StopTimeout);
+            try
+            {
+                await client.WaitForInstanceCompletionAsync(instanceId, getInputsAndOutputs: false, wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return Error(503, $"Audit {auditId} was asked to stop but did not within {StopTimeout.TotalSeconds:0} s; try the resume again in a minute.");
+            }
+        }
+
+        int resume = await _audits.ClaimResumeAsync(auditId, cancellationToken).ConfigureAwait(false);
+        var input = new AuditInput { AuditId = auditId, MaxConcurrency = _options.MaxConcurrency, StartedUtc = plan.CreatedUtc, Resume = resume, OutageToleranceMinutes = _resilience.OutageToleranceMinutes };
+        await client.ScheduleNewOrchestrationInstanceAsync(OrchestratorNames.Audit, input, new StartOrchestrationOptions(AuditStore.InstanceId(auditId, resume)), cancellationToken).ConfigureAwait(false);
+        Log.Resumed(_logger, auditId, resume, instance?.RuntimeStatus.ToString() ?? "gone");
+        string status = StatusUrl(requestUrl, auditId);
+        return new ApiResponse(202, Serialize(new Dictionary<string, object?>
+        {
+            ["id"] = auditId,
+            ["resume"] = resume,
+            ["statusUrl"] = status,
+            ["results"] = $"{_audits.Storage.ResultsContainer}/{AuditStore.ResultsFolder(auditId)}/",
+        }), status);
     }
 
     /// <summary>Validates a POST body and resolves its options against the app's settings, into the request every image gets.</summary>
@@ -454,6 +520,9 @@ public sealed partial class AuditApi
         return current;
     }
 
+    private static bool IsFinished(OrchestrationRuntimeStatus status) =>
+        status is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated;
+
     private static string StatusUrl(Uri requestUrl, string auditId) =>
         new Uri(requestUrl, "/api/audits/" + auditId).ToString();
 
@@ -466,6 +535,9 @@ public sealed partial class AuditApi
     {
         [LoggerMessage(EventId = 530, Level = LogLevel.Information, Message = "Started audit {AuditId} of container {Container}, prefix {Prefix}, {Blobs} manifest names")]
         public static partial void Started(ILogger logger, string auditId, string container, string? prefix, int blobs);
+
+        [LoggerMessage(EventId = 531, Level = LogLevel.Warning, Message = "Resumed audit {AuditId} (resume {Resume}; it was {Status})")]
+        public static partial void Resumed(ILogger logger, string auditId, int resume, string status);
     }
 }
 

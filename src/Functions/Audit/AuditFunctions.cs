@@ -69,6 +69,24 @@ public sealed class AuditFunctions
         return await RespondAsync(request, await _api.GetAsync(id, client, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
+    /// <summary><c>POST /api/audits/{id}/resume</c>: runs a failed or stopped audit again for the inputs without a complete result (<c>?force=true</c> stops a running one first).</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="id">The audit id.</param>
+    /// <param name="client">The durable client.</param>
+    /// <param name="cancellationToken">Cancelled when the host shuts down.</param>
+    /// <returns>202 with the status URL, 404, or 409 while the audit runs.</returns>
+    [Function(nameof(ResumeAudit))]
+    public async Task<HttpResponseData> ResumeAudit(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "audits/{id}/resume")] HttpRequestData request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        bool force = string.Equals(System.Web.HttpUtility.ParseQueryString(request.Url.Query)["force"], "true", StringComparison.OrdinalIgnoreCase);
+        return await RespondAsync(request, await _api.ResumeAsync(id, force, request.Url, client, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
     /// <summary>The audit orchestrator function.</summary>
     /// <param name="context">The orchestration context.</param>
     /// <returns>The result, or <see langword="null"/> when the execution continued as new.</returns>
@@ -92,7 +110,7 @@ public sealed class AuditFunctions
     /// <param name="cancellationToken">Cancelled when the host shuts down.</param>
     /// <returns>The chunk's work items.</returns>
     [Function(nameof(Audit.LoadAuditChunk))]
-    public Task<List<ImageWorkItem>> LoadAuditChunk([ActivityTrigger] AuditChunkInput input, CancellationToken cancellationToken) => _chunk.ExecuteAsync(input, cancellationToken);
+    public Task<AuditChunk> LoadAuditChunk([ActivityTrigger] AuditChunkInput input, CancellationToken cancellationToken) => _chunk.ExecuteAsync(input, cancellationToken);
 
     /// <summary>The <see cref="Audit.RecordImageFailure"/> activity.</summary>
     /// <param name="input">The failed image.</param>

@@ -20,6 +20,12 @@ namespace AdvAudit.Functions.Audit;
 /// ETag (<see cref="AuditStore.ImageInstanceId"/>), so a replay addresses the same instance. A sub-orchestration that
 /// fails after its activities' retries gets error.json (<see cref="RecordImageFailure"/>) and counts as failed; it is
 /// not started again.</para>
+/// <para><b>Outages and resume.</b> Activities run with <see cref="ActivityRetry"/>: through a storage outage they are
+/// retried for the audit's outage tolerance. A failure that outlasts it fails only that image, and a failed
+/// <see cref="RecordImageFailure"/> does not fail the audit (<see cref="WriteAuditSummary"/> gives every input still
+/// without a result its error.json). An audit that failed all the same (storage down through the summary) or was
+/// stopped is resumed by <c>POST /api/audits/{id}/resume</c> (<see cref="AuditApi.ResumeAsync"/>): a new run (instance
+/// <c>audit-&lt;id&gt;-r&lt;n&gt;</c>) with <see cref="AuditInput.Resume"/> set, which runs only the inputs without a complete result.</para>
 /// <para>The custom status is an <see cref="AuditProgress"/>, updated as each image finishes.</para>
 /// </remarks>
 public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, AuditResult?>
@@ -30,12 +36,13 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         ILogger logger = context.CreateReplaySafeLogger<AuditOrchestrator>();
+        TaskOptions retry = ActivityRetry.For(input.OutageToleranceMinutes);
         AuditProgress progress = input.Progress;
         AuditManifestInfo? listed = input.Listed;
         if (listed is null)
         {
             context.SetCustomStatus(progress);
-            listed = await context.CallActivityAsync<AuditManifestInfo>(nameof(ListAuditImages), input.AuditId, ImageAuditOrchestrator.Retry);
+            listed = await context.CallActivityAsync<AuditManifestInfo>(nameof(ListAuditImages), input.AuditId, retry);
             progress = progress with { Phase = AuditPhase.Attacking, Total = listed.Items + listed.Missing, Done = listed.Missing, Failed = listed.Missing };
             context.SetCustomStatus(progress);
         }
@@ -43,8 +50,10 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
         int chunk = input.NextChunk;
         if (chunk < listed.Chunks)
         {
-            List<ImageWorkItem> items = await context.CallActivityAsync<List<ImageWorkItem>>(nameof(LoadAuditChunk), new AuditChunkInput(input.AuditId, chunk), ImageAuditOrchestrator.Retry);
-            progress = await FanOutAsync(context, items, Math.Max(1, input.MaxConcurrency), progress);
+            AuditChunk loaded = await context.CallActivityAsync<AuditChunk>(nameof(LoadAuditChunk), new AuditChunkInput(input.AuditId, chunk, input.Resume), retry);
+            progress = loaded.Finished.Aggregate(progress, Count);
+            List<ImageWorkItem> items = [.. loaded.Items.Select(i => i with { OutageToleranceMinutes = input.OutageToleranceMinutes })];
+            progress = await FanOutAsync(context, items, Math.Max(1, input.MaxConcurrency), progress, retry);
             if (chunk + 1 < listed.Chunks)
             {
                 Log.Continuing(logger, input.AuditId, chunk + 1, listed.Chunks, progress.Done, progress.Total);
@@ -55,14 +64,14 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
 
         progress = progress with { Phase = AuditPhase.Summarizing, Running = 0 };
         context.SetCustomStatus(progress);
-        AuditResult result = await context.CallActivityAsync<AuditResult>(nameof(WriteAuditSummary), new AuditSummaryInput(input.AuditId, input.StartedUtc, context.CurrentUtcDateTime), ImageAuditOrchestrator.Retry);
+        AuditResult result = await context.CallActivityAsync<AuditResult>(nameof(WriteAuditSummary), new AuditSummaryInput(input.AuditId, input.StartedUtc, context.CurrentUtcDateTime), retry);
         context.SetCustomStatus(progress with { Phase = AuditPhase.Completed });
         Log.Done(logger, input.AuditId, result.Images, result.Fooled, result.Failed);
         return result;
     }
 
     /// <summary>Runs the chunk's images with at most <paramref name="limit"/> at once; the loop runs once per image.</summary>
-    private static async Task<AuditProgress> FanOutAsync(TaskOrchestrationContext context, List<ImageWorkItem> items, int limit, AuditProgress progress)
+    private static async Task<AuditProgress> FanOutAsync(TaskOrchestrationContext context, List<ImageWorkItem> items, int limit, AuditProgress progress, TaskOptions retry)
     {
         var running = new List<Task<ImageAuditResult>>(limit);
         int next = 0;
@@ -70,20 +79,20 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
         {
             while (running.Count < limit && next < items.Count)
             {
-                running.Add(RunImageAsync(context, items[next++]));
+                running.Add(RunImageAsync(context, items[next++], retry));
             }
 
             context.SetCustomStatus(progress with { Running = running.Count });
             Task<ImageAuditResult> done = await Task.WhenAny(running);
             running.Remove(done);
-            progress = Count(progress, await done);
+            progress = Count(progress, (await done).Outcome);
         }
 
         context.SetCustomStatus(progress with { Running = 0 });
         return progress with { Running = 0 };
     }
 
-    private static async Task<ImageAuditResult> RunImageAsync(TaskOrchestrationContext context, ImageWorkItem item)
+    private static async Task<ImageAuditResult> RunImageAsync(TaskOrchestrationContext context, ImageWorkItem item, TaskOptions retry)
     {
         string instanceId = item.WorkId ?? throw new InvalidOperationException("An audit's work item needs its WorkId.");
         string message;
@@ -107,11 +116,20 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
             message = e.FailureDetails?.ErrorMessage ?? e.Message;
         }
 
-        await context.CallActivityAsync<bool>(nameof(RecordImageFailure), new ImageFailureInput(item, message, reason), ImageAuditOrchestrator.Retry);
+        try
+        {
+            await context.CallActivityAsync<bool>(nameof(RecordImageFailure), new ImageFailureInput(item, message, reason), retry);
+        }
+        catch (TaskFailedException)
+        {
+            // Storage is still down after the outage tolerance: the audit goes on, and the summary gives every input
+            // still without a result its error.json (or, if storage never returns, the audit fails and is resumed).
+        }
+
         return new ImageAuditResult { Outcome = ImageOutcome.Failed, ResultFolder = item.ResultFolder, Message = message };
     }
 
-    private static AuditProgress Count(AuditProgress p, ImageAuditResult r) => r.Outcome switch
+    private static AuditProgress Count(AuditProgress p, ImageOutcome outcome) => outcome switch
     {
         ImageOutcome.Fooled => p with { Done = p.Done + 1, Fooled = p.Fooled + 1 },
         ImageOutcome.NotFooled => p with { Done = p.Done + 1, NotFooled = p.NotFooled + 1 },

@@ -88,6 +88,15 @@ public sealed record AuditInput
 
     /// <summary>Gets the progress so far (carried across executions).</summary>
     public AuditProgress Progress { get; init; } = new();
+
+    /// <summary>
+    /// Gets how many times the audit was resumed (<c>POST /api/audits/{id}/resume</c>): 0 for the first run. A resumed
+    /// run skips the inputs that already have a complete result and gives the others new sub-orchestration ids.
+    /// </summary>
+    public int Resume { get; init; }
+
+    /// <summary>Gets how long, in minutes, activities are retried through a storage outage (<see cref="Orchestration.ActivityRetry"/>); <see langword="null"/> for the default.</summary>
+    public int? OutageToleranceMinutes { get; init; }
 }
 
 /// <summary>What the orchestration keeps of the listing.</summary>
@@ -145,7 +154,13 @@ public enum AuditPhase
 /// <summary>The input of <see cref="LoadAuditChunk"/>.</summary>
 /// <param name="AuditId">The audit id.</param>
 /// <param name="Chunk">The chunk's number.</param>
-public sealed record AuditChunkInput(string AuditId, int Chunk);
+/// <param name="Resume">The run's <see cref="AuditInput.Resume"/>: above 0, inputs with a complete result are not run again.</param>
+public sealed record AuditChunkInput(string AuditId, int Chunk, int Resume = 0);
+
+/// <summary>What <see cref="LoadAuditChunk"/> returns: the images to run, and the outcomes of those a resumed audit already finished.</summary>
+/// <param name="Items">The per-image work items to run.</param>
+/// <param name="Finished">The outcomes of the chunk's inputs that already have a complete result (empty in a first run).</param>
+public sealed record AuditChunk(List<Upload.ImageWorkItem> Items, List<Orchestration.ImageOutcome> Finished);
 
 /// <summary>The input of <see cref="RecordImageFailure"/>: an image whose orchestration failed or found its blob gone.</summary>
 /// <param name="Item">The image's work item.</param>

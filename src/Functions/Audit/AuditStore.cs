@@ -41,10 +41,12 @@ public sealed class AuditStore
     /// <summary>Gets the container names.</summary>
     public StorageOptions Storage => _storage;
 
-    /// <summary>Gets the audit orchestration's instance id.</summary>
+    /// <summary>Gets the instance id of one run of the audit orchestration: each resume is a new instance, so nothing of a stopped run can reach it.</summary>
     /// <param name="auditId">The audit id.</param>
-    /// <returns><c>audit-&lt;id&gt;</c>.</returns>
-    public static string InstanceId(string auditId) => "audit-" + auditId;
+    /// <param name="resume">The run: 0 for the first, then the resume's number.</param>
+    /// <returns><c>audit-&lt;id&gt;</c>, with <c>-r&lt;resume&gt;</c> after it for a resumed run.</returns>
+    public static string InstanceId(string auditId, int resume = 0) =>
+        resume > 0 ? "audit-" + auditId + "-r" + resume.ToString(CultureInfo.InvariantCulture) : "audit-" + auditId;
 
     /// <summary>Gets whether <paramref name="text"/> is an audit id (32 lower-case hex digits).</summary>
     /// <param name="text">The text.</param>
@@ -59,12 +61,19 @@ public sealed class AuditStore
     /// <param name="container">The container.</param>
     /// <param name="name">The blob name.</param>
     /// <param name="etag">The version's ETag.</param>
-    /// <returns><c>aud-&lt;id&gt;-&lt;32 hex digits&gt;</c>.</returns>
-    public static string ImageInstanceId(string auditId, string container, string name, string etag)
+    /// <param name="resume">The audit run's <see cref="AuditInput.Resume"/>: a resumed run gives the inputs it runs again new ids.</param>
+    /// <returns><c>aud-&lt;id&gt;-&lt;32 hex digits&gt;</c>, with <c>-r&lt;resume&gt;</c> after it in a resumed run.</returns>
+    public static string ImageInstanceId(string auditId, string container, string name, string etag, int resume = 0)
     {
         string key = string.Join('\n', container, name, InstanceIds.NormalizeETag(etag));
-        return "aud-" + auditId + "-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..32];
+        string id = ImageInstancePrefix(auditId) + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..32];
+        return resume > 0 ? id + "-r" + resume.ToString(CultureInfo.InvariantCulture) : id;
     }
+
+    /// <summary>Gets the start shared by the instance ids (and so the checkpoint folders) of an audit's images.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <returns><c>aud-&lt;id&gt;-</c>.</returns>
+    public static string ImageInstancePrefix(string auditId) => "aud-" + auditId + "-";
 
     /// <summary>Gets the folder of the audit's files in the results container.</summary>
     /// <param name="auditId">The audit id.</param>
@@ -88,6 +97,8 @@ public sealed class AuditStore
     /// <returns>The blob name.</returns>
     public static string ChunkBlob(string auditId, int chunk) => WorkFolder(auditId) + "chunks/" + chunk.ToString("D6", CultureInfo.InvariantCulture) + ".json";
 
+    private static string ResumesFolder(string auditId) => WorkFolder(auditId) + "resumes/";
+
     /// <summary>Writes the request.</summary>
     /// <param name="plan">The request.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
@@ -97,6 +108,42 @@ public sealed class AuditStore
         ArgumentNullException.ThrowIfNull(plan);
         await _store.EnsureContainerAsync(_storage.AttackWorkContainer, cancellationToken).ConfigureAwait(false);
         await _store.WriteAsync(_storage.AttackWorkContainer, WorkFolder(plan.AuditId) + "request.json", BinaryData.FromObjectAsJson(plan, Json), "application/json", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the request, or <see langword="null"/> when no audit of that id was ever accepted.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The request or <see langword="null"/>.</returns>
+    public async Task<AuditPlan?> TryReadPlanAsync(string auditId, CancellationToken cancellationToken) =>
+        await _store.ExistsAsync(_storage.AttackWorkContainer, WorkFolder(auditId) + "request.json", cancellationToken).ConfigureAwait(false)
+            ? await ReadPlanAsync(auditId, cancellationToken).ConfigureAwait(false)
+            : null;
+
+    /// <summary>Gets the number of the audit's latest run: 0 until it is resumed (the instance id of the run that counts is <see cref="InstanceId(string, int)"/> of it).</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The latest resume's number, or 0.</returns>
+    public async Task<int> LatestResumeAsync(string auditId, CancellationToken cancellationToken)
+    {
+        string folder = ResumesFolder(auditId);
+        IReadOnlyList<string> claims = await _store.ListNamesAsync(_storage.AttackWorkContainer, folder, cancellationToken).ConfigureAwait(false);
+        return claims.Select(c => int.TryParse(c.AsSpan(folder.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : 0).DefaultIfEmpty(0).Max();
+    }
+
+    /// <summary>Claims the next resume number of an audit with a create-only blob (<c>resumes/000001</c>, ...), so two resume requests never share one.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="cancellationToken">Cancels the calls.</param>
+    /// <returns>The claimed number, from 1.</returns>
+    public async Task<int> ClaimResumeAsync(string auditId, CancellationToken cancellationToken)
+    {
+        for (int resume = await LatestResumeAsync(auditId, cancellationToken).ConfigureAwait(false) + 1; ; resume++)
+        {
+            string name = ResumesFolder(auditId) + resume.ToString("D6", CultureInfo.InvariantCulture);
+            if (await _store.TryCreateAsync(_storage.AttackWorkContainer, name, BinaryData.FromString(resume.ToString(CultureInfo.InvariantCulture)), cancellationToken).ConfigureAwait(false))
+            {
+                return resume;
+            }
+        }
     }
 
     /// <summary>Reads the request.</summary>

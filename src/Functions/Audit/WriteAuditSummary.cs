@@ -11,9 +11,13 @@ namespace AdvAudit.Functions.Audit;
 /// manifest, builds the summary (<see cref="AuditSummaryBuilder"/>) and writes <c>summary.csv</c>,
 /// <c>summary.html</c> and then <c>summary.json</c> (the marker) to <c>results/audits/&lt;id&gt;/</c>.
 /// </summary>
-/// <remarks>It reads the blobs, not the orchestration's history, so the summary is exactly what a reader of the result folders sees. Reads run 16 at a time.</remarks>
+/// <remarks>An input whose folder has no marker yet gets an error.json (reason <c>AuditFailed</c>, which a resumed audit runs
+/// again), and the checkpoints of the audit's image runs are deleted. It reads the blobs, not the orchestration's history, so the summary is exactly what a reader of the result folders sees. Reads run 16 at a time.</remarks>
 public sealed partial class WriteAuditSummary : IActivity<AuditSummaryInput, AuditResult>
 {
+    /// <summary>The error.json message of an input whose run ended without a result.</summary>
+    public const string NoResultMessage = "The image's run ended without a result (its failure could not be recorded, or the audit was stopped); resume the audit (POST /api/audits/{id}/resume) to run it again.";
+
     private const int ParallelReads = 16;
     private readonly AuditStore _audits;
     private readonly ILogger<WriteAuditSummary> _logger;
@@ -34,19 +38,19 @@ public sealed partial class WriteAuditSummary : IActivity<AuditSummaryInput, Aud
         AuditPlan plan = await _audits.ReadPlanAsync(input.AuditId, cancellationToken).ConfigureAwait(false);
         AuditManifest manifest = await _audits.TryReadManifestAsync(input.AuditId, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Audit {input.AuditId} has no manifest.json; it was never listed.");
-        var inputs = new List<(string Name, string Folder)>(manifest.Items + manifest.Missing.Count);
+        var inputs = new List<(string Name, string ETag, string Folder)>(manifest.Items + manifest.Missing.Count);
         for (int chunk = 0; chunk < manifest.Chunks; chunk++)
         {
             List<AuditItem> items = await _audits.ReadChunkAsync(input.AuditId, chunk, cancellationToken).ConfigureAwait(false);
-            inputs.AddRange(items.Select(i => (i.Name, i.ResultFolder)));
+            inputs.AddRange(items.Select(i => (i.Name, i.ETag, i.ResultFolder)));
         }
 
-        inputs.AddRange(manifest.Missing.Zip(manifest.MissingFolders));
+        inputs.AddRange(manifest.Missing.Zip(manifest.MissingFolders, (name, folder) => (name, string.Empty, folder)));
         var images = new AuditImageInput[inputs.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, inputs.Count),
             new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken },
-            async (i, ct) => images[i] = await ReadImageAsync(inputs[i].Name, inputs[i].Folder, plan.Labels.GetValueOrDefault(inputs[i].Name), ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (i, ct) => images[i] = await ReadImageAsync(plan, inputs[i].Name, inputs[i].ETag, inputs[i].Folder, plan.Labels.GetValueOrDefault(inputs[i].Name), ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         AuditSummary summary = AuditSummaryBuilder.Build(plan.AuditId, plan.Describe(), plan.Attack, images, input.StartedUtc, input.FinishedUtc);
         string folder = AuditStore.ResultsFolder(plan.AuditId);
@@ -55,11 +59,13 @@ public sealed partial class WriteAuditSummary : IActivity<AuditSummaryInput, Aud
         await _audits.Blobs.WriteAsync(results, BlobStore.Join(folder, "summary.html"), BinaryData.FromString(AuditSummaryHtml.Render(summary)), "text/html; charset=utf-8", cancellationToken).ConfigureAwait(false);
         string json = BlobStore.Join(folder, AuditStore.SummaryJson);
         await _audits.Blobs.WriteAsync(results, json, BinaryData.FromString(AuditSummaryJson.Serialize(summary)), "application/json", cancellationToken).ConfigureAwait(false);
-        Log.Summarized(_logger, plan.AuditId, summary.Counts.Images, summary.Counts.Fooled, summary.Counts.Failed);
+        // Checkpoints of image runs that failed or were stopped (a finished run deletes its own).
+        int orphans = await _audits.Blobs.DeletePrefixAsync(_audits.Storage.AttackWorkContainer, CheckpointStore.PrefixOfAll(AuditStore.ImageInstancePrefix(plan.AuditId)), cancellationToken).ConfigureAwait(false);
+        Log.Summarized(_logger, plan.AuditId, summary.Counts.Images, summary.Counts.Fooled, summary.Counts.Failed, orphans);
         return new AuditResult(json, summary.Counts.Images, summary.Counts.Fooled, summary.Counts.Failed);
     }
 
-    private async Task<AuditImageInput> ReadImageAsync(string name, string folder, string? label, CancellationToken cancellationToken)
+    private async Task<AuditImageInput> ReadImageAsync(AuditPlan plan, string name, string etag, string folder, string? label, CancellationToken cancellationToken)
     {
         string results = _audits.Storage.ResultsContainer;
         switch (await _audits.Blobs.GetCompletionAsync(results, folder, cancellationToken).ConfigureAwait(false))
@@ -72,13 +78,17 @@ public sealed partial class WriteAuditSummary : IActivity<AuditSummaryInput, Aud
                 ErrorReport parsed = ErrorReport.Parse(error.ToString());
                 return new AuditImageInput(name, folder, label, null, parsed.Reason, parsed.Message);
             default:
-                return new AuditImageInput(name, folder, label, null, "NoResult", "The image's result folder has neither report.json nor error.json.");
+                // Its run ended without a result (its failure could not be recorded, or the audit was stopped): it gets
+                // its error.json now, so every input ends with exactly one complete result folder.
+                var missing = new ErrorReport(name, plan.Container, etag, LoadAuditChunk.RetryableReason, NoResultMessage);
+                await _audits.Blobs.WriteResultFolderAsync(results, folder, [missing.ToFile()], cancellationToken).ConfigureAwait(false);
+                return new AuditImageInput(name, folder, label, null, missing.Reason, missing.Message);
         }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 510, Level = LogLevel.Information, Message = "Audit {AuditId}: summary written ({Images} images, {Fooled} fooled, {Failed} failed)")]
-        public static partial void Summarized(ILogger logger, string auditId, int images, int fooled, int failed);
+        [LoggerMessage(EventId = 510, Level = LogLevel.Information, Message = "Audit {AuditId}: summary written ({Images} images, {Fooled} fooled, {Failed} failed); {Orphans} stale checkpoint blobs deleted")]
+        public static partial void Summarized(ILogger logger, string auditId, int images, int fooled, int failed, int orphans);
     }
 }

@@ -33,6 +33,11 @@ public sealed class CheckpointStore
     /// <returns>The prefix, ending with <c>/</c>.</returns>
     public static string PrefixFor(string instanceId) => "runs/" + instanceId + "/";
 
+    /// <summary>Gets the name prefix of the work folders of every instance whose id starts with <paramref name="instanceIdPrefix"/>.</summary>
+    /// <param name="instanceIdPrefix">The start of the instance ids (e.g. an audit's <c>aud-&lt;id&gt;-</c>).</param>
+    /// <returns>The prefix.</returns>
+    public static string PrefixOfAll(string instanceIdPrefix) => "runs/" + instanceIdPrefix;
+
     /// <summary>Writes the job blob.</summary>
     /// <param name="name">The blob name.</param>
     /// <param name="job">The job.</param>

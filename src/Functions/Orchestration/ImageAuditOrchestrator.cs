@@ -16,28 +16,23 @@ namespace AdvAudit.Functions.Orchestration;
 /// execution is bounded by that count. The attack itself ends: each slice spends at least one query, and the query
 /// budget is finite.</para>
 /// <para>The custom status is an <see cref="AuditStatus"/> (queries used, lowest margin, slices), set after every
-/// slice. Activities run with a durable retry policy (<see cref="Retry"/>) for failures the I/O pipelines did not
-/// absorb (a worker recycled mid-slice, storage down for longer than the Polly retries).</para>
+/// slice. Activities run with a durable retry rule (<see cref="ActivityRetry"/>) for failures the I/O pipelines did not
+/// absorb: storage down for longer than the blob retries is retried for the input's outage tolerance, anything else
+/// (a worker recycled mid-slice) a few times.</para>
 /// </remarks>
 public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkItem, ImageAuditResult?>
 {
-    /// <summary>Gets the retry policy of every activity: 3 attempts, 5 s then 10 s apart.</summary>
-    public static TaskOptions Retry { get; } = TaskOptions.FromRetryPolicy(new RetryPolicy(
-        maxNumberOfAttempts: 3,
-        firstRetryInterval: TimeSpan.FromSeconds(5),
-        backoffCoefficient: 2.0,
-        maxRetryInterval: TimeSpan.FromMinutes(1)));
-
     /// <inheritdoc/>
     public override async Task<ImageAuditResult?> RunAsync(TaskOrchestrationContext context, ImageWorkItem input)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         ILogger logger = context.CreateReplaySafeLogger<ImageAuditOrchestrator>();
+        TaskOptions retry = ActivityRetry.For(input.OutageToleranceMinutes);
         ImageCheckpoint? checkpoint = input.Checkpoint;
         if (checkpoint is null)
         {
-            PrepareResult prepared = await context.CallActivityAsync<PrepareResult>(nameof(PrepareImage), input, Retry);
+            PrepareResult prepared = await context.CallActivityAsync<PrepareResult>(nameof(PrepareImage), input, retry);
             if (prepared.Checkpoint is null)
             {
                 Log.NotAttacked(logger, input.Name, prepared.Outcome ?? ImageOutcome.Rejected);
@@ -50,7 +45,7 @@ public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkI
 
         for (int i = 0; i < checkpoint.SlicesPerExecution && !checkpoint.Finished && checkpoint.Slice <= checkpoint.MaxQueries; i++)
         {
-            checkpoint = await context.CallActivityAsync<ImageCheckpoint>(nameof(AttackSlice), checkpoint, Retry);
+            checkpoint = await context.CallActivityAsync<ImageCheckpoint>(nameof(AttackSlice), checkpoint, retry);
             context.SetCustomStatus(new AuditStatus(checkpoint.Queries, checkpoint.LowestMargin, checkpoint.Slice));
         }
 
@@ -61,7 +56,7 @@ public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkI
             return null;
         }
 
-        ImageAuditResult result = await context.CallActivityAsync<ImageAuditResult>(nameof(FinalizeImage), new FinalizeInput(checkpoint, input.ResultFolder) { Source = new BlobVersion(input.Container, input.Name, input.ETag), OnlyIfCurrent = IsUpload(input) }, Retry);
+        ImageAuditResult result = await context.CallActivityAsync<ImageAuditResult>(nameof(FinalizeImage), new FinalizeInput(checkpoint, input.ResultFolder) { Source = new BlobVersion(input.Container, input.Name, input.ETag), OnlyIfCurrent = IsUpload(input) }, retry);
         Log.Done(logger, input.Name, result.Outcome, result.Queries);
         return result;
     }

@@ -196,6 +196,7 @@ internal sealed class ResilienceOptionsValidator : IValidateOptions<ResilienceOp
         OptionsValidators.Range(failures, SettingNames.ResilienceBaseDelayMs, options.BaseDelayMs, 0, 60_000);
         OptionsValidators.Range(failures, SettingNames.ResilienceAttemptTimeoutSeconds, options.AttemptTimeoutSeconds, 1, 600);
         OptionsValidators.Range(failures, SettingNames.ResilienceModelDownloadTimeoutSeconds, options.ModelDownloadTimeoutSeconds, 10, 3600);
+        OptionsValidators.Range(failures, SettingNames.ResilienceOutageToleranceMinutes, options.OutageToleranceMinutes, 1, 1440);
         return OptionsValidators.Result(failures);
     }
 }

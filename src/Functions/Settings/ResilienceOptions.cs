@@ -21,4 +21,11 @@ public sealed class ResilienceOptions
     /// <summary>Gets or sets the time limit of one model download attempt, in seconds.</summary>
     /// <value>Defaults to 900. Between 10 and 3600.</value>
     public int ModelDownloadTimeoutSeconds { get; set; } = 900;
+
+    /// <summary>
+    /// Gets or sets how long an orchestration keeps retrying an activity that failed because storage was unreachable
+    /// (after the blob retries above), in minutes, before the image fails.
+    /// </summary>
+    /// <value>Defaults to 15. Between 1 and 1440. Other activity failures get 3 attempts, 5 s and 10 s apart.</value>
+    public int OutageToleranceMinutes { get; set; } = 15;
 }

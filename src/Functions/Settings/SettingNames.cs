@@ -138,6 +138,9 @@ public static class SettingNames
     /// <summary>The time limit of one model download attempt, in seconds.</summary>
     public const string ResilienceModelDownloadTimeoutSeconds = "Resilience__ModelDownloadTimeoutSeconds";
 
+    /// <summary>How long, in minutes, orchestrations keep retrying activities that failed because storage was unreachable.</summary>
+    public const string ResilienceOutageToleranceMinutes = "Resilience__OutageToleranceMinutes";
+
     /// <summary>
     /// Gets every setting of this app with its default as local.settings.sample.json has it (an empty string is "not
     /// set"); the identity-based connection settings are left out, as they replace <see cref="StorageConnection"/>.
@@ -180,6 +183,7 @@ public static class SettingNames
         [ResilienceBaseDelayMs] = "500",
         [ResilienceAttemptTimeoutSeconds] = "60",
         [ResilienceModelDownloadTimeoutSeconds] = "900",
+        [ResilienceOutageToleranceMinutes] = "15",
     };
 
     /// <summary>Gets the identity-based connection settings (used instead of a connection string in Azure).</summary>

@@ -58,9 +58,9 @@ public sealed class BlobStore
     public const string ErrorMarker = ResultFolder.ErrorMarker;
 
     private readonly BlobServiceClient _service;
-    private readonly ResiliencePipeline _read;
-    private readonly ResiliencePipeline _write;
-    private readonly ResiliencePipeline _download;
+    private readonly StoragePipeline _read;
+    private readonly StoragePipeline _write;
+    private readonly StoragePipeline _download;
     private readonly ILogger _logger;
 
     /// <summary>Initializes a new instance of the <see cref="BlobStore"/> class.</summary>
@@ -71,9 +71,9 @@ public sealed class BlobStore
     {
         ArgumentNullException.ThrowIfNull(pipelines);
         _service = service ?? throw new ArgumentNullException(nameof(service));
-        _read = pipelines.GetPipeline(StorageResilience.BlobRead);
-        _write = pipelines.GetPipeline(StorageResilience.BlobWrite);
-        _download = pipelines.GetPipeline(StorageResilience.ModelDownload);
+        _read = new StoragePipeline(pipelines.GetPipeline(StorageResilience.BlobRead), StorageResilience.BlobRead);
+        _write = new StoragePipeline(pipelines.GetPipeline(StorageResilience.BlobWrite), StorageResilience.BlobWrite);
+        _download = new StoragePipeline(pipelines.GetPipeline(StorageResilience.ModelDownload), StorageResilience.ModelDownload);
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 
@@ -120,7 +120,8 @@ public sealed class BlobStore
     /// <param name="etag">The version to read; when the blob has changed since, the read fails with 412 (permanent), as the new version has its own event.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The content.</returns>
-    /// <exception cref="RequestFailedException">The blob is missing (404), changed (412), or storage failed permanently or past all retries.</exception>
+    /// <exception cref="RequestFailedException">The blob is missing (404), changed (412), or storage refused the read.</exception>
+    /// <exception cref="StorageUnavailableException">Storage was unreachable through every retry.</exception>
     public async Task<BinaryData> ReadAsync(string container, string name, string? etag = null, CancellationToken cancellationToken = default)
     {
         BlobClient blob = _service.GetBlobContainerClient(container).GetBlobClient(name);
@@ -258,25 +259,43 @@ public sealed class BlobStore
     public async Task<int> DeletePrefixAsync(string container, string prefix, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
-        BlobContainerClient client = _service.GetBlobContainerClient(container);
-        List<string> names = await _read.ExecuteAsync(
-            async ct =>
-            {
-                var found = new List<string>();
-                await foreach (BlobItem item in client.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, ct).ConfigureAwait(false))
-                {
-                    found.Add(item.Name);
-                }
-
-                return found;
-            },
-            cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> names = await ListNamesAsync(container, prefix, cancellationToken).ConfigureAwait(false);
         foreach (string name in names)
         {
             await DeleteIfExistsAsync(container, name, cancellationToken).ConfigureAwait(false);
         }
 
         return names.Count;
+    }
+
+    /// <summary>Lists the names of the blobs whose name starts with <paramref name="prefix"/>; none when the container does not exist.</summary>
+    /// <param name="container">The container.</param>
+    /// <param name="prefix">The name prefix.</param>
+    /// <param name="cancellationToken">Cancels the calls.</param>
+    /// <returns>The names, in storage's (lexical) order.</returns>
+    public async Task<IReadOnlyList<string>> ListNamesAsync(string container, string prefix, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
+        BlobContainerClient client = _service.GetBlobContainerClient(container);
+        try
+        {
+            return await _read.ExecuteAsync<IReadOnlyList<string>>(
+                async ct =>
+                {
+                    var found = new List<string>();
+                    await foreach (BlobItem item in client.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, ct).ConfigureAwait(false))
+                    {
+                        found.Add(item.Name);
+                    }
+
+                    return found;
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.NotFound)
+        {
+            return [];
+        }
     }
 
     /// <summary>Runs a read operation of the caller's own (a listing) through the <see cref="StorageResilience.BlobRead"/> pipeline.</summary>

@@ -45,4 +45,11 @@ public sealed record ImageWorkItem
     /// execution (the image is not prepared yet), then the reference record of the last slice.
     /// </summary>
     public Orchestration.ImageCheckpoint? Checkpoint { get; init; }
+
+    /// <summary>
+    /// Gets how long, in minutes, the orchestration keeps retrying activities that failed because storage was
+    /// unreachable (<see cref="Settings.ResilienceOptions.OutageToleranceMinutes"/> when the work was scheduled);
+    /// <see langword="null"/> for <see cref="Orchestration.ActivityRetry.DefaultOutageToleranceMinutes"/>.
+    /// </summary>
+    public int? OutageToleranceMinutes { get; init; }
 }

@@ -44,6 +44,7 @@ public sealed partial class UploadHandler
     private readonly BlobStore _store;
     private readonly StorageOptions _storage;
     private readonly TriggerOptions _trigger;
+    private readonly int _outageToleranceMinutes;
     private readonly ILogger<UploadHandler> _logger;
     private readonly TimeProvider _time;
 
@@ -51,10 +52,13 @@ public sealed partial class UploadHandler
     /// <param name="store">Blob access.</param>
     /// <param name="storage">Container names.</param>
     /// <param name="trigger">The selected trigger and the size limit.</param>
+    /// <param name="resilience">The retry settings (the outage tolerance the orchestration gets).</param>
     /// <param name="logger">The logger.</param>
     /// <param name="timeProvider">The clock that ages claims.</param>
-    public UploadHandler(BlobStore store, IOptions<StorageOptions> storage, IOptions<TriggerOptions> trigger, ILogger<UploadHandler> logger, TimeProvider timeProvider)
+    public UploadHandler(BlobStore store, IOptions<StorageOptions> storage, IOptions<TriggerOptions> trigger, IOptions<ResilienceOptions> resilience, ILogger<UploadHandler> logger, TimeProvider timeProvider)
     {
+        ArgumentNullException.ThrowIfNull(resilience);
+        _outageToleranceMinutes = resilience.Value.OutageToleranceMinutes;
         _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(trigger);
@@ -139,6 +143,7 @@ public sealed partial class UploadHandler
             ResultFolder = folder,
             Length = info.Length,
             Metadata = info.Metadata,
+            OutageToleranceMinutes = _outageToleranceMinutes,
         };
         // Claim the instance id with a create-only blob first: of events delivered at the same moment (Event Grid
         // retries, several workers) exactly one wins, whatever the durable backend does with a duplicate id.

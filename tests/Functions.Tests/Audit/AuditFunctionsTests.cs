@@ -16,12 +16,14 @@ public sealed class AuditFunctionsTests
             .ToDictionary(m => m.GetCustomAttribute<FunctionAttribute>()!.Name, StringComparer.Ordinal);
 
         Assert.Equal(
-            [OrchestratorNames.Audit, nameof(AuditFunctions.GetAudit), nameof(ListAuditImages), nameof(LoadAuditChunk), nameof(RecordImageFailure), nameof(AuditFunctions.StartAudit), nameof(WriteAuditSummary)],
+            [OrchestratorNames.Audit, nameof(AuditFunctions.GetAudit), nameof(ListAuditImages), nameof(LoadAuditChunk), nameof(RecordImageFailure), nameof(AuditFunctions.ResumeAudit), nameof(AuditFunctions.StartAudit), nameof(WriteAuditSummary)],
             sut.Keys.Order(StringComparer.Ordinal));
         Assert.NotNull(sut[OrchestratorNames.Audit].GetParameters()[0].GetCustomAttribute<OrchestrationTriggerAttribute>());
         HttpTriggerAttribute post = sut["StartAudit"].GetParameters()[0].GetCustomAttribute<HttpTriggerAttribute>()!;
         HttpTriggerAttribute get = sut["GetAudit"].GetParameters()[0].GetCustomAttribute<HttpTriggerAttribute>()!;
         Assert.Equal(("audits", "post"), (post.Route, post.Methods!.Single()));
+        HttpTriggerAttribute resume = sut["ResumeAudit"].GetParameters()[0].GetCustomAttribute<HttpTriggerAttribute>()!;
         Assert.Equal(("audits/{id}", "get"), (get.Route, get.Methods!.Single()));
+        Assert.Equal(("audits/{id}/resume", "post"), (resume.Route, resume.Methods!.Single()));
     }
 }

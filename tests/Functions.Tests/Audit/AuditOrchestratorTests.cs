@@ -30,13 +30,14 @@ public sealed class AuditOrchestratorTests
                 return new AuditOrchestrator().RunAsync(context, input);
             });
             tasks.AddActivityFunc<string, AuditManifestInfo>(nameof(ListAuditImages), (_, _) => new AuditManifestInfo(Chunks: 3, Items: 7, Missing: 1));
-            tasks.AddActivityFunc<AuditChunkInput, List<ImageWorkItem>>(nameof(LoadAuditChunk), (_, c) =>
+            tasks.AddActivityFunc<AuditChunkInput, AuditChunk>(nameof(LoadAuditChunk), (_, c) => new AuditChunk(
             [
                 .. Enumerable.Range(c.Chunk * 3, c.Chunk == 2 ? 1 : 3).Select(i => new ImageWorkItem
                 {
                     Container = "up", Name = i == 4 ? "bad.png" : $"{i}.png", ETag = "e", ResultFolder = $"audits/x/images/{i}", WorkId = $"aud-x-{i}",
                 }),
-            ]);
+            ],
+            []));
             tasks.AddOrchestratorFunc<ImageWorkItem, ImageAuditResult?>(OrchestratorNames.ImageAudit, async (context, item) =>
             {
                 await context.CallActivityAsync<bool>("Work", item.Name);

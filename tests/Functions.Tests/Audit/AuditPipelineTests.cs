@@ -6,6 +6,7 @@ using AdvAudit.Functions.Storage;
 using AdvAudit.Functions.Tests.TestSupport;
 using AttackCore.Reporting;
 using AttackCore.Tests.TestSupport;
+using static AdvAudit.Functions.Tests.TestSupport.AuditCalls;
 using Azure.Core;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -26,7 +27,6 @@ namespace AdvAudit.Functions.Tests.Audit;
 public sealed class AuditPipelineTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(6);
-    private static readonly Uri PostUrl = new("http://localhost:7071/api/audits");
     private static readonly string FashionModel = RepoPaths.FromRoot("models/fashion-mnist-cnn/model.json")!;
     private static readonly string FashionSamples = RepoPaths.FromRoot("samples/fashion-mnist")!;
     private static readonly string[] ClassLabels = File.ReadAllLines(RepoPaths.FromRoot("models/fashion-mnist-cnn/labels.txt")!).Where(l => l.Length > 0).ToArray();
@@ -57,50 +57,6 @@ public sealed class AuditPipelineTests
         using var stream = new MemoryStream();
         image.SaveAsPng(stream);
         return stream.ToArray();
-    }
-
-    private static async Task<string> StartAsync(PipelineHarness h, object body)
-    {
-        ApiResponse started = await h.Services.GetRequiredService<AuditApi>().StartAsync(JsonSerializer.Serialize(body), PostUrl, h.Client);
-        Assert.True(started.Status == 202, started.Body);
-        using JsonDocument json = JsonDocument.Parse(started.Body);
-        string id = json.RootElement.GetProperty("id").GetString()!;
-        Assert.Equal("http://localhost:7071/api/audits/" + id, started.Location);
-        return id;
-    }
-
-    private static async Task<JsonElement> GetAsync(PipelineHarness h, string id)
-    {
-        ApiResponse status = await h.Services.GetRequiredService<AuditApi>().GetAsync(id, h.Client);
-        Assert.Equal(200, status.Status);
-        return JsonDocument.Parse(status.Body).RootElement.Clone();
-    }
-
-    private static async Task<string> ReadTextAsync(PipelineHarness h, string blob) =>
-        Encoding.UTF8.GetString((await h.Store.ReadAsync(h.Storage.ResultsContainer, blob)).ToArray());
-
-    /// <summary>Every result folder under the audit's images: folder -> marker files present.</summary>
-    private static async Task<Dictionary<string, List<string>>> MarkersAsync(PipelineHarness h, string id)
-    {
-        var markers = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        BlobContainerClient results = h.Store.Service.GetBlobContainerClient(h.Storage.ResultsContainer);
-        await foreach (BlobItem item in results.GetBlobsAsync(new GetBlobsOptions { Prefix = AuditStore.ResultsFolder(id) + "/images/" }))
-        {
-            int slash = item.Name.LastIndexOf('/');
-            string folder = item.Name[..slash];
-            string file = item.Name[(slash + 1)..];
-            if (!markers.TryGetValue(folder, out List<string>? files))
-            {
-                markers[folder] = files = [];
-            }
-
-            if (file is BlobStore.ReportMarker or BlobStore.ErrorMarker)
-            {
-                files.Add(file);
-            }
-        }
-
-        return markers;
     }
 
     [AzuriteFact]

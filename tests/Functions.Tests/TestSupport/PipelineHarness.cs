@@ -46,7 +46,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
                 tasks.AddActivity<ActivityAdapter<FinalizeImage, FinalizeInput, ImageAuditResult>>(nameof(FinalizeImage));
                 tasks.AddOrchestrator<AuditOrchestrator>(OrchestratorNames.Audit);
                 tasks.AddActivity<ActivityAdapter<ListAuditImages, string, AuditManifestInfo>>(nameof(ListAuditImages));
-                tasks.AddActivity<ActivityAdapter<LoadAuditChunk, AuditChunkInput, List<ImageWorkItem>>>(nameof(LoadAuditChunk));
+                tasks.AddActivity<ActivityAdapter<LoadAuditChunk, AuditChunkInput, AuditChunk>>(nameof(LoadAuditChunk));
                 tasks.AddActivity<ActivityAdapter<RecordImageFailure, ImageFailureInput, bool>>(nameof(RecordImageFailure));
                 tasks.AddActivity<ActivityAdapter<WriteAuditSummary, AuditSummaryInput, AuditResult>>(nameof(WriteAuditSummary));
             },
