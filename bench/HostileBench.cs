@@ -122,7 +122,7 @@ internal static class HostileBench
             var clock = Stopwatch.StartNew();
             try
             {
-                PreparedImage.Load(path, data, resize, crop);
+                PreparedImage.Load(path, data, CropRecipe.ShortSide(resize, crop));
             }
             catch (InvalidImageException e)
             {

@@ -39,6 +39,6 @@ public static class ModelDescription
             InputScaling.MinusOneToOne => "p/127.5 - 1",
             _ => "p/255",
         };
-        return string.Create(CultureInfo.InvariantCulture, $"resize shortest side to {spec.EffectiveResizeTo} (bilinear), center crop {spec.InputSize}, {scaling}, {spec.Layout.ToString().ToUpperInvariant()}, {spec.ChannelOrder.ToString().ToUpperInvariant()}");
+        return string.Create(CultureInfo.InvariantCulture, $"{spec.Recipe.Describe()}, {scaling}, {spec.Layout.ToString().ToUpperInvariant()}, {spec.ChannelOrder.ToString().ToUpperInvariant()}");
     }
 }

@@ -25,7 +25,8 @@ internal static class PngVerification
         {
             pngs[i] = EncodePng(images[i], height, width);
             using Image<Rgb24> decoded = PngCodec.Decode(pngs[i]);
-            using Image<Rgb24> crop = ImagePreprocessor.ResizeAndCenterCrop(decoded, height, height);
+            // The PNG has the model's input size, which every crop rule passes through unchanged.
+            using Image<Rgb24> crop = ImagePreprocessor.Preprocess(decoded, CropRecipe.ShortSide(height, height));
             var tensor = new float[images[i].Length];
             TensorImage.WriteChw(crop, tensor);
             reread.Add(tensor);

@@ -7,9 +7,9 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace AttackCore.Engine;
 
 /// <summary>
-/// An input image made ready for the model: decoded with limits, resized and center-cropped to the
-/// model's input size, and kept as 8-bit pixels. The attack perturbs exactly this crop, and the
-/// adversarial image is written at this size.
+/// An input image made ready for the model: decoded with limits, brought to the model's input size
+/// with the model's crop rule (<see cref="CropRecipe"/>), and kept as 8-bit pixels. The attack
+/// perturbs exactly this crop, and the adversarial image is written at this size.
 /// </summary>
 public sealed class PreparedImage
 {
@@ -36,17 +36,18 @@ public sealed class PreparedImage
     /// <summary>Decodes and preprocesses one input file.</summary>
     /// <param name="name">The input's name as the user knows it (file or blob name).</param>
     /// <param name="data">The file's bytes.</param>
-    /// <param name="resizeTo">The shortest side to resize to before cropping.</param>
-    /// <param name="inputSize">The model's input size (the crop side).</param>
+    /// <param name="recipe">How the image becomes the model's input (the model spec's <c>Recipe</c>).</param>
     /// <param name="limits">Decoding limits; <see langword="null"/> uses <see cref="DecodeLimits.Default"/>.</param>
     /// <returns>The prepared image.</returns>
     /// <exception cref="InvalidImageException">The data is not an acceptable image; the message says why and what to do.</exception>
-    public static PreparedImage Load(string name, byte[] data, int resizeTo, int inputSize, DecodeLimits? limits = null)
+    public static PreparedImage Load(string name, byte[] data, CropRecipe recipe, DecodeLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(recipe);
+        int inputSize = recipe.InputSize;
         using Image<Rgb24> decoded = ImageDecoder.Decode(data, limits ?? DecodeLimits.Default);
-        using Image<Rgb24> crop = ImagePreprocessor.ResizeAndCenterCrop(decoded, resizeTo, inputSize);
+        using Image<Rgb24> crop = ImagePreprocessor.Preprocess(decoded, recipe);
         var clean = new float[3 * inputSize * inputSize];
         TensorImage.WriteChw(crop, clean);
         var input = new InputInfo

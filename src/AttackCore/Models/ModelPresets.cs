@@ -7,12 +7,13 @@ namespace AttackCore.Models;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Resizing: every Inception_V3 recipe evaluates on a center crop of 87.5 % of the image (299 / 0.875 = 342):
-/// torchvision resizes the shortest side to 342 and crops 299, timm does the same (<c>crop_pct</c> 0.875), and
-/// Keras / TF-slim's <c>central_crop(0.875)</c> keeps the same fraction. So all 299 presets use
-/// <see cref="ModelSpec.ResizeTo"/> = 342. timm resizes with bicubic interpolation; this project resizes with
-/// bilinear (ImageSharp's triangle filter) for every model, which moves top-1 accuracy by a few tenths of a
-/// percent at most and does not matter for attacks that start from the already resized image.
+/// Cropping: each preset follows the evaluation code of the family its weights come from, exactly (see
+/// <see cref="Imaging.ImagePreprocessor"/>). torchvision weights: <c>Resize(342)</c> (bilinear, on Pillow) and
+/// <c>CenterCrop(299)</c> (256 and 224 for the torch.hub export). timm: its eval transform with the model's
+/// config, for Inception_V3 <c>crop_pct</c> 0.875 and bicubic, so <c>Resize(floor(299 / 0.875) = 341)</c> then
+/// <c>CenterCrop(299)</c>. TF-slim (the Inception_V3 checkpoint and both MobileNets, which TF-slim evaluates with
+/// <c>inception_preprocessing</c>): <c>central_crop(0.875)</c> of each side, then a bilinear resize to the input
+/// size that does not keep the aspect ratio. Keras ships no evaluation crop of its own; its preset uses TF-slim's.
 /// </para>
 /// <para>
 /// Only presets with a <see cref="ModelSpec.DownloadUrl"/> can be fetched automatically; the others describe
@@ -32,8 +33,8 @@ public static class ModelPresets
     /// Gets the ONNX Model Zoo export of timm's <c>inception_v3.tv_in1k</c> (torchvision weights):
     /// <c>Computer_Vision/inception_v3_Opset17_timm/inception_v3_Opset17.onnx</c>, input [1, 3, 299, 299]
     /// (batch fixed to 1 in the file; the classifier makes it symbolic), 95,317,116 bytes.
-    /// Resize 342 then crop 299 (timm's <c>crop_pct</c> 0.875), 1000 logits, and [-1, 1] input: timm's config
-    /// for this model uses the "Inception" mean and std (0.5, 0.5, 0.5), because these weights were trained on
+    /// Resize 341 (bicubic) then crop 299 (timm's <c>crop_pct</c> 0.875: floor(299 / 0.875)), 1000 logits, and
+    /// [-1, 1] input: timm's config for this model uses the "Inception" mean and std (0.5, 0.5, 0.5), because these weights were trained on
     /// [-1, 1] input (torchvision reaches the same domain through <c>transform_input</c>, which timm does not
     /// have). The default preset.
     /// </summary>
@@ -45,7 +46,8 @@ public static class ModelPresets
     {
         Name = "inception-v3-timm",
         InputSize = 299,
-        ResizeTo = 342,
+        ResizeTo = 341,
+        Interpolation = ResizeFilter.Bicubic,
         Scaling = InputScaling.MinusOneToOne,
         NumClasses = 1000,
         Output = OutputKind.Logits,
@@ -57,7 +59,7 @@ public static class ModelPresets
     /// Gets the ONNX Model Zoo export of the torch.hub Inception_V3
     /// (<c>Computer_Vision/inception_v3_Opset17_torch_hub/inception_v3_Opset17.onnx</c>). It was traced at
     /// 224 x 224 (input [1, 3, 224, 224]) with torchvision's <c>transform_input</c> baked in, so it takes
-    /// ImageNet mean/std input: resize 256, crop 224, 1000 logits.
+    /// ImageNet mean/std input: resize 256 (bilinear), crop 224, torchvision's recipe at this size; 1000 logits.
     /// </summary>
     public static ModelSpec InceptionV3TorchHub { get; } = new()
     {
@@ -92,14 +94,15 @@ public static class ModelPresets
 
     /// <summary>
     /// Gets a user export (tf2onnx) of <c>keras.applications.InceptionV3</c>: [-1, 1] input
-    /// (<c>preprocess_input</c>), NHWC as Keras keeps it, 299 after resize 342 (the 87.5 % central crop),
+    /// (<c>preprocess_input</c>), NHWC as Keras keeps it, TF-slim's central crop (87.5 % of each side) resized to 299,
     /// 1000 softmax probabilities (Keras' default <c>classifier_activation</c>), turned into log-probabilities.
     /// </summary>
     public static ModelSpec InceptionV3Keras { get; } = new()
     {
         Name = "inception-v3-keras",
         InputSize = 299,
-        ResizeTo = 342,
+        Crop = CropRule.CentralFraction,
+        CentralFraction = Imaging.CropRecipe.TfSlimCentralFraction,
         Layout = TensorLayout.Nhwc,
         Scaling = InputScaling.MinusOneToOne,
         NumClasses = 1000,
@@ -108,15 +111,16 @@ public static class ModelPresets
 
     /// <summary>
     /// Gets a user export of the TF-slim checkpoint <c>inception_v3_2016_08_28</c>: 1001 classes with
-    /// "background" at index 0 (<see cref="ModelSpec.BackgroundOffset"/> 1), [-1, 1] input, NHWC, 299 after
-    /// resize 342. Export the logits node (<c>InceptionV3/Logits/SpatialSqueeze</c>); for the
+    /// "background" at index 0 (<see cref="ModelSpec.BackgroundOffset"/> 1), [-1, 1] input, NHWC, and TF-slim's
+    /// <c>central_crop(0.875)</c> resized to 299. Export the logits node (<c>InceptionV3/Logits/SpatialSqueeze</c>); for the
     /// <c>Predictions</c> node set <c>output</c> to <c>Probabilities</c> in a sidecar JSON.
     /// </summary>
     public static ModelSpec InceptionV3TfSlim { get; } = new()
     {
         Name = "inception-v3-tfslim",
         InputSize = 299,
-        ResizeTo = 342,
+        Crop = CropRule.CentralFraction,
+        CentralFraction = Imaging.CropRecipe.TfSlimCentralFraction,
         Layout = TensorLayout.Nhwc,
         Scaling = InputScaling.MinusOneToOne,
         NumClasses = 1001,
@@ -126,14 +130,15 @@ public static class ModelPresets
 
     /// <summary>
     /// Gets a user-supplied TF-slim MobileNet V2 1.0 at 224 converted to ONNX NCHW (as the test model in
-    /// <c>shared/models/mobilenet_v2_1.0_224</c>): [-1, 1] input, resize 224 then crop 224, 1001 logits with
-    /// background at index 0.
+    /// <c>shared/models/mobilenet_v2_1.0_224</c>): [-1, 1] input, TF-slim's <c>central_crop(0.875)</c> resized to
+    /// 224, 1001 logits with background at index 0.
     /// </summary>
     public static ModelSpec MobileNetV2 { get; } = new()
     {
         Name = "mobilenet-v2",
         InputSize = 224,
-        ResizeTo = 224,
+        Crop = CropRule.CentralFraction,
+        CentralFraction = Imaging.CropRecipe.TfSlimCentralFraction,
         Scaling = InputScaling.MinusOneToOne,
         NumClasses = 1001,
         BackgroundOffset = 1,
@@ -142,15 +147,16 @@ public static class ModelPresets
 
     /// <summary>
     /// Gets a user-supplied TF-slim MobileNet V1 at 160 x 160 (any depth multiplier; the test model in
-    /// <c>shared/models/mobilenet_v1_0.5_160</c> is 0.5) converted to ONNX NCHW: [-1, 1] input, resize 160 then
-    /// crop 160, 1001 logits with background at index 0. The same label space as <see cref="MobileNetV2"/> with
+    /// <c>shared/models/mobilenet_v1_0.5_160</c> is 0.5) converted to ONNX NCHW: [-1, 1] input, TF-slim's
+    /// <c>central_crop(0.875)</c> resized to 160, 1001 logits with background at index 0. The same label space as <see cref="MobileNetV2"/> with
     /// another architecture and input size, which makes the pair a small transfer test.
     /// </summary>
     public static ModelSpec MobileNetV1 { get; } = new()
     {
         Name = "mobilenet-v1",
         InputSize = 160,
-        ResizeTo = 160,
+        Crop = CropRule.CentralFraction,
+        CentralFraction = Imaging.CropRecipe.TfSlimCentralFraction,
         Scaling = InputScaling.MinusOneToOne,
         NumClasses = 1001,
         BackgroundOffset = 1,

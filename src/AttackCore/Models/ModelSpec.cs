@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using AttackCore.Imaging;
 
 namespace AttackCore.Models;
 
@@ -38,6 +39,36 @@ public enum InputScaling
     ZeroToOne,
 }
 
+/// <summary>How an image is cut down to the model's square input; each value reproduces one family's evaluation code.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<CropRule>))]
+public enum CropRule
+{
+    /// <summary>
+    /// Resize the shortest side to <see cref="ModelSpec.ResizeTo"/> (aspect ratio kept), then take the center square:
+    /// torchvision's <c>Resize(resizeTo)</c> + <c>CenterCrop(inputSize)</c> on a PIL image, which timm's eval transform
+    /// also uses (with <c>resizeTo = floor(inputSize / crop_pct)</c>).
+    /// </summary>
+    ShortSide,
+
+    /// <summary>
+    /// Keep the central <see cref="ModelSpec.CentralFraction"/> of each side, then resize that region to the input size
+    /// without keeping its aspect ratio: TF-slim's <c>preprocess_for_eval</c> (<c>tf.image.central_crop</c>, then
+    /// <c>tf.image.resize_bilinear</c> with <c>align_corners=False</c>).
+    /// </summary>
+    CentralFraction,
+}
+
+/// <summary>The resampling filter of a resize.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ResizeFilter>))]
+public enum ResizeFilter
+{
+    /// <summary>Bilinear: PIL's triangle filter for <see cref="CropRule.ShortSide"/>, TF's four-pixel bilinear for <see cref="CropRule.CentralFraction"/>.</summary>
+    Bilinear,
+
+    /// <summary>PIL's bicubic (a = -0.5), as timm configures for Inception_V3; only with <see cref="CropRule.ShortSide"/>.</summary>
+    Bicubic,
+}
+
 /// <summary>What the model's output tensor holds.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<OutputKind>))]
 public enum OutputKind
@@ -70,9 +101,24 @@ public sealed record ModelSpec
     /// <summary>Gets the input height and width in pixels (square inputs are the norm: 299 for Inception_V3).</summary>
     public required int InputSize { get; init; }
 
-    /// <summary>Gets the shortest side the image is resized to before the center crop of <see cref="InputSize"/>.</summary>
+    /// <summary>
+    /// Gets the shortest side the image is resized to before the center crop of <see cref="InputSize"/>
+    /// (<see cref="CropRule.ShortSide"/> only; for a timm model, floor(inputSize / crop_pct)).
+    /// </summary>
     /// <value>Defaults to <see cref="InputSize"/> (no margin cropped away).</value>
     public int? ResizeTo { get; init; }
+
+    /// <summary>Gets how the image is cut down to the input size.</summary>
+    /// <value>Defaults to <see cref="CropRule.ShortSide"/> (torchvision's resize and center crop).</value>
+    public CropRule Crop { get; init; } = CropRule.ShortSide;
+
+    /// <summary>Gets the fraction of each side kept by <see cref="CropRule.CentralFraction"/>; ignored by the other rule.</summary>
+    /// <value>Defaults to 0.875, TF-slim's <c>central_fraction</c> for evaluation. Must be in (0, 1].</value>
+    public double? CentralFraction { get; init; }
+
+    /// <summary>Gets the resampling filter of the resize.</summary>
+    /// <value>Defaults to <see cref="ResizeFilter.Bilinear"/>.</value>
+    public ResizeFilter Interpolation { get; init; } = ResizeFilter.Bilinear;
 
     /// <summary>Gets the input tensor layout.</summary>
     /// <value>Defaults to <see cref="TensorLayout.Nchw"/>.</value>
@@ -133,4 +179,14 @@ public sealed record ModelSpec
     /// <summary>Gets the shortest side to resize to: <see cref="ResizeTo"/> or <see cref="InputSize"/>.</summary>
     [JsonIgnore]
     public int EffectiveResizeTo => ResizeTo ?? InputSize;
+
+    /// <summary>Gets the fraction kept by <see cref="CropRule.CentralFraction"/>: <see cref="CentralFraction"/> or 0.875.</summary>
+    [JsonIgnore]
+    public double EffectiveCentralFraction => CentralFraction ?? CropRecipe.TfSlimCentralFraction;
+
+    /// <summary>Gets the crop rule with its parameters, as <see cref="Imaging.ImagePreprocessor"/> takes it.</summary>
+    [JsonIgnore]
+    public CropRecipe Recipe => Crop == CropRule.CentralFraction
+        ? CropRecipe.Central(EffectiveCentralFraction, InputSize)
+        : CropRecipe.ShortSide(EffectiveResizeTo, InputSize, Interpolation);
 }

@@ -138,6 +138,38 @@ public static class ModelSpecLoader
             errors.Add(Invariant($"resizeTo must be >= inputSize ({spec.InputSize}) or omitted (got {resize})"));
         }
 
+        if (!Enum.IsDefined(spec.Crop))
+        {
+            errors.Add($"crop must be one of {string.Join(", ", Enum.GetNames<CropRule>())}");
+        }
+
+        if (!Enum.IsDefined(spec.Interpolation))
+        {
+            errors.Add($"interpolation must be one of {string.Join(", ", Enum.GetNames<ResizeFilter>())}");
+        }
+
+        if (spec.Crop == CropRule.CentralFraction)
+        {
+            if (spec.CentralFraction is { } fraction && !(fraction > 0 && fraction <= 1))
+            {
+                errors.Add(Invariant($"centralFraction must be in (0, 1] (got {fraction})"));
+            }
+
+            if (spec.ResizeTo is not null)
+            {
+                errors.Add("resizeTo is not used with crop CentralFraction (the central region is resized to inputSize); omit it");
+            }
+
+            if (spec.Interpolation != ResizeFilter.Bilinear)
+            {
+                errors.Add(Invariant($"interpolation must be Bilinear with crop CentralFraction, as TF-slim resizes (got {spec.Interpolation})"));
+            }
+        }
+        else if (spec.CentralFraction is not null)
+        {
+            errors.Add("centralFraction is used only with crop CentralFraction; omit it or set crop");
+        }
+
         if (spec.NumClasses <= 0)
         {
             errors.Add(Invariant($"numClasses must be > 0 (got {spec.NumClasses})"));

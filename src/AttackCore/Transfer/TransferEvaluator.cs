@@ -1,3 +1,4 @@
+using System.Globalization;
 using AttackCore.Engine;
 using AttackCore.Imaging;
 using AttackCore.Models;
@@ -15,8 +16,8 @@ namespace AttackCore.Transfer;
 /// </summary>
 /// <remarks>
 /// <para>The evaluator reads only what a user has: the written PNG bytes of the clean crop and of the adversarial
-/// image (<see cref="ImageResult.CleanPng"/>, <see cref="ImageResult.AdversarialPng"/>). Each is decoded, resized
-/// and center-cropped to the target's input with the target's own recipe, and both go to the target in one call.
+/// image (<see cref="ImageResult.CleanPng"/>, <see cref="ImageResult.AdversarialPng"/>). Each is decoded and
+/// brought to the target's input with the target's own crop rule (<see cref="TransferTarget.Recipe"/>), and both go to the target in one call.
 /// Classifying the clean crop (rather than the original upload) compares like with like: the only difference the
 /// target sees between its two inputs is the perturbation.</para>
 /// <para>Only results whose outcome is a verified success are evaluated; other results are returned unchanged,
@@ -32,7 +33,7 @@ public sealed partial class TransferEvaluator
     /// <summary>Initializes a new instance of the <see cref="TransferEvaluator"/> class.</summary>
     /// <param name="targets">The models to show adversarial images to, in the order the report lists them; may be empty.</param>
     /// <param name="logger">The logger; <see langword="null"/> logs nothing.</param>
-    /// <exception cref="ArgumentException">A target's input is not square, or its resize is smaller than its input.</exception>
+    /// <exception cref="ArgumentException">A target's input is not square, or its recipe crops to another size.</exception>
     public TransferEvaluator(IReadOnlyList<TransferTarget> targets, ILogger<TransferEvaluator>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(targets);
@@ -44,9 +45,9 @@ public sealed partial class TransferEvaluator
                 throw new ArgumentException($"Transfer target '{target.Info.Name}' has a {target.Classifier.InputWidth}x{target.Classifier.InputHeight} input; only square inputs are supported.", nameof(targets));
             }
 
-            if (target.ResizeTo < target.Classifier.InputHeight)
+            if (target.Recipe is null || target.Recipe.InputSize != target.Classifier.InputHeight)
             {
-                throw new ArgumentException($"Transfer target '{target.Info.Name}' resizes to {target.ResizeTo}, below its input size {target.Classifier.InputHeight}.", nameof(targets));
+                throw new ArgumentException($"Transfer target '{target.Info.Name}' crops to {target.Recipe?.InputSize.ToString(CultureInfo.InvariantCulture) ?? "nothing"}, not its input size {target.Classifier.InputHeight}.", nameof(targets));
             }
         }
 
@@ -127,12 +128,12 @@ public sealed partial class TransferEvaluator
         int size = classifier.InputHeight;
         int plane = 3 * size * size;
         var inputs = new float[2 * plane];
-        using (Image<Rgb24> cleanInput = ImagePreprocessor.ResizeAndCenterCrop(clean, target.ResizeTo, size))
+        using (Image<Rgb24> cleanInput = ImagePreprocessor.Preprocess(clean, target.Recipe))
         {
             TensorImage.WriteChw(cleanInput, inputs.AsSpan(0, plane));
         }
 
-        using (Image<Rgb24> adversarialInput = ImagePreprocessor.ResizeAndCenterCrop(adversarial, target.ResizeTo, size))
+        using (Image<Rgb24> adversarialInput = ImagePreprocessor.Preprocess(adversarial, target.Recipe))
         {
             TensorImage.WriteChw(adversarialInput, inputs.AsSpan(plane, plane));
         }

@@ -1,4 +1,5 @@
 using AttackCore.Engine;
+using AttackCore.Imaging;
 using AttackCore.Models;
 using AttackCore.Reporting;
 
@@ -7,8 +8,8 @@ namespace AttackCore.Transfer;
 /// <summary>A model that adversarial images are shown to after the attack, to see whether they fool it too.</summary>
 /// <param name="Classifier">The target model; its input must be square.</param>
 /// <param name="Info">What reports say about the target (its <see cref="ModelInfo.Name"/> heads the transfer matrix's column).</param>
-/// <param name="ResizeTo">The shortest side images are resized to before the center crop of the target's input size (the target spec's <see cref="ModelSpec.EffectiveResizeTo"/>).</param>
-public sealed record TransferTarget(IClassifier Classifier, ModelInfo Info, int ResizeTo)
+/// <param name="Recipe">How images become the target's input (the target spec's <see cref="ModelSpec.Recipe"/>); its input size is the target's.</param>
+public sealed record TransferTarget(IClassifier Classifier, ModelInfo Info, CropRecipe Recipe)
 {
     /// <summary>Describes a loaded ONNX model as a transfer target, with its spec's preprocessing.</summary>
     /// <param name="classifier">The target model; owned by the caller.</param>
@@ -16,6 +17,6 @@ public sealed record TransferTarget(IClassifier Classifier, ModelInfo Info, int 
     public static TransferTarget From(OnnxClassifier classifier)
     {
         ArgumentNullException.ThrowIfNull(classifier);
-        return new TransferTarget(classifier, ModelDescription.From(classifier), classifier.Spec.EffectiveResizeTo);
+        return new TransferTarget(classifier, ModelDescription.From(classifier), classifier.Spec.Recipe);
     }
 }

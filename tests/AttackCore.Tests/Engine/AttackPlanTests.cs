@@ -26,7 +26,7 @@ public class AttackPlanTests
     private static readonly SquareAttackOptions Strong = new() { Epsilon = 0.1, MaxQueries = 2000, Seed = 2 };
 
     private static List<PreparedImage> Images(int count) =>
-        Enumerable.Range(0, count).Select(i => PreparedImage.Load($"img{i}.png", RandomPng(8, 40 + i), 8, 8)).ToList();
+        Enumerable.Range(0, count).Select(i => PreparedImage.Load($"img{i}.png", RandomPng(8, 40 + i), CropRecipe.ShortSide(8, 8))).ToList();
 
     private static byte[] RandomPng(int size, int seed)
     {
@@ -171,5 +171,5 @@ public class AttackPlanTests
 
     /// <summary>Classifies every written adversarial PNG again, independently of the runner.</summary>
     private static IEnumerable<int> Verify(LinearClassifier model, IReadOnlyList<ImageResult> results) =>
-        results.Select(r => model.Top1(PreparedImage.Load("x.png", r.AdversarialPng!, 8, 8).Clean));
+        results.Select(r => model.Top1(PreparedImage.Load("x.png", r.AdversarialPng!, CropRecipe.ShortSide(8, 8)).Clean));
 }

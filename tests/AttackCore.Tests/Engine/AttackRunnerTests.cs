@@ -42,7 +42,7 @@ public class AttackRunnerTests
     }
 
     private static List<PreparedImage> Images(int count) =>
-        Enumerable.Range(0, count).Select(i => PreparedImage.Load($"img{i}.png", RandomPng(8, 40 + i), 8, 8)).ToList();
+        Enumerable.Range(0, count).Select(i => PreparedImage.Load($"img{i}.png", RandomPng(8, 40 + i), CropRecipe.ShortSide(8, 8))).ToList();
 
     [Fact]
     public void Run_Untargeted_ReportsVerifiedSuccessWithinBudget()

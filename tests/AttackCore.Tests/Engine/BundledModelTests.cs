@@ -21,7 +21,7 @@ public class BundledModelTests
         using var classifier = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu });
         var sut = new AttackRunner(classifier, ModelDescription.From(classifier));
         string[] files = Directory.GetFiles(Path.Combine(Root, "samples", "fashion-mnist"), "*.png").Order(StringComparer.Ordinal).ToArray();
-        var images = files.Select(f => PreparedImage.Load(Path.GetFileName(f), File.ReadAllBytes(f), spec.EffectiveResizeTo, spec.InputSize)).ToList();
+        var images = files.Select(f => PreparedImage.Load(Path.GetFileName(f), File.ReadAllBytes(f), spec.Recipe)).ToList();
         var request = new AttackRequest { Attack = new SquareAttackOptions { Epsilon = 0.1, MaxQueries = 3000 } };
 
         IReadOnlyList<ImageResult> results = sut.Run(images, request);

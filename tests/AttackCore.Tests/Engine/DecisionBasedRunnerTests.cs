@@ -24,7 +24,7 @@ public class DecisionBasedRunnerTests
     };
 
     private static List<PreparedImage> Images(int count) =>
-        Enumerable.Range(0, count).Select(i => PreparedImage.Load($"img{i}.png", RandomPng(40 + i), 8, 8)).ToList();
+        Enumerable.Range(0, count).Select(i => PreparedImage.Load($"img{i}.png", RandomPng(40 + i), CropRecipe.ShortSide(8, 8))).ToList();
 
     private static byte[] RandomPng(int seed)
     {
@@ -68,7 +68,7 @@ public class DecisionBasedRunnerTests
         Assert.Equal("hopskipjump", report.Attack.Name);
         Assert.True(report.Outcome.Success, report.Outcome.Message);
         Assert.Equal(target, report.Adversarial!.Top5[0].Index);
-        Assert.Equal(target, model.Top1(PreparedImage.Load("x.png", results[victim].AdversarialPng!, 8, 8).Clean));
+        Assert.Equal(target, model.Top1(PreparedImage.Load("x.png", results[victim].AdversarialPng!, CropRecipe.ShortSide(8, 8)).Clean));
         Assert.InRange(report.Perturbation!.L2, 0, 3 + 1e-6);
         Assert.False(alone.Report.Outcome.Success, "without an image of the target in the batch the one noise try should not reach it");
         Assert.StartsWith("No starting image", alone.Report.Outcome.Message, StringComparison.Ordinal);

@@ -41,6 +41,28 @@ public sealed class ModelSpecLoaderTests : IDisposable
         Assert.Equal(1, sut.BackgroundOffset);
     }
 
+    [Fact]
+    public void Load_CentralFractionCrop_GivesTfSlimRecipe()
+    {
+        var path = temp.Write("tf.json", """
+            { "name": "tf", "inputSize": 224, "numClasses": 1001, "crop": "CentralFraction", "centralFraction": 0.8 }
+            """);
+
+        var sut = ModelSpecLoader.Load(path).Recipe;
+
+        Assert.Equal((CropRule.CentralFraction, 0.8, 224), (sut.Rule, sut.CentralFraction, sut.InputSize));
+    }
+
+    [Fact]
+    public void Load_NoCropFields_GivesTorchvisionBilinearRecipe()
+    {
+        var path = temp.Write("tv.json", """{ "name": "tv", "inputSize": 224, "resizeTo": 256, "numClasses": 1000 }""");
+
+        var sut = ModelSpecLoader.Load(path).Recipe;
+
+        Assert.Equal((CropRule.ShortSide, 256, ResizeFilter.Bilinear), (sut.Rule, sut.ResizeTo, sut.Filter));
+    }
+
     [Theory]
     [InlineData("\"inputSize\": 0", "inputSize must be > 0")]
     [InlineData("\"numClasses\": 0", "numClasses must be > 0")]
@@ -51,6 +73,10 @@ public sealed class ModelSpecLoaderTests : IDisposable
     [InlineData("\"std\": [0.5]", "std must have 3 values")]
     [InlineData("\"resizeTo\": 100", "resizeTo must be >= inputSize")]
     [InlineData("\"sha256\": \"abc\"", "sha256 must be 64 hexadecimal digits")]
+    [InlineData("\"crop\": \"CentralFraction\", \"centralFraction\": 0", "centralFraction must be in (0, 1]")]
+    [InlineData("\"crop\": \"CentralFraction\", \"resizeTo\": 256", "resizeTo is not used with crop CentralFraction")]
+    [InlineData("\"crop\": \"CentralFraction\", \"interpolation\": \"Bicubic\"", "interpolation must be Bilinear with crop CentralFraction")]
+    [InlineData("\"centralFraction\": 0.875", "centralFraction is used only with crop CentralFraction")]
     public void Load_OutOfRange_ThrowsNamingField(string field, string expected)
     {
         // A repeated property overrides the earlier one.

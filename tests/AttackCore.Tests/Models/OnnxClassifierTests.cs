@@ -57,7 +57,7 @@ public sealed class OnnxClassifierTests(ITestOutputHelper output) : IDisposable
             InputName = null,
             OutputName = null,
             InputSize = 2,
-            ResizeTo = 2,
+            ResizeTo = presetSpec.Crop == CropRule.ShortSide ? 2 : null, // the TF-slim rule takes no resizeTo
             NumClasses = 12,
             Output = OutputKind.Logits,
             Sha256 = null,

@@ -24,8 +24,8 @@ public sealed class TransferEvaluatorTests
         return PngCodec.Encode(image);
     }
 
-    private static TransferTarget Target(IClassifier classifier, string name, int resizeTo = 4) =>
-        new(classifier, new ModelInfo { Name = name, Sha256 = name + "-sha", Provider = "test", InputSize = classifier.InputHeight, NumClasses = classifier.NumClasses, Preprocessing = "test" }, resizeTo);
+    private static TransferTarget Target(IClassifier classifier, string name, int cropTo = 4) =>
+        new(classifier, new ModelInfo { Name = name, Sha256 = name + "-sha", Provider = "test", InputSize = classifier.InputHeight, NumClasses = classifier.NumClasses, Preprocessing = "test" }, CropRecipe.ShortSide(4, cropTo));
 
     [Fact]
     public void Evaluate_TargetFollowsBrightness_IsFooledAndAgreesOnClean()
@@ -129,9 +129,9 @@ public sealed class TransferEvaluatorTests
     }
 
     [Fact]
-    public void Constructor_ResizeBelowInput_Throws()
+    public void Constructor_RecipeCropsToAnotherSize_Throws()
     {
-        var ex = Assert.Throws<ArgumentException>(() => new TransferEvaluator([Target(new BrightnessClassifier([Panda, LesserPanda]), "small", resizeTo: 2)]));
+        var ex = Assert.Throws<ArgumentException>(() => new TransferEvaluator([Target(new BrightnessClassifier([Panda, LesserPanda]), "small", cropTo: 2)]));
 
         Assert.Contains("small", ex.Message, StringComparison.Ordinal);
     }

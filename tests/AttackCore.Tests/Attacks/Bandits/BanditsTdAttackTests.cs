@@ -387,7 +387,7 @@ public class BanditsTdAttackTests : AttackContractTests<BanditsTdOptions>
         using var classifier = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu });
         string photos = Path.GetDirectoryName(RepoPaths.FromRoot(Path.Combine("..", "shared", "images", "cat.png"))!)!;
         var images = FastPhotos
-            .Select(f => PreparedImage.Load(f, File.ReadAllBytes(Path.Combine(photos, f)), spec.EffectiveResizeTo, spec.InputSize))
+            .Select(f => PreparedImage.Load(f, File.ReadAllBytes(Path.Combine(photos, f)), spec.Recipe))
             .ToList();
         var sut = new AttackRunner(classifier, ModelDescription.From(classifier));
 

@@ -386,7 +386,7 @@ public class HopSkipJumpAttackTests : AttackContractTests<HopSkipJumpOptions>
         };
         using var classifier = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu });
         var photos = Photos
-            .Select(name => PreparedImage.Load(name, File.ReadAllBytes(RepoPaths.FromRoot(Path.Combine("..", "shared", "images", name))!), 224, 224))
+            .Select(name => PreparedImage.Load(name, File.ReadAllBytes(RepoPaths.FromRoot(Path.Combine("..", "shared", "images", name))!), spec.Recipe))
             .ToList();
         var sut = new AttackRunner(classifier, ModelDescription.From(classifier));
         // Generous: the first boundary point (about 50 queries: a noise image, the blend search, the boundary search)

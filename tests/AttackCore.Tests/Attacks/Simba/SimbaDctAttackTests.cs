@@ -356,7 +356,7 @@ public class SimbaDctAttackTests : AttackContractTests<SimbaDctOptions>
         ModelSpec spec = preset! with { OnnxPath = Path.Combine(folder, "model.onnx"), LabelsPath = Path.Combine(folder, "labels.txt") };
         using var model = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu });
         var photos = SharedPhotos
-            .Select(name => PreparedImage.Load(name, File.ReadAllBytes(RepoPaths.FromRoot(Path.Combine("..", "shared", "images", name))!), spec.ResizeTo ?? spec.InputSize, spec.InputSize))
+            .Select(name => PreparedImage.Load(name, File.ReadAllBytes(RepoPaths.FromRoot(Path.Combine("..", "shared", "images", name))!), spec.Recipe))
             .ToList();
         var sut = new AttackRunner(model, ModelDescription.From(model));
 
