@@ -56,6 +56,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<PrepareImage>();
         services.TryAddSingleton<AttackSlice>();
         services.TryAddSingleton<FinalizeImage>();
+        services.TryAddSingleton<RecordUploadFailure>();
 
         // Bulk audits: the HTTP API and the audit's activities (the per-image work is the orchestration above).
         services.TryAddSingleton<AuditStore>();

@@ -17,13 +17,16 @@ public sealed class ImageAuditFunctions
     private readonly PrepareImage _prepare;
     private readonly AttackSlice _slice;
     private readonly FinalizeImage _finalize;
+    private readonly RecordUploadFailure _failure;
 
     /// <summary>Initializes a new instance of the <see cref="ImageAuditFunctions"/> class.</summary>
     /// <param name="prepare">The prepare activity.</param>
     /// <param name="slice">The slice activity.</param>
     /// <param name="finalize">The finalize activity.</param>
-    public ImageAuditFunctions(PrepareImage prepare, AttackSlice slice, FinalizeImage finalize)
+    /// <param name="failure">The activity that records a failed upload.</param>
+    public ImageAuditFunctions(PrepareImage prepare, AttackSlice slice, FinalizeImage finalize, RecordUploadFailure failure)
     {
+        _failure = failure ?? throw new ArgumentNullException(nameof(failure));
         _prepare = prepare ?? throw new ArgumentNullException(nameof(prepare));
         _slice = slice ?? throw new ArgumentNullException(nameof(slice));
         _finalize = finalize ?? throw new ArgumentNullException(nameof(finalize));
@@ -60,4 +63,11 @@ public sealed class ImageAuditFunctions
     /// <returns>The outcome.</returns>
     [Function(nameof(Orchestration.FinalizeImage))]
     public Task<ImageAuditResult> FinalizeImage([ActivityTrigger] FinalizeInput input, CancellationToken cancellationToken) => _finalize.ExecuteAsync(input, cancellationToken);
+
+    /// <summary>The <see cref="Orchestration.RecordUploadFailure"/> activity.</summary>
+    /// <param name="input">The failed upload.</param>
+    /// <param name="cancellationToken">Cancelled when the host shuts down.</param>
+    /// <returns>Whether error.json was written.</returns>
+    [Function(nameof(Orchestration.RecordUploadFailure))]
+    public Task<bool> RecordUploadFailure([ActivityTrigger] UploadFailureInput input, CancellationToken cancellationToken) => _failure.ExecuteAsync(input, cancellationToken);
 }

@@ -29,6 +29,29 @@ public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkI
         ArgumentNullException.ThrowIfNull(input);
         ILogger logger = context.CreateReplaySafeLogger<ImageAuditOrchestrator>();
         TaskOptions retry = ActivityRetry.For(input.OutageToleranceMinutes);
+        if (!IsUpload(input))
+        {
+            // An audit's image: a failure goes to the audit, which records it (RecordImageFailure).
+            return await RunStagesAsync(context, input, retry);
+        }
+
+        try
+        {
+            return await RunStagesAsync(context, input, retry);
+        }
+        catch (TaskFailedException e)
+        {
+            // Every retry spent: the upload still ends with a result (error.json), and its checkpoints are deleted.
+            string message = e.FailureDetails?.ErrorMessage ?? e.Message;
+            await context.CallActivityAsync<bool>(nameof(RecordUploadFailure), new UploadFailureInput(input with { Checkpoint = null }, message, CheckpointStore.PrefixFor(context.InstanceId)), retry);
+            Log.Failed(logger, input.Name, message);
+            return new ImageAuditResult { Outcome = ImageOutcome.Failed, ResultFolder = input.ResultFolder, Message = message };
+        }
+    }
+
+    private static async Task<ImageAuditResult?> RunStagesAsync(TaskOrchestrationContext context, ImageWorkItem input, TaskOptions retry)
+    {
+        ILogger logger = context.CreateReplaySafeLogger<ImageAuditOrchestrator>();
         ImageCheckpoint? checkpoint = input.Checkpoint;
         if (checkpoint is null)
         {
@@ -67,6 +90,9 @@ public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkI
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 433, Level = LogLevel.Error, Message = "{Name}: the run failed after every retry; error.json records it: {Message}")]
+        public static partial void Failed(ILogger logger, string name, string message);
+
         [LoggerMessage(EventId = 430, Level = LogLevel.Information, Message = "{Name} was not attacked: {Outcome}")]
         public static partial void NotAttacked(ILogger logger, string name, ImageOutcome outcome);
 

@@ -127,7 +127,13 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
     private async Task<PrepareResult> RejectAsync(ImageWorkItem input, string reason, string message, CancellationToken cancellationToken)
     {
         var report = new ErrorReport(input.Name, input.Container, input.ETag, reason, message);
-        await _store.WriteResultFolderAsync(_storage.ResultsContainer, input.ResultFolder, [report.ToFile()], cancellationToken).ConfigureAwait(false);
+        // An upload's folder is shared by every version of its name: only the current version's rejection is written.
+        BlobVersion? source = input.WorkId is null ? new BlobVersion(input.Container, input.Name, input.ETag) : null;
+        if (!await ErrorFolder.WriteAsync(_store, _storage.ResultsContainer, input.ResultFolder, report, source, cancellationToken).ConfigureAwait(false))
+        {
+            return new PrepareResult(null, CurrentVersion.SupersededOutcome, $"{input.Container}/{input.Name} was replaced before its rejection ({reason}) was written; the newer version's run writes the result.");
+        }
+
         Log.Rejected(_logger, input.Container, input.Name, reason, message);
         return new PrepareResult(null, ImageOutcome.Rejected, message);
     }

@@ -90,6 +90,11 @@ public static class BlobNames
             {
                 return $"The {what} {Quote(path)} has a '{segment}' segment, which storage would resolve into another folder or container; use the blob's plain name.";
             }
+
+            if (segment.Length == 0)
+            {
+                return $"The {what} {Quote(path)} has an empty folder ('//'), which URLs and result folders would not keep apart from a single '/'; rename the blob with one '/' between folders.";
+            }
         }
 
         return null;

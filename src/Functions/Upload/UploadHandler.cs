@@ -125,7 +125,7 @@ public sealed partial class UploadHandler
         catch (InvalidImageException e)
         {
             var report = new ErrorReport(name, container, etag, e.Reason.ToString(), e.Message);
-            await _store.WriteResultFolderAsync(_storage.ResultsContainer, folder, [report.ToFile()], cancellationToken).ConfigureAwait(false);
+            await ErrorFolder.WriteAsync(_store, _storage.ResultsContainer, folder, report, new BlobVersion(container, name, etag), cancellationToken).ConfigureAwait(false);
             Log.Rejected(_logger, container, name, e.Reason, e.Message, e.InnerException);
             return UploadOutcome.Rejected;
         }

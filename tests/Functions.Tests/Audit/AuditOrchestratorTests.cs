@@ -84,6 +84,47 @@ public sealed class AuditOrchestratorTests
         Assert.Equal(new AuditResult("audits/x/summary.json", 8, 5, 2), done.ReadOutputAs<AuditResult>());
     }
 
+    [Fact]
+    public async Task RunAsync_RecordingAFailureFails_TheAuditStillSummarizes_AndAResumedRunCountsFinishedInputs()
+    {
+        var summarized = new ConcurrentQueue<string>();
+        var chunkInputs = new ConcurrentQueue<AuditChunkInput>();
+        var tolerances = new ConcurrentQueue<int?>();
+        await using DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(tasks =>
+        {
+            tasks.AddOrchestratorFunc<AuditInput, AuditResult?>(OrchestratorNames.Audit, (context, input) => new AuditOrchestrator().RunAsync(context, input));
+            tasks.AddActivityFunc<string, AuditManifestInfo>(nameof(ListAuditImages), (_, _) => new AuditManifestInfo(Chunks: 1, Items: 3, Missing: 0));
+            tasks.AddActivityFunc<AuditChunkInput, AuditChunk>(nameof(LoadAuditChunk), (_, c) =>
+            {
+                chunkInputs.Enqueue(c);
+                return new AuditChunk([new ImageWorkItem { Container = "up", Name = "bad.png", ETag = "e", ResultFolder = "audits/x/images/bad", WorkId = "aud-x-bad-r1" }], [ImageOutcome.Fooled, ImageOutcome.NotFooled]);
+            });
+            tasks.AddOrchestratorFunc<ImageWorkItem, ImageAuditResult?>(OrchestratorNames.ImageAudit, (_, item) =>
+            {
+                tolerances.Enqueue(item.OutageToleranceMinutes);
+                return Task.FromException<ImageAuditResult?>(new InvalidOperationException("model exploded"));
+            });
+            tasks.AddActivityFunc<ImageFailureInput, bool>(nameof(RecordImageFailure), (_, _) => Task.FromException<bool>(new InvalidOperationException("storage refused the error.json")));
+            tasks.AddActivityFunc<AuditSummaryInput, AuditResult>(nameof(WriteAuditSummary), (_, s) =>
+            {
+                summarized.Enqueue(s.AuditId);
+                return new AuditResult("audits/x/summary.json", 3, 1, 1);
+            });
+        });
+
+        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync(OrchestratorNames.Audit, new AuditInput { AuditId = "x", MaxConcurrency = 2, StartedUtc = DateTimeOffset.UnixEpoch, Resume = 1, OutageToleranceMinutes = 7 });
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        OrchestrationMetadata done = await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, cts.Token);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal(["x"], summarized);
+        Assert.Equal([new AuditChunkInput("x", 0, 1)], chunkInputs);
+        Assert.Equal([7], tolerances);
+        Assert.Equal(
+            new AuditProgress { Phase = AuditPhase.Completed, Total = 3, Done = 3, Fooled = 1, NotFooled = 1, Failed = 1 },
+            done.ReadCustomStatusAs<AuditProgress>());
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;

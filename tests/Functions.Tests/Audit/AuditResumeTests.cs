@@ -54,17 +54,6 @@ public sealed class AuditResumeTests
         return etags;
     }
 
-    private static async Task<int> CheckpointBlobsAsync(PipelineHarness h, string id)
-    {
-        int n = 0;
-        await foreach (BlobItem _ in h.Store.Service.GetBlobContainerClient(h.Storage.AttackWorkContainer).GetBlobsAsync(new GetBlobsOptions { Prefix = CheckpointStore.PrefixOfAll(AuditStore.ImageInstancePrefix(id)) }))
-        {
-            n++;
-        }
-
-        return n;
-    }
-
     private static async Task<OrchestrationMetadata> WaitAsync(PipelineHarness h, string id, int resume = 0)
     {
         using var cts = new CancellationTokenSource(Timeout);

@@ -16,10 +16,10 @@ public sealed class ImageAuditFunctionsTests
     {
         Dictionary<string, MethodInfo> sut = Functions();
 
-        Assert.Equal([nameof(AttackSlice), nameof(FinalizeImage), OrchestratorNames.ImageAudit, nameof(PrepareImage)], sut.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([nameof(AttackSlice), nameof(FinalizeImage), OrchestratorNames.ImageAudit, nameof(PrepareImage), nameof(RecordUploadFailure)], sut.Keys.Order(StringComparer.Ordinal));
         Assert.NotNull(sut[OrchestratorNames.ImageAudit].GetParameters()[0].GetCustomAttribute<OrchestrationTriggerAttribute>());
         Assert.All(
-            new[] { nameof(PrepareImage), nameof(AttackSlice), nameof(FinalizeImage) },
+            new[] { nameof(PrepareImage), nameof(AttackSlice), nameof(FinalizeImage), nameof(RecordUploadFailure) },
             name => Assert.NotNull(sut[name].GetParameters()[0].GetCustomAttribute<ActivityTriggerAttribute>()));
     }
 

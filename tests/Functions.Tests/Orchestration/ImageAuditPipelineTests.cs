@@ -233,6 +233,33 @@ public sealed class ImageAuditPipelineTests
     }
 
     [AzuriteFact]
+    public async Task UploadWhoseRunFailsAfterEveryRetry_GetsErrorJson_AndNoCheckpointIsLeft()
+    {
+        // A model file that loads as a spec but not as a network: every PrepareImage attempt fails (not an outage).
+        string dir = Directory.CreateTempSubdirectory("advaudit-broken-model-").FullName;
+        string spec = System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(RepoPaths.FromRoot("models/fashion-mnist-cnn/model.json")!), "\\s*\"sha256\"\\s*:\\s*\"[0-9a-f]+\",?", string.Empty);
+        File.WriteAllText(Path.Combine(dir, "model.json"), spec.Replace("\"labelsPath\": \"labels.txt\",", string.Empty, StringComparison.Ordinal));
+        File.WriteAllBytes(Path.Combine(dir, "model.onnx"), "not an onnx model"u8.ToArray());
+        await using PipelineHarness h = await PipelineHarness.StartAsync("broken", s =>
+        {
+            Fashion(s);
+            s[SettingNames.ModelLocalPath] = Path.Combine(dir, "model.json");
+        });
+        (UploadOutcome outcome, string id, BlobInfo blob) = await h.UploadAsync("f/shoe.png", Sample("0000-ankle-boot.png"));
+        Assert.Equal(UploadOutcome.Scheduled, outcome);
+
+        OrchestrationMetadata done = await h.WaitAsync(id, Timeout);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal(ImageOutcome.Failed, done.ReadOutputAs<ImageAuditResult>()!.Outcome);
+        ErrorReport error = ErrorReport.Parse(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("f/shoe", "error.json")));
+        Assert.Equal((RecordUploadFailure.Reason, InstanceIds.NormalizeETag(blob.ETag)), (error.Reason, error.ETag));
+        Assert.Contains("every retry", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await h.Store.DeletePrefixAsync(h.Storage.AttackWorkContainer, CheckpointStore.PrefixFor(id)));
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [AzuriteFact]
     public async Task BadMetadataOverride_GetsErrorJson()
     {
         await using PipelineHarness h = await PipelineHarness.StartAsync("meta", Fashion);

@@ -75,6 +75,38 @@ public sealed class StaleResultTests
     }
 
     [AzuriteFact]
+    public async Task OlderVersionsRejectionWrittenAfterTheNewerWasWritten_WritesNoErrorJson_AndTheNewerReportStays()
+    {
+        await using PipelineHarness h = await StartAsync("stale3");
+        ImageWorkItem v1 = await UploadAsync(h, "not a picture"u8.ToArray());
+        ImageWorkItem v2 = await UploadAsync(h, Good);
+        await FinalizeAsync(h, v2, (await AttackAsync(h, v2))!);
+        var rejection = new ErrorReport(Name, v1.Container, v1.ETag, "InvalidImage", "late");
+
+        // The rejection of v1 decided before v2 was uploaded, written after v2's report (PrepareImage's race).
+        bool written = await ErrorFolder.WriteAsync(h.Store, h.Storage.ResultsContainer, Folder, rejection, new BlobVersion(v1.Container, v1.Name, v1.ETag), CancellationToken.None);
+
+        Assert.False(written);
+        Assert.False(await h.Store.ExistsAsync(h.Storage.ResultsContainer, Folder + "/" + BlobStore.ErrorMarker));
+        Assert.Equal(v2.ETag, (await ReportAsync(h)).Input.Version);
+    }
+
+    [AzuriteFact]
+    public async Task NewerVersionRejected_ReplacesTheOlderReport_ErrorJsonIsTheOnlyMarker()
+    {
+        await using PipelineHarness h = await StartAsync("stale4");
+        ImageWorkItem v1 = await UploadAsync(h, Good);
+        await FinalizeAsync(h, v1, (await AttackAsync(h, v1))!);
+        ImageWorkItem v2 = await UploadAsync(h, "not a picture"u8.ToArray());
+
+        Assert.Null(await AttackAsync(h, v2));
+
+        Assert.False(await h.Store.ExistsAsync(h.Storage.ResultsContainer, Folder + "/" + BlobStore.ReportMarker));
+        Assert.Equal(BlobStore.ErrorMarker, await h.Store.GetCompletionAsync(h.Storage.ResultsContainer, Folder));
+        Assert.Equal(v2.ETag, ErrorReport.Parse((await h.Store.ReadAsync(h.Storage.ResultsContainer, Folder + "/" + BlobStore.ErrorMarker)).ToString()).ETag);
+    }
+
+    [AzuriteFact]
     public async Task OlderVersionFinishingAfterTheNewerWasWritten_LeavesTheNewerReport()
     {
         await using PipelineHarness h = await StartAsync("stale2");

@@ -20,6 +20,8 @@ public class BlobNamesTests
     [InlineData("a/./b.png", "'.' segment")]
     [InlineData("a/..", "'..' segment")]
     [InlineData("a\\b.png", "backslash")]
+    [InlineData("a//b.png", "empty folder ('//')")]
+    [InlineData("a///b.png", "empty folder ('//')")]
     [InlineData("/a.png", "starts with '/'")]
     [InlineData("a\u0000.png", "control character (U+0000)")]
     [InlineData("a\nb.png", "control character (U+000A)")]

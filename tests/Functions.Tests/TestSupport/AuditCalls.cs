@@ -56,4 +56,16 @@ internal static class AuditCalls
 
         return markers;
     }
+
+    /// <summary>Counts the checkpoint blobs left by the audit's image runs in the work container.</summary>
+    public static async Task<int> CheckpointBlobsAsync(PipelineHarness h, string id)
+    {
+        int n = 0;
+        await foreach (BlobItem _ in h.Store.Service.GetBlobContainerClient(h.Storage.AttackWorkContainer).GetBlobsAsync(new GetBlobsOptions { Prefix = AdvAudit.Functions.Orchestration.CheckpointStore.PrefixOfAll(AuditStore.ImageInstancePrefix(id)) }))
+        {
+            n++;
+        }
+
+        return n;
+    }
 }

@@ -15,6 +15,7 @@ internal sealed class AzuriteProcess : IAsyncDisposable
     private readonly string _script;
     private readonly string _data;
     private Process? _process;
+    private TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private AzuriteProcess(string script, int port)
     {
@@ -55,11 +56,22 @@ internal sealed class AzuriteProcess : IAsyncDisposable
     {
         var start = new ProcessStartInfo("node")
         {
-            ArgumentList = { _script, "--silent", "--skipApiVersionCheck", "--loose", "--location", _data, "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            ArgumentList = { _script, "--skipApiVersionCheck", "--loose", "--location", _data, "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        _process = Process.Start(start) ?? throw new InvalidOperationException("node did not start.");
+        _closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _process = new Process { StartInfo = start };
+        TaskCompletionSource closed = _closed;
+        _process.OutputDataReceived += (_, e) =>
+        {
+            // Printed once the server is closed and its metadata saved to the data folder.
+            if (e.Data?.Contains("successfully closed", StringComparison.Ordinal) == true)
+            {
+                closed.TrySetResult();
+            }
+        };
+        Assert.True(_process.Start(), "node did not start.");
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         for (int i = 0; i < 100 && !await AcceptsAsync(); i++)
@@ -71,7 +83,10 @@ internal sealed class AzuriteProcess : IAsyncDisposable
         Assert.True(await AcceptsAsync(), $"Azurite did not listen on 127.0.0.1:{Port} within 10 s.");
     }
 
-    /// <summary>Stops Azurite with SIGTERM (as a restart of the storage service would) and waits until it exited.</summary>
+    /// <summary>
+    /// Stops Azurite with SIGTERM, as a restart of the storage service would: it refuses connections at once, saves its
+    /// data and says so; a process that lingers after that (an open client socket keeps node alive) is then killed.
+    /// </summary>
     /// <returns>A task.</returns>
     public async Task StopAsync()
     {
@@ -82,8 +97,18 @@ internal sealed class AzuriteProcess : IAsyncDisposable
             Assert.Equal(0, kill.ExitCode);
         }
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(cts.Token);
+        await _closed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        using var linger = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await process.WaitForExitAsync(linger.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
         process.Dispose();
         _process = null;
         Assert.False(await AcceptsAsync(), "Azurite still accepts connections after SIGTERM.");

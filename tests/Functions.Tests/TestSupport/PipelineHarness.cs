@@ -44,6 +44,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
                 tasks.AddActivity<ActivityAdapter<PrepareImage, ImageWorkItem, PrepareResult>>(nameof(PrepareImage));
                 tasks.AddActivity<ActivityAdapter<AttackSlice, ImageCheckpoint, ImageCheckpoint>>(nameof(AttackSlice));
                 tasks.AddActivity<ActivityAdapter<FinalizeImage, FinalizeInput, ImageAuditResult>>(nameof(FinalizeImage));
+                tasks.AddActivity<ActivityAdapter<RecordUploadFailure, UploadFailureInput, bool>>(nameof(RecordUploadFailure));
                 tasks.AddOrchestrator<AuditOrchestrator>(OrchestratorNames.Audit);
                 tasks.AddActivity<ActivityAdapter<ListAuditImages, string, AuditManifestInfo>>(nameof(ListAuditImages));
                 tasks.AddActivity<ActivityAdapter<LoadAuditChunk, AuditChunkInput, AuditChunk>>(nameof(LoadAuditChunk));
@@ -58,6 +59,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
                     s.AddSingleton(services.GetRequiredService<PrepareImage>());
                     s.AddSingleton(services.GetRequiredService<AttackSlice>());
                     s.AddSingleton(services.GetRequiredService<FinalizeImage>());
+                    s.AddSingleton(services.GetRequiredService<RecordUploadFailure>());
                     s.AddSingleton(services.GetRequiredService<ListAuditImages>());
                     s.AddSingleton(services.GetRequiredService<LoadAuditChunk>());
                     s.AddSingleton(services.GetRequiredService<RecordImageFailure>());
