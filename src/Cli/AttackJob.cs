@@ -97,6 +97,19 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         }
 
         using var transferModels = new OwnedClassifiers(transferClassifiers);
+        Dictionary<string, string> trueClasses;
+        try
+        {
+            trueClasses = settings.Labels is null ? [] : TrueLabels.Resolve(settings.Labels, inputs, classifier.Labels, classifier.NumClasses, errors);
+        }
+        catch (ArgumentException ex)
+        {
+            classifier.Dispose();
+            gradients?.Dispose();
+            await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
         using OnnxGradientModel? ownedGradients = gradients;
         using (classifier)
         {
@@ -129,7 +142,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                     {
                         ResultWriter.WriteError(settings.OutDir, input, ex.Reason.ToString(), ex.Message);
                         rows.Add(SummaryRow.Failed(input.Name, ex.Message));
-                        audited.Add(new AuditImageInput(input.Name, input.OutputFolder, null, null, ex.Reason.ToString(), ex.Message));
+                        audited.Add(new AuditImageInput(input.Name, input.OutputFolder, trueClasses.GetValueOrDefault(input.Name), null, ex.Reason.ToString(), ex.Message));
                         progress.InputDone();
                     }
                     catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -137,7 +150,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                         string message = $"cannot read: {ex.Message}";
                         ResultWriter.WriteError(settings.OutDir, input, "Unreadable", message);
                         rows.Add(SummaryRow.Failed(input.Name, message));
-                        audited.Add(new AuditImageInput(input.Name, input.OutputFolder, null, null, "Unreadable", message));
+                        audited.Add(new AuditImageInput(input.Name, input.OutputFolder, trueClasses.GetValueOrDefault(input.Name), null, "Unreadable", message));
                         progress.InputDone();
                     }
                 }
@@ -162,7 +175,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                 {
                     ResultWriter.WriteResult(settings.OutDir, prepared[i].Input, results[i]);
                     rows.Add(SummaryRow.From(prepared[i].Input.Name, results[i].Report));
-                    audited.Add(new AuditImageInput(prepared[i].Input.Name, prepared[i].Input.OutputFolder, null, results[i].Report));
+                    audited.Add(new AuditImageInput(prepared[i].Input.Name, prepared[i].Input.OutputFolder, trueClasses.GetValueOrDefault(prepared[i].Input.Name), results[i].Report));
                 }
 
                 progress.BatchDone(prepared.Count);
@@ -172,7 +185,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         }
 
         SummaryRow.WriteTable(output, rows, Path.GetFullPath(settings.OutDir));
-        if (RunSummary.IsWanted(settings, request))
+        if (RunSummary.IsWanted(settings, request, audited.Count))
         {
             RunSummary.Write(output, settings, attackSettings.Describe(request), request, audited, startedUtc);
         }

@@ -6,14 +6,16 @@ using AttackCore.Reporting;
 namespace AttackCli;
 
 /// <summary>
-/// With a plan of several attacks or with <c>--transfer-model</c>: writes the run's audit summary
-/// (<c>summary.json</c>, <c>summary.html</c>, <c>summary.csv</c> in the output folder, as a bulk audit writes them)
-/// and prints its attack comparison and transfer matrix.
+/// For a run of more than one input (or with <c>--labels</c>, a plan of several attacks, or <c>--transfer-model</c>):
+/// writes the run's audit summary (<c>summary.json</c>, <c>summary.html</c>, <c>summary.csv</c> in the output folder, as
+/// a bulk audit writes them), prints its RobustBench-style line (clean and robust accuracy at eps, n, the attacks) and,
+/// where they apply, its attack comparison and transfer matrix.
 /// </summary>
 internal static class RunSummary
 {
     /// <summary>Gets whether a run with these settings writes a summary.</summary>
-    public static bool IsWanted(AttackJobSettings settings, AttackRequest request) => settings.TransferModels.Length > 0 || request.Attacks.Count > 1;
+    public static bool IsWanted(AttackJobSettings settings, AttackRequest request, int inputs) =>
+        inputs > 1 || settings.Labels is not null || settings.TransferModels.Length > 0 || request.Attacks.Count > 1;
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -25,6 +27,12 @@ internal static class RunSummary
         File.WriteAllText(Path.Combine(root, "summary.json"), AuditSummaryJson.Serialize(summary));
         File.WriteAllText(Path.Combine(root, "summary.html"), AuditSummaryHtml.Render(summary));
         File.WriteAllText(Path.Combine(root, "summary.csv"), AuditSummaryCsv.Render(summary));
+        if (summary.Robustness is { } robustness)
+        {
+            output.WriteLine();
+            output.WriteLine(robustness.Line);
+        }
+
         if (request.Attacks.Count > 1)
         {
             PrintAttacks(output, summary.Attacks ?? []);
