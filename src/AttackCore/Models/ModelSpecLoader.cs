@@ -109,9 +109,51 @@ public static class ModelSpecLoader
             ModelPresets.InceptionV3Torchvision with { Name = "my-model", OnnxPath = Path.GetFileName(fullPath) },
             JsonOptions);
         throw new ModelSpecException(
-            $"No description found for ONNX file '{fullPath}'. Write '{Path.ChangeExtension(fullPath, ".json")}' " +
+            $"No description found for ONNX file '{fullPath}'. {PresetSuggestion(fullPath)}Write '{Path.ChangeExtension(fullPath, ".json")}' " +
             $"(or 'model.json' in the same folder) describing its preprocessing, for example:{Environment.NewLine}{example}{Environment.NewLine}" +
             $"or use a preset name instead of a path: {string.Join(", ", ModelPresets.Names)}.");
+    }
+
+    /// <summary>
+    /// Says which presets match the file's declared input size, layout and class count (read from the ONNX graph's
+    /// input and output shapes), as a sentence ending with a space; empty when the shapes are not declared.
+    /// </summary>
+    /// <param name="onnxPath">The ONNX file.</param>
+    /// <returns>The suggestion, or an empty string.</returns>
+    internal static string PresetSuggestion(string onnxPath)
+    {
+        IReadOnlyList<OnnxTensorInfo> inputs, outputs;
+        try
+        {
+            byte[] model = File.ReadAllBytes(onnxPath);
+            (inputs, outputs) = (OnnxModelEditor.ReadInputs(model), OnnxModelEditor.ReadOutputs(model));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return string.Empty;
+        }
+
+        if (inputs.Count == 0 || outputs.Count == 0 || inputs[0].Dims is not { Count: 4 } d || outputs[0].Dims is not { Count: >= 1 } o || o[^1].Value is not long classes)
+        {
+            return string.Empty;
+        }
+
+        (TensorLayout Layout, long? Height, long? Width)? shape = (d[1].Value, d[3].Value) switch
+        {
+            (1 or 3, _) => (TensorLayout.Nchw, d[2].Value, d[3].Value),
+            (_, 1 or 3) => (TensorLayout.Nhwc, d[1].Value, d[2].Value),
+            _ => null,
+        };
+        if (shape is not { Height: long h, Width: long w } known || h != w)
+        {
+            return string.Empty;
+        }
+
+        string described = $"It takes {h}x{w} images ({known.Layout.ToString().ToUpperInvariant()}) and gives {classes} scores";
+        string[] matches = [.. ModelPresets.Names.Where(n => ModelPresets.TryGet(n, out ModelSpec? p) && p.InputSize == h && p.NumClasses == classes && p.Layout == known.Layout).Distinct(StringComparer.OrdinalIgnoreCase)];
+        return matches.Length == 0
+            ? $"{described}; no preset has that input and class count. "
+            : $"{described}, as the preset{(matches.Length > 1 ? "s" : string.Empty)} {string.Join(", ", matches)} {(matches.Length > 1 ? "do" : "does")}: if the file is {(matches.Length > 1 ? "one of those models" : "that model")}, name the preset (on the command line: --preset {matches[0]}; each preset's preprocessing is in the README). ";
     }
 
     /// <summary>Checks every field of <paramref name="spec"/> against its allowed range.</summary>

@@ -157,4 +157,26 @@ public sealed class ModelSpecLoaderTests : IDisposable
         Assert.Contains("\"inputSize\": 299", ex.Message, StringComparison.Ordinal);
         Assert.Contains(ModelPresets.DefaultName, ex.Message, StringComparison.Ordinal);
     }
+
+    [SharedModelFact("mobilenet_v2_1.0_224")]
+    public void ForOnnxFile_NoSidecar_SuggestsThePresetWhoseInputAndClassesMatchTheFile()
+    {
+        string onnx = Path.Combine(SharedModelFactAttribute.SharedModelPath("mobilenet_v2_1.0_224")!, "model.onnx");
+
+        var ex = Assert.Throws<ModelSpecException>(() => ModelSpecLoader.ForOnnxFile(onnx));
+
+        Assert.Contains("It takes 224x224 images (NCHW) and gives 1001 scores, as the preset mobilenet-v2 does", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("--preset mobilenet-v2", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ForOnnxFile_NoSidecar_NoPresetOfThatShape_SaysSo()
+    {
+        string onnx = Path.Combine(temp.Path, "fashion.onnx");
+        File.Copy(RepoPaths.FromRoot("models/fashion-mnist-cnn/model.onnx")!, onnx);
+
+        var ex = Assert.Throws<ModelSpecException>(() => ModelSpecLoader.ForOnnxFile(onnx));
+
+        Assert.Contains("It takes 28x28 images (NCHW) and gives 10 scores; no preset has that input and class count.", ex.Message, StringComparison.Ordinal);
+    }
 }
