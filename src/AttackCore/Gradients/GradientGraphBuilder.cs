@@ -165,14 +165,15 @@ internal static class GradientGraphBuilder
         }
 
         // A second probe one image larger tells which dimensions are the batch.
-        var larger = probeBatch > 1 ? ShapeProbe.Run(model, ProbeFeeds(spec, probeBatch + 1, losses.Count)) : null;
+        if (probeBatch > 1)
+        {
+            ShapeProbe.MarkBatchLeading(facts, ShapeProbe.Run(model, ProbeFeeds(spec, probeBatch + 1, losses.Count)), probeBatch);
+        }
+
         string seed = writer.Op("ConstantOfShape", [writer.Op("Shape", [LossName])], Attr.Tensor("value", GraphWriter.MakeTensor((int)TensorProto.Types.DataType.Float, [1], [1.0])));
         var reverse = new ReverseModeBuilder(graph, facts, opset);
         var grads = reverse.Build([PixelsName], new Dictionary<string, string> { [LossName] = seed });
-        if (larger is not null)
-        {
-            DeclareGradientShapes(graph, reverse.ShapedLike, facts, larger, probeBatch);
-        }
+        DeclareGradientShapes(graph, reverse.ShapedLike, facts);
 
         graph.Node.Add(Identity(grads[PixelsName], GradientName));
         graph.Output.Add(TensorInfo(GradientName, (int)TensorProto.Types.DataType.Float, ["batch", 3, size, size]));
@@ -182,25 +183,20 @@ internal static class GradientGraphBuilder
 
     /// <summary>
     /// Declares the shape of every gradient tensor whose forward tensor has the batch as its first dimension and fixed
-    /// sizes elsewhere (as seen in two probes of different batch sizes). ONNX shape inference cannot follow the reverse
-    /// pass (its reshapes take sizes read at run time), and without these shapes ONNX Runtime's CPU provider cannot
-    /// prove that a gradient and the activation mask it is multiplied by have the same shape: it then converts both out
-    /// of its blocked (NCHWc) layout for the product and back for the next convolution, at every layer.
+    /// sizes elsewhere (<see cref="TensorFact.BatchLeading"/>). ONNX shape inference cannot follow the reverse pass
+    /// (its reshapes take sizes read at run time), and without these shapes ONNX Runtime's CPU provider cannot prove
+    /// that a gradient and the activation mask it is multiplied by have the same shape: it then converts both out of
+    /// its blocked (NCHWc) layout for the product and back for the next convolution, at every layer.
     /// </summary>
-    private static void DeclareGradientShapes(
-        GraphProto graph, IReadOnlyDictionary<string, string> shapedLike, Dictionary<string, TensorFact> facts, Dictionary<string, TensorFact> larger, int probeBatch)
+    private static void DeclareGradientShapes(GraphProto graph, IReadOnlyDictionary<string, string> shapedLike, Dictionary<string, TensorFact> facts)
     {
         var declared = graph.ValueInfo.Select(v => v.Name).Concat(graph.Output.Select(o => o.Name)).ToHashSet(StringComparer.Ordinal);
         foreach (var (gradient, forward) in shapedLike)
         {
-            if (declared.Contains(gradient) || !facts.TryGetValue(forward, out var a) || !larger.TryGetValue(forward, out var b) ||
-                a.Rank == 0 || a.Rank != b.Rank || a.Shape[0] != probeBatch || b.Shape[0] != probeBatch + 1 || !a.Shape.AsSpan(1).SequenceEqual(b.Shape.AsSpan(1)))
+            if (facts.TryGetValue(forward, out var fact) && fact.BatchLeading && declared.Add(gradient))
             {
-                continue;
+                graph.ValueInfo.Add(TensorInfo(gradient, fact.ElemType, ["batch", .. fact.Shape.Skip(1).Cast<object>()]));
             }
-
-            graph.ValueInfo.Add(TensorInfo(gradient, a.ElemType, ["batch", .. a.Shape.Skip(1).Cast<object>()]));
-            declared.Add(gradient);
         }
     }
 

@@ -14,7 +14,7 @@ internal sealed partial class ReverseModeBuilder
         {
             string x = n.Input[0];
             double count = Dims(x).Skip(2).Aggregate(1.0, (p, d) => p * d);
-            return [w.Op("Expand", [w.Op("Div", [g[0]!, Const(x, count)]), w.Op("Shape", [x])])];
+            return [w.Op("Expand", [w.Op("Div", [g[0]!, Const(x, count)]), ShapeOf(x, batch: 1)])];
         };
     }
 
@@ -57,29 +57,15 @@ internal sealed partial class ReverseModeBuilder
     /// </summary>
     private string? UnitStrideInputGradient(NodeProto node, string dy, long[] kernel, long[] strides, long[] dilations)
     {
-        if (strides.Any(s => s != 1))
+        if (strides.Any(s => s != 1) || UnitStrideTransposePads(node, kernel, dilations) is not { } pads)
         {
             return null;
         }
 
-        string x = node.Input[0], weights = node.Input[1];
+        string weights = node.Input[1];
         long group = Attr.GetInt(node, "group", 1);
-        long[] wd = Dims(weights), xs = Dims(x), ys = Dims(node.Output[0]);
+        long[] wd = Dims(weights);
         int spatial = kernel.Length;
-        long[] declared = DeclaredPads(node, kernel, strides, dilations);
-        var pads = new long[2 * spatial];
-        for (int i = 0; i < spatial; i++)
-        {
-            long reach = (kernel[i] - 1) * dilations[i];
-            long before = reach - declared[i];
-            long after = xs[2 + i] + reach - before - ys[2 + i];
-            if (before < 0 || after < 0)
-            {
-                return null;
-            }
-
-            (pads[i], pads[i + spatial]) = (before, after);
-        }
 
         // [M, C/group, k...] -> [C, M/group, k...]: within each group the filter of output m over input c becomes the
         // filter of output c over input m. A depthwise layer (one input channel per group, one filter each) is its own swap.
@@ -105,6 +91,32 @@ internal sealed partial class ReverseModeBuilder
         }
 
         return w.Op("Conv", [dy, filters], Attr.Ints("dilations", dilations), Attr.Ints("pads", pads), Attr.Ints("strides", Ones(spatial)), Attr.Int("group", group));
+    }
+
+    /// <summary>
+    /// The pads of a stride-1 Conv of the output gradient with flipped filters that lands exactly on the input's
+    /// positions: (k - 1) d - p_begin before and what makes the input's size after; <see langword="null"/> when one is negative.
+    /// </summary>
+    private long[]? UnitStrideTransposePads(NodeProto node, long[] kernel, long[] dilations)
+    {
+        long[] xs = Dims(node.Input[0]), ys = Dims(node.Output[0]);
+        int spatial = kernel.Length;
+        long[] declared = DeclaredPads(node, kernel, Ones(spatial), dilations);
+        var pads = new long[2 * spatial];
+        for (int i = 0; i < spatial; i++)
+        {
+            long reach = (kernel[i] - 1) * dilations[i];
+            long before = reach - declared[i];
+            long after = xs[2 + i] + reach - before - ys[2 + i];
+            if (before < 0 || after < 0)
+            {
+                return null;
+            }
+
+            (pads[i], pads[i + spatial]) = (before, after);
+        }
+
+        return pads;
     }
 
     private string?[] MaxPoolGradient(NodeProto node, string?[] g)
@@ -174,6 +186,16 @@ internal sealed partial class ReverseModeBuilder
                 long count = includePad ? end - start : Math.Min(end, inSize) - Math.Max(start, 0);
                 divisor[i] *= count;
             }
+        }
+
+        // With stride 1 and the same divisor everywhere (no padding, or padding counted), the spread is a depthwise
+        // Conv by a kernel of 1 / divisor, which ONNX Runtime runs in its blocked layout like the convolutions around it.
+        if (strides.All(s => s == 1) && divisor.All(d => d == divisor[0]) && UnitStrideTransposePads(node, kernel, Ones(spatial)) is { } unitPads)
+        {
+            long channels = xs[1];
+            long taps = kernel.Aggregate(1L, (p, v) => p * v);
+            string average = w.Constant(ElemType(x), [channels, 1, .. kernel], Enumerable.Repeat(1.0 / divisor[0], (int)(channels * taps)).ToArray());
+            return [w.Op("Conv", [g[0]!, average], Attr.Ints("pads", unitPads), Attr.Int("group", channels))];
         }
 
         string perWindow = w.Op("Div", [g[0]!, w.Constant(ElemType(x), ys[2..], divisor)]);

@@ -8,6 +8,9 @@ namespace AttackCore.Gradients;
 /// <param name="Shape">The dimensions seen in the probe run (the batch dimension shows the probe's batch).</param>
 internal sealed record TensorFact(int ElemType, long[] Shape)
 {
+    /// <summary>Gets a value indicating whether the first dimension is the batch and every other dimension is fixed (seen in two probes of different batch sizes).</summary>
+    public bool BatchLeading { get; init; }
+
     public bool IsFloat => ElemType is (int)TensorProto.Types.DataType.Float or (int)TensorProto.Types.DataType.Double;
 
     public int Rank => Shape.Length;
@@ -312,7 +315,7 @@ internal sealed partial class ReverseModeBuilder
         }
 
         string reduced = axes.Count == 0 ? grad : w.Op("ReduceSum", [grad, w.Int64s([.. axes])], Attr.Int("keepdims", 1));
-        return w.Op("Reshape", [reduced, w.Op("Shape", [input])]);
+        return ReshapeLike(reduced, input);
     }
 
     private string Unbroadcast(string grad, NodeProto node, string input) => Unbroadcast(grad, Dims(node.Output[0]), input);
@@ -340,10 +343,18 @@ internal sealed partial class ReverseModeBuilder
             Attr.Int("axis", 0),
             Attr.String("reduction", "add"));
         string kept = w.Op("Slice", [flat, w.Int64s(0), w.Op("Reshape", [size, w.Int64s(1)])]);
-        return w.Op("Reshape", [kept, w.Op("Shape", [x])]);
+        return ReshapeLike(kept, x);
     }
 
-    private string ReshapeLike(string grad, string like) => w.Op("Reshape", [grad, w.Op("Shape", [like])]);
+    private string ReshapeLike(string grad, string like) => w.Op("Reshape", [grad, ShapeOf(like, batch: -1)]);
+
+    /// <summary>
+    /// The shape of <paramref name="tensor"/> for Reshape or Expand: a constant with <paramref name="batch"/> (-1 for
+    /// Reshape, 1 for Expand) in place of the batch when the other dimensions are fixed, else read at run time. Shape
+    /// of a tensor in ONNX Runtime's blocked layout costs a full conversion back to NCHW; a constant costs nothing.
+    /// </summary>
+    private string ShapeOf(string tensor, long batch) =>
+        Fact(tensor) is { BatchLeading: true } fact ? w.Int64s([batch, .. fact.Shape[1..]]) : w.Op("Shape", [tensor]);
 
     private string Zero(string like) => w.Scalar(ElemType(like), 0);
 
