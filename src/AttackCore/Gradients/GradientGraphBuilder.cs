@@ -18,7 +18,7 @@ internal sealed record DerivedGraph(byte[] Model, IReadOnlyList<GradientLoss> Lo
 internal static class GradientGraphBuilder
 {
     /// <summary>Bump when the derived graph changes for the same inputs: it keys the disk cache.</summary>
-    public const int Version = 6;
+    public const int Version = 7;
 
     public const string PixelsName = "advaudit_pixels";
     public const string LabelsName = "advaudit_labels";

@@ -378,7 +378,9 @@ internal sealed partial class ReverseModeBuilder
     /// normal float range, get a fraction. It is a 1 x 1 depthwise Conv followed by Clip, which ONNX Runtime's
     /// CPU provider fuses and runs in its blocked (NCHWc) layout, like the convolutions around it: a comparison,
     /// a Cast and a Mul cannot run in that layout, and the layout conversions at each such boundary cost more
-    /// than the mask itself (measured on MobileNet V2 and the Inception_V3 graph). <see langword="null"/> when the
+    /// than the mask itself (measured on MobileNet V2 and the Inception_V3 graph). Where convolutions run in TF32
+    /// (CUDA on recent GPUs), activations within TF32's rounding (about 1e-3 relative) of a nonzero bound count as at
+    /// the bound, an error of the size TF32 already makes in the forward convolutions. <see langword="null"/> when the
     /// activation is not a float NCHW image tensor.
     /// </summary>
     private string? StepMask(string y, double bound, bool above)
