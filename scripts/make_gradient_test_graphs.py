@@ -132,10 +132,20 @@ def conv(out):
         ("conv_same_upper", [2, 3, 7, 7], [4, 3, 3, 3], dict(auto_pad="SAME_UPPER", strides=[2, 2])),
         ("conv_same_lower", [2, 3, 8, 8], [4, 3, 4, 4], dict(auto_pad="SAME_LOWER", strides=[2, 2])),
         ("conv_valid_1x1", [2, 3, 5, 5], [4, 3, 1, 1], dict(auto_pad="VALID")),
+        ("conv_depthwise_stride1", [2, 3, 7, 7], [3, 1, 3, 3], dict(group=3, pads=[1, 1, 1, 1])),
+        ("conv_depthwise_multiplier", [2, 3, 6, 6], [6, 1, 3, 3], dict(group=3, pads=[1, 0, 1, 2])),
     ]
     for name, xs, ws, attrs in cases:
         inits = [w(ws), const("Bias", rng.standard_normal(ws[0]) * 0.1, F)]
         save(out, name, [node("Conv", ["X", "W", "Bias"], ["Y"], **attrs)], [("X", xs)], ["Y"], inits, dtype=F)
+    # Activations of a convolution layer, whose masks are read from the output (Conv then Relu, Conv then Clip).
+    inits = [w([4, 3, 3, 3]), const("Bias", rng.standard_normal(4) * 0.1, F)]
+    save(out, "conv_relu", [node("Conv", ["X", "W", "Bias"], ["C"], pads=[1, 1, 1, 1]), node("Relu", ["C"], ["Y"])],
+         [("X", [2, 3, 6, 6])], ["Y"], inits, dtype=F, kinds={"X": "distinct"})
+    inits = [w([4, 3, 3, 3]), const("Bias", rng.standard_normal(4) * 0.1, F), const("lo", -0.25, F), const("hi", 0.3, F)]
+    # Few outputs, so that a finite-difference step seldom crosses a bound (with the seeded draw of the test, none does).
+    save(out, "conv_clip", [node("Conv", ["X", "W", "Bias"], ["C"], pads=[1, 1, 1, 1]), node("Clip", ["C", "lo", "hi"], ["Y"])],
+         [("X", [1, 3, 4, 4])], ["Y"], inits, dtype=F, kinds={"X": "distinct"})
 
 
 def pool(out):
@@ -156,6 +166,9 @@ def pool(out):
          dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1, pads=[1, 1, 0, 0], count_include_pad=0)),
         ("averagepool_same_upper", "AveragePool", [1, 2, 7, 7],
          dict(kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER")),
+        ("averagepool_stride1_include", "AveragePool", [2, 2, 6, 6],
+         dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1)),
+        ("averagepool_stride1_valid", "AveragePool", [2, 2, 6, 5], dict(kernel_shape=[3, 2])),
     ]
     for name, op, xs, attrs in cases:
         save(out, name, [node(op, ["X"], ["Y"], **attrs)], [("X", xs)], ["Y"], dtype=F, kinds={"X": "distinct"})
@@ -178,6 +191,8 @@ def shape_ops(out):
          [i64("st", [1, -1]), i64("en", [5, -7]), i64("ax", [1, 2]), i64("sp", [2, -2])])
     save(out, "pad_constant", [node("Pad", ["X", "pads", "cv"], ["Y"], mode="constant")], [("X", [2, 3, 4])], ["Y"],
          [i64("pads", [0, 1, 2, 0, 2, -1]), const("cv", 0.5, D)])
+    save(out, "pad_constant_grow", [node("Pad", ["X", "pads", "cv"], ["Y"], mode="constant")], [("X", [1, 2, 4, 5])], ["Y"],
+         [i64("pads", [0, 0, 2, 1, 0, 0, 1, 3]), const("cv", 0.5, D)])
     save(out, "pad_reflect", [node("Pad", ["X", "pads"], ["Y"], mode="reflect")], [("X", [1, 2, 4, 5])], ["Y"],
          [i64("pads", [0, 0, 2, 1, 0, 0, 1, 3])])
     save(out, "pad_edge", [node("Pad", ["X", "pads"], ["Y"], mode="edge")], [("X", [1, 2, 3, 3])], ["Y"],

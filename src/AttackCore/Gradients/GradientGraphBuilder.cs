@@ -18,7 +18,7 @@ internal sealed record DerivedGraph(byte[] Model, IReadOnlyList<GradientLoss> Lo
 internal static class GradientGraphBuilder
 {
     /// <summary>Bump when the derived graph changes for the same inputs: it keys the disk cache.</summary>
-    public const int Version = 5;
+    public const int Version = 7;
 
     public const string PixelsName = "advaudit_pixels";
     public const string LabelsName = "advaudit_labels";
@@ -117,6 +117,10 @@ internal static class GradientGraphBuilder
         var losses = LossesFor(spec.NumClasses);
 
         graph.Input.Remove(modelInput);
+
+        // The model's own intermediate shapes may name its batch differently (or fix it); ONNX Runtime infers them
+        // again from the pixels' "batch", the name the declared gradient shapes use too (see DeclareGradientShapes).
+        graph.ValueInfo.Clear();
         long size = spec.InputSize;
         graph.Input.Add(TensorInfo(PixelsName, (int)TensorProto.Types.DataType.Float, ["batch", 3, size, size]));
         graph.Input.Add(TensorInfo(LabelsName, (int)TensorProto.Types.DataType.Int64, ["batch"]));
@@ -160,12 +164,40 @@ internal static class GradientGraphBuilder
             return null;
         }
 
+        // A second probe one image larger tells which dimensions are the batch.
+        if (probeBatch > 1)
+        {
+            ShapeProbe.MarkBatchLeading(facts, ShapeProbe.Run(model, ProbeFeeds(spec, probeBatch + 1, losses.Count)), probeBatch);
+        }
+
         string seed = writer.Op("ConstantOfShape", [writer.Op("Shape", [LossName])], Attr.Tensor("value", GraphWriter.MakeTensor((int)TensorProto.Types.DataType.Float, [1], [1.0])));
-        var grads = new ReverseModeBuilder(graph, facts, opset).Build([PixelsName], new Dictionary<string, string> { [LossName] = seed });
+        var reverse = new ReverseModeBuilder(graph, facts, opset);
+        var grads = reverse.Build([PixelsName], new Dictionary<string, string> { [LossName] = seed });
+        DeclareGradientShapes(graph, reverse.ShapedLike, facts);
+
         graph.Node.Add(Identity(grads[PixelsName], GradientName));
         graph.Output.Add(TensorInfo(GradientName, (int)TensorProto.Types.DataType.Float, ["batch", 3, size, size]));
         model.MetadataProps.Add(new StringStringEntryProto { Key = BatchingKey, Value = probeBatch > 1 ? "true" : "false" });
         return new DerivedGraph(model.ToByteArray(), losses);
+    }
+
+    /// <summary>
+    /// Declares the shape of every gradient tensor whose forward tensor has the batch as its first dimension and fixed
+    /// sizes elsewhere (<see cref="TensorFact.BatchLeading"/>). ONNX shape inference cannot follow the reverse pass
+    /// (its reshapes take sizes read at run time), and without these shapes ONNX Runtime's CPU provider cannot prove
+    /// that a gradient and the activation mask it is multiplied by have the same shape: it then converts both out of
+    /// its blocked (NCHWc) layout for the product and back for the next convolution, at every layer.
+    /// </summary>
+    private static void DeclareGradientShapes(GraphProto graph, IReadOnlyDictionary<string, string> shapedLike, Dictionary<string, TensorFact> facts)
+    {
+        var declared = graph.ValueInfo.Select(v => v.Name).Concat(graph.Output.Select(o => o.Name)).ToHashSet(StringComparer.Ordinal);
+        foreach (var (gradient, forward) in shapedLike)
+        {
+            if (facts.TryGetValue(forward, out var fact) && fact.BatchLeading && declared.Add(gradient))
+            {
+                graph.ValueInfo.Add(TensorInfo(gradient, fact.ElemType, ["batch", .. fact.Shape.Skip(1).Cast<object>()]));
+            }
+        }
     }
 
     /// <summary>The model's input from attack pixels, exactly as <see cref="OnnxClassifier"/> computes it on the CPU: (x - subtract) * multiply per channel, in float32.</summary>

@@ -14,7 +14,7 @@ internal sealed partial class ReverseModeBuilder
         {
             string x = n.Input[0];
             double count = Dims(x).Skip(2).Aggregate(1.0, (p, d) => p * d);
-            return [w.Op("Expand", [w.Op("Div", [g[0]!, Const(x, count)]), w.Op("Shape", [x])])];
+            return [w.Op("Expand", [w.Op("Div", [g[0]!, Const(x, count)]), ShapeOf(x, batch: 1)])];
         };
     }
 
@@ -27,14 +27,9 @@ internal sealed partial class ReverseModeBuilder
         long[] kernel = Attr.GetInts(node, "kernel_shape") ?? Dims(weights)[2..];
         long[] strides = Attr.GetInts(node, "strides") ?? Ones(spatial);
         long[] dilations = Attr.GetInts(node, "dilations") ?? Ones(spatial);
-        if (DepthwiseInputGradient(node, g[0]!, kernel, strides, dilations) is string depthwise)
+        if (UnitStrideInputGradient(node, g[0]!, kernel, strides, dilations) is string unitStride)
         {
-            return [depthwise];
-        }
-
-        if (PointwiseInputGradient(node, g[0]!, kernel, strides, dilations) is string pointwise)
-        {
-            return [pointwise];
+            return [unitStride];
         }
 
         var (pads, outputPadding) = TransposeGeometry(node, kernel, strides, dilations);
@@ -52,71 +47,76 @@ internal sealed partial class ReverseModeBuilder
     }
 
     /// <summary>
-    /// The input gradient of a 2-D depthwise convolution (one filter per channel) as a plain depthwise Conv, which
-    /// ONNX Runtime runs much faster than a grouped ConvTranspose: the output gradient with stride - 1 zeros put after
-    /// each value (Unsqueeze, Pad, Reshape), correlated with the spatially flipped filters at stride 1, same dilation,
-    /// and pads (k - 1) d - p_begin before and what makes the input's size after. dx[i] = sum_k W[k] dy_up[i + p - k d]
-    /// either way. <see langword="null"/> (use ConvTranspose) when the layout is not depthwise or a pad would be negative.
+    /// The input gradient of a convolution with stride 1 as a plain Conv of the output gradient, which ONNX Runtime runs
+    /// in its blocked (NCHWc) layout like the forward convolutions, where ConvTranspose is a slower unblocked kernel:
+    /// dx[i] = sum_k W[k] dy[i + p - k d], a correlation with the spatially flipped filters whose input and output
+    /// channels are swapped within each group, padded (k - 1) d - p_begin before and what makes the input's size after.
+    /// <see langword="null"/> (use ConvTranspose) for a stride above 1, or when a pad would be negative. A strided
+    /// depthwise gradient could be the same Conv over the output gradient interleaved with zeros, but ONNX Runtime's
+    /// Pad on that six-dimensional view cost several times the grouped ConvTranspose (measured on MobileNet V2).
     /// </summary>
-    private string? DepthwiseInputGradient(NodeProto node, string dy, long[] kernel, long[] strides, long[] dilations)
+    private string? UnitStrideInputGradient(NodeProto node, string dy, long[] kernel, long[] strides, long[] dilations)
     {
-        string x = node.Input[0], weights = node.Input[1];
-        long group = Attr.GetInt(node, "group", 1);
-        long[] wd = Dims(weights), xs = Dims(x), ys = Dims(node.Output[0]);
-        if (kernel.Length != 2 || group <= 1 || wd[0] != group || wd[1] != 1 || xs[1] != group)
+        if (strides.Any(s => s != 1) || UnitStrideTransposePads(node, kernel, dilations) is not { } pads)
         {
             return null;
         }
 
-        long[] declared = DeclaredPads(node, kernel, strides, dilations);
-        var pads = new long[4];
-        for (int i = 0; i < 2; i++)
+        string weights = node.Input[1];
+        long group = Attr.GetInt(node, "group", 1);
+        long[] wd = Dims(weights);
+        int spatial = kernel.Length;
+
+        // [M, C/group, k...] -> [C, M/group, k...]: within each group the filter of output m over input c becomes the
+        // filter of output c over input m. A depthwise layer (one input channel per group, one filter each) is its own swap.
+        long inPerGroup = wd[1], outPerGroup = wd[0] / group;
+        long[] tail = wd[2..];
+        string swapped = weights;
+        if (group == 1)
+        {
+            swapped = w.Op("Transpose", [weights], Attr.Ints("perm", [1, 0, .. Enumerable.Range(2, spatial).Select(i => (long)i)]));
+        }
+        else if (inPerGroup != 1 || outPerGroup != 1)
+        {
+            string split = w.Op("Reshape", [weights, w.Int64s([group, outPerGroup, inPerGroup, .. tail])]);
+            string transposed = w.Op("Transpose", [split], Attr.Ints("perm", [0, 2, 1, .. Enumerable.Range(3, spatial).Select(i => (long)i)]));
+            swapped = w.Op("Reshape", [transposed, w.Int64s([group * inPerGroup, outPerGroup, .. tail])]);
+        }
+
+        string filters = swapped;
+        if (kernel.Any(k => k > 1))
+        {
+            long[] axes = [.. Enumerable.Range(2, spatial).Select(i => (long)i)];
+            filters = w.Op("Slice", [swapped, w.Int64s([.. axes.Select(_ => -1L)]), w.Int64s([.. axes.Select(_ => long.MinValue)]), w.Int64s(axes), w.Int64s([.. axes.Select(_ => -1L)])]);
+        }
+
+        return w.Op("Conv", [dy, filters], Attr.Ints("dilations", dilations), Attr.Ints("pads", pads), Attr.Ints("strides", Ones(spatial)), Attr.Int("group", group));
+    }
+
+    /// <summary>
+    /// The pads of a stride-1 Conv of the output gradient with flipped filters that lands exactly on the input's
+    /// positions: (k - 1) d - p_begin before and what makes the input's size after; <see langword="null"/> when one is negative.
+    /// </summary>
+    private long[]? UnitStrideTransposePads(NodeProto node, long[] kernel, long[] dilations)
+    {
+        long[] xs = Dims(node.Input[0]), ys = Dims(node.Output[0]);
+        int spatial = kernel.Length;
+        long[] declared = DeclaredPads(node, kernel, Ones(spatial), dilations);
+        var pads = new long[2 * spatial];
+        for (int i = 0; i < spatial; i++)
         {
             long reach = (kernel[i] - 1) * dilations[i];
             long before = reach - declared[i];
-            long after = xs[2 + i] + reach - before - (ys[2 + i] * strides[i]);
+            long after = xs[2 + i] + reach - before - ys[2 + i];
             if (before < 0 || after < 0)
             {
                 return null;
             }
 
-            (pads[i], pads[i + 2]) = (before, after);
+            (pads[i], pads[i + spatial]) = (before, after);
         }
 
-        string spread = dy;
-        if (strides[0] > 1 || strides[1] > 1)
-        {
-            string six = w.Op("Unsqueeze", [dy, w.Int64s([3, 5])]);
-            string padded = w.Op("Pad", [six, w.Int64s([0, 0, 0, 0, 0, 0, 0, 0, 0, strides[0] - 1, 0, strides[1] - 1])]);
-            spread = w.Op("Reshape", [padded, w.Int64s([0, 0, ys[2] * strides[0], ys[3] * strides[1]])]);
-        }
-
-        string flipped = w.Op("Slice", [weights, w.Int64s([-1, -1]), w.Int64s([long.MinValue, long.MinValue]), w.Int64s([2, 3]), w.Int64s([-1, -1])]);
-        return w.Op(
-            "Conv",
-            [spread, flipped],
-            Attr.Ints("dilations", dilations),
-            Attr.Ints("pads", pads),
-            Attr.Ints("strides", [1, 1]),
-            Attr.Int("group", group));
-    }
-
-    /// <summary>
-    /// The input gradient of a 1 x 1 convolution with stride 1, no padding and one group (a per-pixel matrix product,
-    /// as in MobileNet's pointwise layers): a 1 x 1 Conv of the output gradient with the transposed weights [C, M, 1, 1],
-    /// which ONNX Runtime runs faster than the equivalent ConvTranspose. <see langword="null"/> for any other convolution.
-    /// </summary>
-    private string? PointwiseInputGradient(NodeProto node, string dy, long[] kernel, long[] strides, long[] dilations)
-    {
-        if (Attr.GetInt(node, "group", 1) != 1 || kernel.Any(k => k != 1) || strides.Any(v => v != 1) || dilations.Any(v => v != 1) ||
-            DeclaredPads(node, kernel, strides, dilations).Any(p => p != 0))
-        {
-            return null;
-        }
-
-        int rank = kernel.Length + 2;
-        long[] perm = [1, 0, .. Enumerable.Range(2, rank - 2).Select(i => (long)i)];
-        return w.Op("Conv", [dy, w.Op("Transpose", [node.Input[1]], Attr.Ints("perm", perm))]);
+        return pads;
     }
 
     private string?[] MaxPoolGradient(NodeProto node, string?[] g)
@@ -186,6 +186,16 @@ internal sealed partial class ReverseModeBuilder
                 long count = includePad ? end - start : Math.Min(end, inSize) - Math.Max(start, 0);
                 divisor[i] *= count;
             }
+        }
+
+        // With stride 1 and the same divisor everywhere (no padding, or padding counted), the spread is a depthwise
+        // Conv by a kernel of 1 / divisor, which ONNX Runtime runs in its blocked layout like the convolutions around it.
+        if (strides.All(s => s == 1) && divisor.All(d => d == divisor[0]) && UnitStrideTransposePads(node, kernel, Ones(spatial)) is { } unitPads)
+        {
+            long channels = xs[1];
+            long taps = kernel.Aggregate(1L, (p, v) => p * v);
+            string average = w.Constant(ElemType(x), [channels, 1, .. kernel], Enumerable.Repeat(1.0 / divisor[0], (int)(channels * taps)).ToArray());
+            return [w.Op("Conv", [g[0]!, average], Attr.Ints("pads", unitPads), Attr.Int("group", channels))];
         }
 
         string perWindow = w.Op("Div", [g[0]!, w.Constant(ElemType(x), ys[2..], divisor)]);

@@ -32,8 +32,7 @@ internal sealed partial class ReverseModeBuilder
             ["Dropout"] = DropoutGradient,
             ["Cast"] = (n, g) => [w.Op("Cast", [g[0]!], Attr.Int("to", ElemType(n.Input[0])))],
 
-            // PyTorch's relu backward passes the gradient where the output is > 0.
-            ["Relu"] = (n, g) => [Masked(w.Op("Greater", [n.Input[0], Zero(n.Input[0])]), g[0]!, n.Input[0])],
+            ["Relu"] = ReluGradient,
             ["LeakyRelu"] = (n, g) =>
             [
                 w.Op("Where", [w.Op("Greater", [n.Input[0], Zero(n.Input[0])]), g[0]!, w.Op("Mul", [g[0]!, Const(n.Input[0], Attr.GetFloat(n, "alpha", 0.01f))])]),
@@ -75,13 +74,47 @@ internal sealed partial class ReverseModeBuilder
         return [g[0]];
     }
 
+    private string?[] ReluGradient(NodeProto node, string?[] g)
+    {
+        // PyTorch's relu backward passes the gradient where the output is > 0. Read from the output, the mask leaves
+        // the input to the Relu alone, so ONNX Runtime can still fuse a Conv with its Relu.
+        string y = node.Output[0];
+        return [StepMask(y, 0, above: true) is string mask ? w.Op("Mul", [g[0]!, mask]) : Masked(w.Op("Greater", [y, Zero(y)]), g[0]!, y)];
+    }
+
     private string?[] ClipGradient(NodeProto node, string?[] g)
     {
-        // PyTorch's clamp backward passes the gradient where min <= x <= max (bounds included): exactly where the
-        // output equals the input, so one Equal gives the mask (two comparisons and an And cost twice as much).
-        bool bounded = (node.Input.Count > 1 && node.Input[1].Length > 0) || (node.Input.Count > 2 && node.Input[2].Length > 0);
-        string x = node.Input[0];
-        return [bounded ? Masked(w.Op("Equal", [x, node.Output[0]]), g[0]!, x) : g[0]];
+        string x = node.Input[0], y = node.Output[0];
+        string? min = node.Input.Count > 1 && node.Input[1].Length > 0 ? node.Input[1] : null;
+        string? max = node.Input.Count > 2 && node.Input[2].Length > 0 ? node.Input[2] : null;
+        if (min is null && max is null)
+        {
+            return [g[0]];
+        }
+
+        // The activation of a convolution layer (ReLU6 and Hardtanh export as Conv then Clip): PyTorch's hardtanh
+        // backward passes the gradient where min < x < max, bounds excluded, which the output alone tells; reading
+        // only the output lets ONNX Runtime fuse the Conv with its Clip, as in the forward model.
+        double? lowBound = min is null ? null : ConstScalar(min), highBound = max is null ? null : ConstScalar(max);
+        if (IsSoleOutputOfConv(x) && (min is null || lowBound is not null) && (max is null || highBound is not null))
+        {
+            string? low = lowBound is double lo ? StepMask(y, lo, above: true) : null;
+            string? high = highBound is double hi ? StepMask(y, hi, above: false) : null;
+            if ((min is null || low is not null) && (max is null || high is not null))
+            {
+                string masked = g[0]!;
+                foreach (var mask in new[] { low, high }.OfType<string>())
+                {
+                    masked = w.Op("Mul", [masked, mask]);
+                }
+
+                return [masked];
+            }
+        }
+
+        // Elsewhere PyTorch's clamp backward: the gradient passes where min <= x <= max (bounds included), exactly
+        // where the output equals the input, so one Equal gives the mask (two comparisons and an And cost twice as much).
+        return [Masked(w.Op("Equal", [x, y]), g[0]!, x)];
     }
 
     private string?[] HardSigmoidGradient(NodeProto node, string?[] g)

@@ -41,9 +41,11 @@ internal sealed partial class ReverseModeBuilder
         long axis = Attr.GetInt(node, "axis", 0);
         axis = axis < 0 ? axis + rank : axis;
 
-        // The sizes along the axis are read at run time: the axis may be the batch.
-        var sizes = node.Input.Select(i => w.Op("Shape", [i], Attr.Int("start", axis), Attr.Int("end", axis + 1)));
-        var parts = w.OpMulti("Split", [g[0]!, w.Op("Concat", sizes, Attr.Int("axis", 0))], node.Input.Count, Attr.Int("axis", axis));
+        // The sizes along the axis are constants when they are fixed, else read at run time (the axis may be the batch).
+        string sizes = axis > 0 && node.Input.All(i => Fact(i).BatchLeading)
+            ? w.Int64s([.. node.Input.Select(i => Dims(i)[axis])])
+            : w.Op("Concat", node.Input.Select(i => w.Op("Shape", [i], Attr.Int("start", axis), Attr.Int("end", axis + 1))), Attr.Int("axis", 0));
+        var parts = w.OpMulti("Split", [g[0]!, sizes], node.Input.Count, Attr.Int("axis", axis));
         return [.. parts.Select((p, i) => Need(node, i) ? p : null)];
     }
 
@@ -56,10 +58,19 @@ internal sealed partial class ReverseModeBuilder
 
     private string?[] PadGradient(NodeProto node, string?[] g)
     {
-        // Padded positions read the value "size", one past the last element, so their gradient lands in the
-        // dropped slot; reflect and edge modes repeat real positions, whose gradients then accumulate.
         string mode = Attr.GetString(node, "mode", "constant");
         string x = node.Input[0];
+        if (mode == "constant" && ConstInts(node, 1) is { } pads && pads.All(p => p >= 0))
+        {
+            // Constant padding only adds positions: the gradient is the output gradient with them cut off.
+            int rank = Fact(x).Rank;
+            long[] axes = node.Input.Count > 3 && node.Input[3].Length > 0 ? Normalize(ConstInts(node, 3)!, rank) : [.. Enumerable.Range(0, rank).Select(i => (long)i)];
+            int n = axes.Length;
+            return [w.Op("Slice", [g[0]!, w.Int64s(pads[..n]), w.Int64s([.. pads[n..].Select(p => p > 0 ? -p : long.MaxValue)]), w.Int64s(axes)])];
+        }
+
+        // Otherwise padded positions read the value "size", one past the last element, so their gradient lands in the
+        // dropped slot; reflect and edge modes repeat real positions, whose gradients then accumulate.
         return
         [
             ScatterBack(x, g[0]!, (positions, size) =>
@@ -95,7 +106,7 @@ internal sealed partial class ReverseModeBuilder
 
         axes = Normalize(axes, rank);
         string kept = Attr.GetInt(node, "keepdims", 1) != 0 ? grad : w.Op("Unsqueeze", [grad, w.Int64s(axes)]);
-        string spread = w.Op("Expand", [kept, w.Op("Shape", [x])]);
+        string spread = w.Op("Expand", [kept, ShapeOf(x, batch: 1)]);
         if (!mean)
         {
             return spread;

@@ -8,6 +8,9 @@ namespace AttackCore.Gradients;
 /// <param name="Shape">The dimensions seen in the probe run (the batch dimension shows the probe's batch).</param>
 internal sealed record TensorFact(int ElemType, long[] Shape)
 {
+    /// <summary>Gets a value indicating whether the first dimension is the batch and every other dimension is fixed (seen in two probes of different batch sizes).</summary>
+    public bool BatchLeading { get; init; }
+
     public bool IsFloat => ElemType is (int)TensorProto.Types.DataType.Float or (int)TensorProto.Types.DataType.Double;
 
     public int Rank => Shape.Length;
@@ -44,7 +47,9 @@ internal sealed partial class ReverseModeBuilder
     private readonly IReadOnlyDictionary<string, TensorFact> facts;
     private readonly Dictionary<string, TensorProto> initializers;
     private readonly Dictionary<string, NodeProto> producers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> readers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> contributions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> shapedLike = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Func<NodeProto, string?[], string?[]>> rules;
     private readonly int opset;
     private HashSet<string> dependent = new(StringComparer.Ordinal);
@@ -61,6 +66,16 @@ internal sealed partial class ReverseModeBuilder
             {
                 producers[output] = node;
             }
+
+            foreach (var input in node.Input)
+            {
+                readers[input] = readers.GetValueOrDefault(input) + 1;
+            }
+        }
+
+        foreach (var output in graph.Output)
+        {
+            readers[output.Name] = readers.GetValueOrDefault(output.Name) + 1;
         }
 
         rules = CreateRules();
@@ -68,6 +83,9 @@ internal sealed partial class ReverseModeBuilder
 
     /// <summary>Gets the operator types that have a gradient rule.</summary>
     public IReadOnlyCollection<string> SupportedOps => rules.Keys;
+
+    /// <summary>Gets, for each gradient tensor made by <see cref="Build"/>, the forward tensor whose shape it has.</summary>
+    public IReadOnlyDictionary<string, string> ShapedLike => shapedLike;
 
     /// <summary>
     /// Appends the backward nodes and returns, for each name in <paramref name="wrt"/>, the tensor holding
@@ -217,6 +235,7 @@ internal sealed partial class ReverseModeBuilder
         }
 
         list.Add(grad);
+        shapedLike[grad] = tensor;
     }
 
     /// <summary>The summed gradient of <paramref name="tensor"/>, or <see langword="null"/> when nothing flowed into it.</summary>
@@ -233,6 +252,7 @@ internal sealed partial class ReverseModeBuilder
             var sum = w.Op("Sum", list);
             list.Clear();
             list.Add(sum);
+            shapedLike[sum] = tensor;
         }
 
         return list[0];
@@ -254,19 +274,24 @@ internal sealed partial class ReverseModeBuilder
         }
 
         string name = node.Input[inputIndex];
+        return TensorValues.Int64s(ConstantTensor(name) ?? throw Refuse(node, $"input '{name}' must be a constant to differentiate this node."));
+    }
+
+    /// <summary>The value behind <paramref name="name"/> when it is an initializer or the output of a Constant node, else <see langword="null"/>.</summary>
+    private TensorProto? ConstantTensor(string name)
+    {
         TensorProto? tensor = initializers.GetValueOrDefault(name);
         if (tensor is null && producers.TryGetValue(name, out var producer) && producer.OpType == "Constant")
         {
             tensor = Attr.Find(producer, "value")?.T;
         }
 
-        if (tensor is null)
-        {
-            throw Refuse(node, $"input '{name}' must be a constant to differentiate this node.");
-        }
-
-        return TensorValues.Int64s(tensor);
+        return tensor;
     }
+
+    /// <summary>The single value of a constant scalar (or one-element tensor), or <see langword="null"/> when <paramref name="name"/> is not one.</summary>
+    private double? ConstScalar(string name) =>
+        ConstantTensor(name) is { } tensor && tensor.Dims.Aggregate(1L, (p, d) => p * d) == 1 ? TensorValues.Doubles(tensor)[0] : null;
 
     private static long[] Normalize(long[] axes, int rank) => [.. axes.Select(a => a < 0 ? a + rank : a)];
 
@@ -290,7 +315,7 @@ internal sealed partial class ReverseModeBuilder
         }
 
         string reduced = axes.Count == 0 ? grad : w.Op("ReduceSum", [grad, w.Int64s([.. axes])], Attr.Int("keepdims", 1));
-        return w.Op("Reshape", [reduced, w.Op("Shape", [input])]);
+        return ReshapeLike(reduced, input);
     }
 
     private string Unbroadcast(string grad, NodeProto node, string input) => Unbroadcast(grad, Dims(node.Output[0]), input);
@@ -318,10 +343,18 @@ internal sealed partial class ReverseModeBuilder
             Attr.Int("axis", 0),
             Attr.String("reduction", "add"));
         string kept = w.Op("Slice", [flat, w.Int64s(0), w.Op("Reshape", [size, w.Int64s(1)])]);
-        return w.Op("Reshape", [kept, w.Op("Shape", [x])]);
+        return ReshapeLike(kept, x);
     }
 
-    private string ReshapeLike(string grad, string like) => w.Op("Reshape", [grad, w.Op("Shape", [like])]);
+    private string ReshapeLike(string grad, string like) => w.Op("Reshape", [grad, ShapeOf(like, batch: -1)]);
+
+    /// <summary>
+    /// The shape of <paramref name="tensor"/> for Reshape or Expand: a constant with <paramref name="batch"/> (-1 for
+    /// Reshape, 1 for Expand) in place of the batch when the other dimensions are fixed, else read at run time. Shape
+    /// of a tensor in ONNX Runtime's blocked layout costs a full conversion back to NCHW; a constant costs nothing.
+    /// </summary>
+    private string ShapeOf(string tensor, long batch) =>
+        Fact(tensor) is { BatchLeading: true } fact ? w.Int64s([batch, .. fact.Shape[1..]]) : w.Op("Shape", [tensor]);
 
     private string Zero(string like) => w.Scalar(ElemType(like), 0);
 
@@ -333,4 +366,36 @@ internal sealed partial class ReverseModeBuilder
     /// </summary>
     private string Masked(string mask, string grad, string like) =>
         w.Op("Mul", [grad, w.Op("Cast", [mask], Attr.Int("to", ElemType(like)))]);
+
+    /// <summary>Whether <paramref name="tensor"/> is the output of a Conv that nothing else in the forward graph reads.</summary>
+    private bool IsSoleOutputOfConv(string tensor) =>
+        producers.TryGetValue(tensor, out var producer) && producer.OpType == "Conv" && readers.GetValueOrDefault(tensor) == 1;
+
+    /// <summary>
+    /// The float mask [y &gt; bound] (<paramref name="above"/>) or [y &lt; bound] of an NCHW activation as
+    /// Clip(s (y - bound), 0, 1) with s a power of two so large that every float at least 2^-120 (times the
+    /// bound's magnitude) away from the bound maps to exactly 0 or 1; only values closer than that, below the
+    /// normal float range, get a fraction. It is a 1 x 1 depthwise Conv followed by Clip, which ONNX Runtime's
+    /// CPU provider fuses and runs in its blocked (NCHWc) layout, like the convolutions around it: a comparison,
+    /// a Cast and a Mul cannot run in that layout, and the layout conversions at each such boundary cost more
+    /// than the mask itself (measured on MobileNet V2 and the Inception_V3 graph). Where convolutions run in TF32
+    /// (CUDA on recent GPUs), activations within TF32's rounding (about 1e-3 relative) of a nonzero bound count as at
+    /// the bound, an error of the size TF32 already makes in the forward convolutions. <see langword="null"/> when the
+    /// activation is not a float NCHW image tensor.
+    /// </summary>
+    private string? StepMask(string y, double bound, bool above)
+    {
+        if (ElemType(y) != (int)TensorProto.Types.DataType.Float || Dims(y) is not [_, long channels, _, _])
+        {
+            return null;
+        }
+
+        // s |bound| and s stay finite in float: s (y - bound) never overflows for finite bounds, and y * s saturates harmlessly.
+        int exponent = 120 - (int)Math.Ceiling(Math.Log2(Math.Max(1, Math.Abs(bound))));
+        double scale = Math.ScaleB(above ? 1 : -1, exponent);
+        string weights = w.Constant(ElemType(y), [channels, 1, 1, 1], [.. Enumerable.Repeat(scale, (int)channels)]);
+        string bias = w.Constant(ElemType(y), [channels], [.. Enumerable.Repeat(-scale * bound, (int)channels)]);
+        string affine = w.Op("Conv", [y, weights, bias], Attr.Int("group", channels), Attr.Ints("kernel_shape", [1, 1]));
+        return w.Op("Clip", [affine, Zero(y), Const(y, 1)]);
+    }
 }

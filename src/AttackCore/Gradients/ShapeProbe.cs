@@ -83,6 +83,22 @@ internal static class ShapeProbe
         return facts;
     }
 
+    /// <summary>
+    /// Marks <see cref="TensorFact.BatchLeading"/> on every fact of a probe at batch <paramref name="batch"/> whose
+    /// tensor, in a second probe at <paramref name="batch"/> + 1 (<paramref name="larger"/>), grew only along its first dimension, by one.
+    /// </summary>
+    public static void MarkBatchLeading(Dictionary<string, TensorFact> facts, Dictionary<string, TensorFact> larger, int batch)
+    {
+        foreach (var (name, fact) in facts.ToList())
+        {
+            if (larger.TryGetValue(name, out var other) && fact.Rank > 0 && fact.Rank == other.Rank &&
+                fact.Shape[0] == batch && other.Shape[0] == batch + 1 && fact.Shape.AsSpan(1).SequenceEqual(other.Shape.AsSpan(1)))
+            {
+                facts[name] = fact with { BatchLeading = true };
+            }
+        }
+    }
+
     private static TensorProto.Types.DataType ToOnnx(TensorElementType type) => type switch
     {
         TensorElementType.Float => TensorProto.Types.DataType.Float,
