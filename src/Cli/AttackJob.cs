@@ -31,7 +31,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         }
         catch (ArgumentException ex)
         {
-            await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            await errors.WriteLineAsync($"error: {UserMessage(ex)}").ConfigureAwait(false);
             return ExitUsage;
         }
 
@@ -92,7 +92,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         {
             transferClassifiers.ForEach(c => c.Dispose());
             gradients?.Dispose();
-            await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            await errors.WriteLineAsync($"error: {UserMessage(ex)}").ConfigureAwait(false);
             return ExitUsage;
         }
 
@@ -106,7 +106,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         {
             classifier.Dispose();
             gradients?.Dispose();
-            await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            await errors.WriteLineAsync($"error: {UserMessage(ex)}").ConfigureAwait(false);
             return ExitUsage;
         }
 
@@ -167,7 +167,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                 }
                 catch (ArgumentException ex)
                 {
-                    await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+                    await errors.WriteLineAsync($"error: {UserMessage(ex)}").ConfigureAwait(false);
                     return ExitUsage;
                 }
 
@@ -213,6 +213,18 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         }
 
         return (attack, request);
+    }
+
+    /// <summary>
+    /// The message of an error for the person at the terminal: without the " (Parameter 'spec')" that .NET appends to
+    /// argument errors, which names an internal parameter, not an option.
+    /// </summary>
+    internal static string UserMessage(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception is ArgumentException { ParamName: string name } e
+            ? e.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
+            : exception.Message;
     }
 
     /// <summary>Resolves a model argument (<c>--model</c>, or one <c>--transfer-model</c>) with its optional preset.</summary>

@@ -18,7 +18,8 @@ public static class Program
     /// <returns>The exit code, as for <see cref="Main"/>.</returns>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors)
     {
-        ParseResult parse = BuildRoot(output, errors).Parse(args);
+        // `advaudit` alone is a request for help, not a usage error.
+        ParseResult parse = BuildRoot(output, errors).Parse(args.Length == 0 ? ["--help"] : args);
         if (parse.Errors.Count > 0)
         {
             foreach (ParseError error in parse.Errors)

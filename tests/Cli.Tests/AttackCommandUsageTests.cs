@@ -21,6 +21,24 @@ public class AttackCommandUsageTests
         Assert.False(Directory.Exists(temp.File("out")), "no work may start");
     }
 
+    [Theory]
+    [InlineData("square:pInit=7", "--attack: pInit must be in (0, 1]")]
+    [InlineData("square:maxQueries=lots", "--attack: Attack \"square:maxQueries=lots\": maxQueries must be a whole number; got \"lots\".")]
+    [InlineData("square:quantization=sometimes", "quantization must be one of on-grid, after-success")]
+    [InlineData("square:frobnicate=1", "one of its options (pInit, quantization, norm, epsilon, maxQueries, seed")]
+    public async Task Attack_BadAttackOption_SaysWhatIsAllowed_InTheSpecsOwnNames_WithoutDotNetText(string spec, string expected)
+    {
+        using var temp = new TempFolder();
+
+        CliRun run = await CliRun.InvokeAsync("attack", temp.Write("x.png", "unused"), "--attack", spec, "--out", temp.File("out"));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(expected, run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter '", run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("attackName", run.Errors, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Attack_UnknownNorm_FailsNamingAllowedValues()
     {

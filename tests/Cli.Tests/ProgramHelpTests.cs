@@ -16,4 +16,15 @@ public class ProgramHelpTests
         Assert.Contains("transfer", run.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("scores only", run.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task NoArguments_PrintsTheHelp_ExitZero()
+    {
+        CliRun run = await CliRun.InvokeAsync();
+        CliRun help = await CliRun.InvokeAsync("--help");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(help.Output, run.Output);
+        Assert.DoesNotContain("error", run.Errors, StringComparison.OrdinalIgnoreCase);
+    }
 }

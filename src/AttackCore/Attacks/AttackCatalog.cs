@@ -124,20 +124,50 @@ public static class AttackCatalog
         }
         catch (JsonException ex)
         {
-            throw new ArgumentException($"Attack \"{spec}\": a value has the wrong type ({ex.Message}).", nameof(spec), ex);
+            string key = ex.Path?.TrimStart('$', '.') ?? string.Empty;
+            System.Reflection.PropertyInfo? property = type.GetProperties().FirstOrDefault(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase));
+            throw new ArgumentException(property is null
+                ? $"Attack \"{spec}\": a value has the wrong type."
+                : $"Attack \"{spec}\": {key} must be {Expected(property.PropertyType)}; got {node[key]?.ToJsonString() ?? "nothing"}.", ex);
         }
 
-        options.Validate();
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            // The options validate in their C# names (PInit); the user wrote the spec's (pInit).
+            string message = ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal);
+            foreach (System.Reflection.PropertyInfo property in type.GetProperties())
+            {
+                message = System.Text.RegularExpressions.Regex.Replace(message, $@"\b{property.Name}\b", JsonNamingPolicy.CamelCase.ConvertName(property.Name));
+            }
+
+            throw new ArgumentException(message, ex);
+        }
+
         return options;
+    }
+
+    /// <summary>Describes the values a property of an options type takes, in words.</summary>
+    private static string Expected(Type type)
+    {
+        Type t = Nullable.GetUnderlyingType(type) ?? type;
+        return t == typeof(bool) ? "true or false"
+            : t == typeof(int) || t == typeof(long) || t == typeof(ulong) ? "a whole number"
+            : t == typeof(double) || t == typeof(float) ? "a number"
+            : t.IsEnum ? "one of " + string.Join(", ", Enum.GetNames(t).Select(n => JsonNamingPolicy.KebabCaseLower.ConvertName(n)))
+            : "a " + t.Name.ToLowerInvariant();
     }
 
     private static void SetOption(JsonObject node, string attack, string pair)
     {
         string[] kv = pair.Split('=', 2, StringSplitOptions.TrimEntries);
-        string? key = kv.Length == 2 ? node.Select(p => p.Key).FirstOrDefault(k => k != "attack" && string.Equals(k, kv[0], StringComparison.OrdinalIgnoreCase)) : null;
+        string? key = kv.Length == 2 ? node.Select(p => p.Key).FirstOrDefault(k => k is not ("attack" or "attackName") && string.Equals(k, kv[0], StringComparison.OrdinalIgnoreCase)) : null;
         if (key is null)
         {
-            string known = string.Join(", ", node.Select(p => p.Key).Where(k => k != "attack"));
+            string known = string.Join(", ", node.Select(p => p.Key).Where(k => k is not ("attack" or "attackName")));
             throw new ArgumentException($"Attack \"{attack}\": \"{pair}\" is not option=value for one of its options ({known}).", nameof(pair));
         }
 

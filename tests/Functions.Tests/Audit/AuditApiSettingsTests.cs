@@ -29,7 +29,7 @@ public sealed class AuditApiSettingsTests
     [InlineData("{\"prefix\":\"\",\"options\":{\"seed\":-1}}", "options.seed is -1; allowed: a whole number from 0.")]
     [InlineData("{\"prefix\":\"\",\"options\":{\"norm\":2}}", "options.norm is 2; allowed: \"linf\" or \"l2\".")]
     [InlineData("{\"prefix\":\"\",\"options\":{\"eps\":true}}", "options.eps is true; allowed: a number greater than 0")]
-    [InlineData("{\"prefix\":\"\",\"options\":{\"attacks\":\"square:pInit=2\"}}", "options.attacks: PInit must be in (0, 1]")]
+    [InlineData("{\"prefix\":\"\",\"options\":{\"attacks\":\"square:pInit=2\"}}", "options.attacks: pInit must be in (0, 1]")]
     [InlineData("{\"prefix\":\"\",\"options\":[1]}", "'options' must be an object")]
     [InlineData("{\"prefix\":\"\",\"labels\":[1]}", "'labels' must be an object")]
     [InlineData("{\"blobs\":[\"a.png\",7]}", "'blobs' has an invalid entry 7")]
