@@ -48,6 +48,7 @@ public static class Program
             "checks whether they transfer to other models; and writes adversarial images, reports and run summaries.");
         root.Subcommands.Add(AttackCommand.Create(output, errors));
         root.Subcommands.Add(ModelsCommand.Create(output));
+        root.Subcommands.Add(AttacksCommand.Create(output, errors));
         return root;
     }
 }

@@ -27,4 +27,18 @@ public class ProgramHelpTests
         Assert.Equal(help.Output, run.Output);
         Assert.DoesNotContain("error", run.Errors, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public async Task Attacks_ListsEveryAttackWithItsOptions_AndOneAttackAlone()
+    {
+        CliRun all = await CliRun.InvokeAsync("attacks");
+        CliRun square = await CliRun.InvokeAsync("attacks", "square");
+        CliRun unknown = await CliRun.InvokeAsync("attacks", "nosuch");
+
+        Assert.Equal((0, 0, 2), (all.ExitCode, square.ExitCode, unknown.ExitCode));
+        Assert.All(AttackCatalog.Names, name => Assert.Contains(name + " (needs ", all.Output, StringComparison.Ordinal));
+        Assert.Contains("quantization   one of on-grid, after-success; default auto", square.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("simba-dct", square.Output, StringComparison.Ordinal);
+        Assert.Contains("Unknown attack \"nosuch\"", unknown.Errors, StringComparison.Ordinal);
+    }
 }

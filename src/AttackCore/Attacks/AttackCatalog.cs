@@ -36,6 +36,16 @@ public static class AttackCatalog
         .Select(a => (string)a.TypeDiscriminator!)
         .ToList();
 
+    /// <summary>Gets the options type of an attack, or <see langword="null"/> for an unknown name.</summary>
+    /// <param name="name">The attack's name.</param>
+    /// <returns>The type, or <see langword="null"/>.</returns>
+    public static Type? OptionsType(string name) => Types.GetValueOrDefault(name);
+
+    /// <summary>Gets an attack's options as the spec parser reads and writes them (its keys are the spec's option names).</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>The JSON object.</returns>
+    public static JsonObject SpecNode(AttackOptions options) => (JsonObject)JsonSerializer.SerializeToNode(options, Json)!;
+
     /// <summary>
     /// The name of the plan preset that runs AutoAttack's standard version: APGD-CE, APGD-T (9 targets), then Square
     /// Attack with 5,000 queries and p_init 0.8 (FAB-T, the third attack of AutoAttack, is not included).
@@ -95,7 +105,7 @@ public static class AttackCatalog
         }
 
         var defaults = (AttackOptions)Activator.CreateInstance(type)!;
-        var node = (JsonObject)JsonSerializer.SerializeToNode<AttackOptions>(defaults, Json)!;
+        JsonObject node = SpecNode(defaults);
         NormKind norm = common.Norm ?? defaults.Norm;
         node["norm"] = norm.ToString();
         node["epsilon"] = common.Epsilon ?? (norm == defaults.Norm ? defaults.Epsilon : norm == NormKind.L2 ? 5.0 : 0.05);
@@ -128,7 +138,7 @@ public static class AttackCatalog
             System.Reflection.PropertyInfo? property = type.GetProperties().FirstOrDefault(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase));
             throw new ArgumentException(property is null
                 ? $"Attack \"{spec}\": a value has the wrong type."
-                : $"Attack \"{spec}\": {key} must be {Expected(property.PropertyType)}; got {node[key]?.ToJsonString() ?? "nothing"}.", ex);
+                : $"Attack \"{spec}\": {key} must be {ValuesOf(property.PropertyType)}; got {node[key]?.ToJsonString() ?? "nothing"}.", ex);
         }
 
         try
@@ -150,11 +160,14 @@ public static class AttackCatalog
         return options;
     }
 
-    /// <summary>Describes the values a property of an options type takes, in words.</summary>
-    private static string Expected(Type type)
+    /// <summary>Describes the values an option of this type takes, in words.</summary>
+    /// <param name="type">The option's property type.</param>
+    /// <returns>For example "a whole number" or "one of on-grid, after-success".</returns>
+    public static string ValuesOf(Type type)
     {
         Type t = Nullable.GetUnderlyingType(type) ?? type;
-        return t == typeof(bool) ? "true or false"
+        return t == typeof(NormKind) ? "linf or l2"
+            : t == typeof(bool) ? "true or false"
             : t == typeof(int) || t == typeof(long) || t == typeof(ulong) ? "a whole number"
             : t == typeof(double) || t == typeof(float) ? "a number"
             : t.IsEnum ? "one of " + string.Join(", ", Enum.GetNames(t).Select(n => JsonNamingPolicy.KebabCaseLower.ConvertName(n)))
