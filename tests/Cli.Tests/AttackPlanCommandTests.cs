@@ -109,7 +109,7 @@ public class AttackPlanCommandTests
     [InlineData("fab-t", "Unknown attack \"fab-t\". Attacks: square")]
     [InlineData("square:pinit", "is not option=value")]
     [InlineData("square:colour=red", "colour=red")]
-    [InlineData("square:maxQueries=0", "MaxQueries must be between 1")]
+    [InlineData("square:maxQueries=0", "maxQueries must be between 1")]
     public async Task Attack_BadAttackSpec_ExitsWithUsageErrorNamingTheProblem(string spec, string expected)
     {
         using var temp = new TempFolder();
