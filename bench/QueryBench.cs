@@ -47,7 +47,7 @@ internal static class QueryBench
         string imagesDir = a.Last("--images") ?? BenchEnvironment.DefaultImagesDir();
 
         using OnnxClassifier classifier = BenchEnvironment.Load(spec, BenchEnvironment.ParseProvider(a.Last("--provider")), 32);
-        List<PreparedImage> photos = BenchEnvironment.LoadPhotos(imagesDir, spec);
+        List<PreparedImage> photos = BenchEnvironment.LoadPhotos(imagesDir, classifier.Spec);
         List<float[]> cleans = photos.Select(p => p.Clean).ToList();
         float[] cleanLogits = Classify(classifier, cleans);
         var goals = Enumerable.Range(0, photos.Count)
@@ -146,8 +146,7 @@ internal static class QueryBench
         // The 8-bit check: write each best image as PNG, read it back and classify it (not counted as a query).
         var reread = state.Images.Select(image =>
         {
-            using Image<Rgb24> rgb = TensorImage.FromChw(image.Best, state.Height, state.Width);
-            using Image<Rgb24> decoded = PngCodec.Decode(PngCodec.Encode(rgb));
+            using Image<Rgb24> decoded = PngCodec.Decode(PngCodec.EncodeChw(image.Best, state.Height, state.Width));
             var tensor = new float[state.ImageLength];
             TensorImage.WriteChw(decoded, tensor);
             return tensor;
@@ -169,7 +168,7 @@ internal static class QueryBench
 
     private static float[] Classify(OnnxClassifier classifier, List<float[]> images)
     {
-        int length = 3 * classifier.InputHeight * classifier.InputWidth;
+        int length = classifier.Channels * classifier.InputHeight * classifier.InputWidth;
         var input = new float[images.Count * length];
         for (int i = 0; i < images.Count; i++)
         {

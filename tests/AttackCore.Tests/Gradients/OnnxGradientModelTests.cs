@@ -13,10 +13,10 @@ public class OnnxGradientModelTests
     internal static ModelSpec FashionSpec() =>
         ModelSpecLoader.Load(RepoPaths.FromRoot(Path.Combine("models", "fashion-mnist-cnn", "model.json"))!);
 
-    internal static float[] RandomImages(int count, int size, int seed)
+    internal static float[] RandomImages(int count, int size, int seed, int channels = 3)
     {
         var random = new Random(seed);
-        var images = new float[count * 3 * size * size];
+        var images = new float[count * channels * size * size];
         for (int i = 0; i < images.Length; i++)
         {
             images[i] = random.NextSingle();
@@ -34,7 +34,7 @@ public class OnnxGradientModelTests
         using var classifier = new OnnxClassifier(spec, cpu);
         using var sut = new OnnxGradientModel(spec, cpu, cache.Path);
         const int count = 3;
-        var images = RandomImages(count, 28, 7);
+        var images = RandomImages(count, 28, 7, channels: 1);
         var expected = new float[count * 10];
         classifier.Predict(images, count, expected);
 
@@ -170,8 +170,8 @@ public class OnnxGradientModelTests
     {
         using var cache = new TempFolder();
         using var sut = new OnnxGradientModel(FashionSpec(), new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
-        const int count = 3, n = 3 * 28 * 28;
-        var images = RandomImages(count, 28, 11);
+        const int count = 3, n = 28 * 28;
+        var images = RandomImages(count, 28, 11, channels: 1);
         int[] labels = [4, 0, 9], targets = [1, 7, 2];
         var logits = new float[count * 10];
         var losses = new float[count];
@@ -196,7 +196,7 @@ public class OnnxGradientModelTests
     {
         using var cache = new TempFolder();
         using var sut = new OnnxGradientModel(FashionSpec(), new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
-        var images = RandomImages(1, 28, 1);
+        var images = RandomImages(1, 28, 1, channels: 1);
 
         var ex = Assert.Throws<ArgumentException>(() =>
             sut.ComputeGradients(images, 1, GradientLoss.Margin, [10], [], new float[10], new float[1], new float[images.Length]));
@@ -209,7 +209,7 @@ public class OnnxGradientModelTests
     {
         using var cache = new TempFolder();
         using var sut = new OnnxGradientModel(FashionSpec(), new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
-        var images = RandomImages(1, 28, 1);
+        var images = RandomImages(1, 28, 1, channels: 1);
 
         var ex = Assert.Throws<ArgumentException>(() =>
             sut.ComputeGradients(images, 1, GradientLoss.TargetedDlr, [3], [], new float[10], new float[1], new float[images.Length]));
@@ -222,7 +222,7 @@ public class OnnxGradientModelTests
     {
         using var cache = new TempFolder();
         var cpu = new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu };
-        var images = RandomImages(2, 28, 5);
+        var images = RandomImages(2, 28, 5, channels: 1);
         float[] first = new float[images.Length], second = new float[images.Length];
         using (var sut = new OnnxGradientModel(FashionSpec(), cpu, cache.Path))
         {
@@ -307,11 +307,11 @@ public class OnnxGradientModelTests
         };
     }
 
-    /// <summary>The fixture images of scripts/make_gradient_fixtures.py: ramps plus 4x4 blocks of hashed noise, 8-bit values / 255.</summary>
-    internal static float[] FixtureImage(int seed, int size)
+    /// <summary>The fixture images of scripts/make_gradient_fixtures.py: ramps plus 4x4 blocks of hashed noise, 8-bit values / 255 (a gray image is the first plane).</summary>
+    internal static float[] FixtureImage(int seed, int size, int channels = 3)
     {
-        var pixels = new float[3 * size * size];
-        for (int c = 0; c < 3; c++)
+        var pixels = new float[channels * size * size];
+        for (int c = 0; c < channels; c++)
         {
             for (int y = 0; y < size; y++)
             {
@@ -349,11 +349,12 @@ public class OnnxGradientModelTests
             FixtureJson)!;
         using var cache = new TempFolder();
         using var sut = new OnnxGradientModel(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
-        int count = fixture.Images.Count, size = fixture.InputSize, n = 3 * size * size, classes = spec.NumClasses;
+        Assert.Equal(fixture.Channels, sut.Channels);
+        int count = fixture.Images.Count, size = fixture.InputSize, n = fixture.Channels * size * size, classes = spec.NumClasses;
         var images = new float[count * n];
         for (int i = 0; i < count; i++)
         {
-            FixtureImage(fixture.Images[i].Seed, size).CopyTo(images, i * n);
+            FixtureImage(fixture.Images[i].Seed, size, fixture.Channels).CopyTo(images, i * n);
         }
 
         int[] labels = [.. fixture.Images.Select(i => i.Label)];
@@ -397,5 +398,9 @@ public class OnnxGradientModelTests
 
     private sealed record FixtureCase(int Image, string Loss, double Value, double Norm, double Checksum, List<int> Indices, List<double> Values);
 
-    private sealed record AutogradFixture(string Model, int InputSize, List<FixtureImageInfo> Images, List<FixtureCase> Cases);
+    private sealed record AutogradFixture(string Model, int InputSize, List<FixtureImageInfo> Images, List<FixtureCase> Cases)
+    {
+        /// <summary>Gets the planes per image; fixtures made before gray models have none and are RGB.</summary>
+        public int Channels { get; init; } = 3;
+    }
 }
