@@ -4,10 +4,7 @@ using System.Diagnostics;
 using System.IO.Compression;
 using AttackCore.Attacks;
 using AttackCore.Attacks.Square;
-using AttackCore.Imaging;
 using AttackCore.Models;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace AttackBench;
 
@@ -48,7 +45,7 @@ internal static class GrayBench
 
         var wrapped = new ChannelMeanClassifier(gray);
         List<float[]> grayImages = [.. pixels.Select(p => p.Select(v => v / 255f).ToArray())];
-        float[] logits = Classify(gray, grayImages);
+        float[] logits = QueryBench.Classify(gray, grayImages);
         var attacked = Enumerable.Range(0, count).Where(i => LogitMath.ArgMax(logits.AsSpan(i * 10, 10)) == labels[i]).ToList();
         var goals = attacked.Select(i => new AttackGoal(labels[i])).ToList();
         List<float[]> grayCleans = [.. attacked.Select(i => grayImages[i])];
@@ -142,32 +139,11 @@ internal static class GrayBench
         attack.Step(state, classifier, StepBudget.Unlimited);
         double wall = watch.Elapsed.TotalSeconds;
 
-        var reread = state.Images.Select(image =>
-        {
-            using Image<Rgb24> decoded = PngCodec.Decode(PngCodec.EncodeChw(image.Best, state.Height, state.Width));
-            var tensor = new float[state.ImageLength];
-            TensorImage.WriteChw(decoded, tensor);
-            return tensor;
-        }).ToList();
-        float[] logits = Classify(classifier, reread);
+        float[] logits = QueryBench.Classify(classifier, QueryBench.RereadThroughPng(state));
         int afterPng = Enumerable.Range(0, goals.Count).Count(i => LogitMath.ArgMax(logits.AsSpan(i * 10, 10)) != goals[i].TrueClass);
         var fooled = state.Images.Where(i => i.Status == ImageAttackStatus.Succeeded).Select(i => i.Queries).ToList();
         var continuous = state.Images.Where(i => i.ContinuousSuccessQueries.HasValue).Select(i => i.ContinuousSuccessQueries!.Value).ToList();
         return new RunResult(goals.Count, fooled, afterPng, continuous, wall);
-    }
-
-    private static float[] Classify(IClassifier classifier, List<float[]> images)
-    {
-        int length = classifier.Channels * classifier.InputHeight * classifier.InputWidth;
-        var input = new float[images.Count * length];
-        for (int i = 0; i < images.Count; i++)
-        {
-            images[i].CopyTo(input, i * length);
-        }
-
-        var logits = new float[images.Count * classifier.NumClasses];
-        classifier.Predict(input, images.Count, logits);
-        return logits;
     }
 
     private sealed record GrayConfig(string Name, NormKind Norm, double Epsilon, double PInit, string RefFooled, double RefMedian, string OldFooled, double OldMedian);
