@@ -197,9 +197,10 @@ public static class ModelSpecLoader
 
         // One mean and std serve every channel of a gray input; a colour model needs one per channel, and a
         // one-channel input cannot use three.
-        int[] allowed = spec.InputChannels == 1 ? [1] : spec.ChannelOrder == ChannelOrder.Gray ? [1, 3] : [3];
+        // (A gray spec that leaves channels to the model may get either until the model says.)
+        int[] allowed = spec.Channels == 1 ? [1] : spec.ChannelOrder == ChannelOrder.Gray ? [1, 3] : [3];
         string counts = allowed.Length == 1 ? Invariant($"{allowed[0]} value{(allowed[0] == 1 ? string.Empty : "s")}") : "1 or 3 values";
-        string meaning = spec.InputChannels == 1 ? "the gray channel in [0, 1] units" : "R, G, B in [0, 1] units";
+        string meaning = spec.Channels == 1 ? "the gray channel in [0, 1] units" : "R, G, B in [0, 1] units, or one value for a gray model";
         bool checkCounts = spec.Scaling == InputScaling.MeanStd;
         if (spec.Mean is null || (checkCounts ? !allowed.Contains(spec.Mean.Count) : spec.Mean.Count is not (1 or 3)))
         {

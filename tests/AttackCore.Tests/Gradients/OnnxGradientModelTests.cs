@@ -111,6 +111,103 @@ public class OnnxGradientModelTests
         }
     }
 
+    public static TheoryData<string, TensorLayout, InputScaling> GrayCases() => new()
+    {
+        { "classifier_nhwc.onnx", TensorLayout.Nhwc, InputScaling.MeanStd },
+        { "../linear_3x8x8_4.onnx", TensorLayout.Nchw, InputScaling.ZeroToOne },
+    };
+
+    /// <summary>
+    /// A three-channel model declared gray takes one plane: the derived graph feeds it to every channel, its logits are
+    /// the classifier's, its gradient matches central differences on the gray plane and equals the sum of the RGB
+    /// model's three channel gradients at the replicated image (the chain rule through the replication).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(GrayCases))]
+    public void ComputeGradients_GrayOrderOnThreeChannelModel_OnePlaneGradientIsTheSumOverChannels(string file, TensorLayout layout, InputScaling scaling)
+    {
+        using var cache = new TempFolder();
+        var rgbSpec = new ModelSpec
+        {
+            Name = Path.GetFileNameWithoutExtension(file),
+            OnnxPath = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "TestModels", "gradients", file)),
+            LabelsPath = Path.Combine(AppContext.BaseDirectory, "TestModels", "labels4.txt"),
+            InputSize = 8,
+            NumClasses = 4,
+            Layout = layout,
+            Scaling = scaling,
+            Mean = [0.3f, 0.5f, 0.6f],
+            Std = [0.2f, 0.25f, 0.4f],
+        };
+        var graySpec = rgbSpec with { ChannelOrder = ChannelOrder.Gray };
+        var cpu = new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu };
+        using var classifier = new OnnxClassifier(graySpec, cpu);
+        using var sut = new OnnxGradientModel(graySpec, cpu, cache.Path);
+        using var rgb = new OnnxGradientModel(rgbSpec, cpu, cache.Path);
+        const int n = 8 * 8;
+        var image = RandomImages(1, 8, 3, channels: 1);
+        var expected = new float[4];
+        classifier.Predict(image, 1, expected);
+        var logits = new float[4];
+        var gradient = new float[n];
+        sut.ComputeGradients(image, 1, GradientLoss.CrossEntropy, [2], [], logits, new float[1], gradient);
+        var rgbGradient = new float[3 * n];
+        rgb.ComputeGradients([.. image, .. image, .. image], 1, GradientLoss.CrossEntropy, [2], [], new float[4], new float[1], rgbGradient);
+
+        Assert.Equal((1, 1), (classifier.Channels, sut.Channels));
+        Assert.Equal(expected, logits, (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1f, Math.Abs(a)));
+        for (int i = 0; i < n; i++)
+        {
+            float sum = rgbGradient[i] + rgbGradient[n + i] + rgbGradient[(2 * n) + i];
+            Assert.True(Math.Abs(sum - gradient[i]) <= 1e-5f * Math.Max(1f, Math.Abs(sum)), $"pixel {i}: gray gradient {gradient[i]:R}, sum of RGB gradients {sum:R}");
+        }
+
+        var random = new Random(9);
+        for (int probe = 0; probe < 6; probe++)
+        {
+            int at = random.Next(n);
+            const float h = 1e-2f;
+            var plus = (float[])image.Clone();
+            var minus = (float[])image.Clone();
+            plus[at] += h;
+            minus[at] -= h;
+            float[] lp = new float[1], lm = new float[1];
+            sut.ComputeGradients(plus, 1, GradientLoss.CrossEntropy, [2], [], new float[4], lp, new float[n]);
+            sut.ComputeGradients(minus, 1, GradientLoss.CrossEntropy, [2], [], new float[4], lm, new float[n]);
+            double numeric = (lp[0] - lm[0]) / (plus[at] - minus[at]);
+            Assert.True(Math.Abs(numeric - gradient[at]) <= 2e-3 * Math.Max(1e-2, Math.Abs(numeric)), $"pixel {at}: finite differences {numeric:R}, gradient {gradient[at]:R}");
+        }
+    }
+
+    [Fact]
+    public void ComputeGradients_OneChannelFashionMnist_TakesOnePlaneAndMatchesFiniteDifferencesOfTheMargin()
+    {
+        using var cache = new TempFolder();
+        using var sut = new OnnxGradientModel(FashionSpec(), new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
+        const int n = 28 * 28;
+        float[] image = FixtureImage(3, 28, channels: 1);
+        var gradient = new float[n];
+        sut.ComputeGradients(image, 1, GradientLoss.Margin, [4], [], new float[10], new float[1], gradient);
+
+        Assert.Equal(1, sut.Channels);
+        Assert.Contains(gradient, g => g != 0f);
+
+        // A piecewise-linear network: small steps along the gradient's largest entries stay inside one linear piece.
+        foreach (int at in gradient.Select((g, i) => (g, i)).OrderByDescending(p => Math.Abs(p.g)).Take(5).Select(p => p.i))
+        {
+            const float h = 1e-3f;
+            var plus = (float[])image.Clone();
+            var minus = (float[])image.Clone();
+            plus[at] += h;
+            minus[at] -= h;
+            float[] lp = new float[1], lm = new float[1];
+            sut.ComputeGradients(plus, 1, GradientLoss.Margin, [4], [], new float[10], lp, new float[n]);
+            sut.ComputeGradients(minus, 1, GradientLoss.Margin, [4], [], new float[10], lm, new float[n]);
+            double numeric = (lp[0] - lm[0]) / (plus[at] - minus[at]);
+            Assert.True(Math.Abs(numeric - gradient[at]) <= 2e-2 * Math.Max(1e-2, Math.Abs(numeric)), $"pixel {at}: finite differences {numeric:R}, gradient {gradient[at]:R}");
+        }
+    }
+
     [Fact]
     public void Constructor_ModelHardCodesBatchOfOne_RunsOneImagePerRunWithSameResults()
     {
