@@ -98,15 +98,7 @@ public class OnnxGradientModelTests
         for (int probe = 0; probe < 6; probe++)
         {
             int at = (probe % 3 * 64) + random.Next(64);
-            const float h = 1e-2f;
-            var plus = (float[])image.Clone();
-            var minus = (float[])image.Clone();
-            plus[at] += h;
-            minus[at] -= h;
-            float[] lp = new float[1], lm = new float[1];
-            sut.ComputeGradients(plus, 1, GradientLoss.CrossEntropy, [2], [], new float[4], lp, new float[n]);
-            sut.ComputeGradients(minus, 1, GradientLoss.CrossEntropy, [2], [], new float[4], lm, new float[n]);
-            double numeric = (lp[0] - lm[0]) / (plus[at] - minus[at]);
+            double numeric = CentralDifference(sut, image, at, 1e-2f, GradientLoss.CrossEntropy, 2, 4);
             Assert.True(Math.Abs(numeric - gradient[at]) <= 2e-3 * Math.Max(1e-2, Math.Abs(numeric)), $"pixel {at}: finite differences {numeric:R}, gradient {gradient[at]:R}");
         }
     }
@@ -166,15 +158,7 @@ public class OnnxGradientModelTests
         for (int probe = 0; probe < 6; probe++)
         {
             int at = random.Next(n);
-            const float h = 1e-2f;
-            var plus = (float[])image.Clone();
-            var minus = (float[])image.Clone();
-            plus[at] += h;
-            minus[at] -= h;
-            float[] lp = new float[1], lm = new float[1];
-            sut.ComputeGradients(plus, 1, GradientLoss.CrossEntropy, [2], [], new float[4], lp, new float[n]);
-            sut.ComputeGradients(minus, 1, GradientLoss.CrossEntropy, [2], [], new float[4], lm, new float[n]);
-            double numeric = (lp[0] - lm[0]) / (plus[at] - minus[at]);
+            double numeric = CentralDifference(sut, image, at, 1e-2f, GradientLoss.CrossEntropy, 2, 4);
             Assert.True(Math.Abs(numeric - gradient[at]) <= 2e-3 * Math.Max(1e-2, Math.Abs(numeric)), $"pixel {at}: finite differences {numeric:R}, gradient {gradient[at]:R}");
         }
     }
@@ -195,15 +179,7 @@ public class OnnxGradientModelTests
         // A piecewise-linear network: small steps along the gradient's largest entries stay inside one linear piece.
         foreach (int at in gradient.Select((g, i) => (g, i)).OrderByDescending(p => Math.Abs(p.g)).Take(5).Select(p => p.i))
         {
-            const float h = 1e-3f;
-            var plus = (float[])image.Clone();
-            var minus = (float[])image.Clone();
-            plus[at] += h;
-            minus[at] -= h;
-            float[] lp = new float[1], lm = new float[1];
-            sut.ComputeGradients(plus, 1, GradientLoss.Margin, [4], [], new float[10], lp, new float[n]);
-            sut.ComputeGradients(minus, 1, GradientLoss.Margin, [4], [], new float[10], lm, new float[n]);
-            double numeric = (lp[0] - lm[0]) / (plus[at] - minus[at]);
+            double numeric = CentralDifference(sut, image, at, 1e-3f, GradientLoss.Margin, 4, 10);
             Assert.True(Math.Abs(numeric - gradient[at]) <= 2e-2 * Math.Max(1e-2, Math.Abs(numeric)), $"pixel {at}: finite differences {numeric:R}, gradient {gradient[at]:R}");
         }
     }
@@ -486,6 +462,19 @@ public class OnnxGradientModelTests
                 Assert.True(Math.Abs(checksum - expected.Checksum) <= 1e-3 * expected.Norm * Math.Sqrt(14), $"{what}: checksum {checksum:R} vs PyTorch {expected.Checksum:R}");
             }
         }
+    }
+
+    /// <summary>(loss(x + h e_at) - loss(x - h e_at)) / (the step actually taken in float32), for one image.</summary>
+    private static double CentralDifference(OnnxGradientModel sut, float[] image, int at, float h, GradientLoss loss, int label, int classes)
+    {
+        var plus = (float[])image.Clone();
+        var minus = (float[])image.Clone();
+        plus[at] += h;
+        minus[at] -= h;
+        float[] lp = new float[1], lm = new float[1];
+        sut.ComputeGradients(plus, 1, loss, [label], [], new float[classes], lp, new float[image.Length]);
+        sut.ComputeGradients(minus, 1, loss, [label], [], new float[classes], lm, new float[image.Length]);
+        return (lp[0] - lm[0]) / (plus[at] - minus[at]);
     }
 
     private static double MaxRelative(float[] actual, List<double> expected) =>
