@@ -33,7 +33,7 @@ internal static class AttackBench
         string imagesDir = a.Last("--images") ?? BenchEnvironment.DefaultImagesDir();
 
         using OnnxClassifier classifier = BenchEnvironment.Load(spec, BenchEnvironment.ParseProvider(a.Last("--provider")), 32);
-        List<PreparedImage> photos = BenchEnvironment.LoadPhotos(imagesDir, spec);
+        List<PreparedImage> photos = BenchEnvironment.LoadPhotos(imagesDir, classifier.Spec);
 
         // White-box rows (and the standard plan) need the model's gradient graph; it is built once for the run.
         bool whiteBox = specs.Any(s => AttackCatalog.ParsePlan([s], new CommonAttackSettings()).Any(o => o.UsesGradients));

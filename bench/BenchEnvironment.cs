@@ -78,7 +78,7 @@ internal static class BenchEnvironment
             throw new InvalidOperationException($"no photos in {folder}");
         }
 
-        return files.Select(f => PreparedImage.Load(Path.GetFileName(f), File.ReadAllBytes(f), spec.Recipe)).ToList();
+        return files.Select(f => PreparedImage.Load(Path.GetFileName(f), File.ReadAllBytes(f), spec)).ToList();
     }
 
     public static ExecutionProviderKind ParseProvider(string? text) => text?.ToLowerInvariant() switch

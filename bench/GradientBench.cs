@@ -38,10 +38,10 @@ internal static class GradientBench
             var build = Stopwatch.StartNew();
             using var gradients = new OnnxGradientModel(spec, runtime, Path.Combine(Path.GetTempPath(), "advaudit-bench-gradients"));
             double buildSeconds = build.Elapsed.TotalSeconds;
-            List<PreparedImage> photos = BenchEnvironment.LoadPhotos(BenchEnvironment.DefaultImagesDir(), spec);
+            List<PreparedImage> photos = BenchEnvironment.LoadPhotos(BenchEnvironment.DefaultImagesDir(), classifier.Spec);
             foreach (int batch in batches)
             {
-                int length = 3 * spec.InputSize * spec.InputSize;
+                int length = classifier.Channels * spec.InputSize * spec.InputSize;
                 var images = new float[batch * length];
                 for (int i = 0; i < batch; i++)
                 {

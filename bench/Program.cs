@@ -10,6 +10,8 @@ const string Usage = """
                     [--seed 0] [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]
       bench gradients [--model PATH --preset NAME] [--batches 1,8,32] [--seconds 12] [--rounds 3] [--provider auto|cpu|cuda]
       bench hostile [--photo PATH] [--rounds 3] [--resize 342] [--crop 299]
+      bench gray    [--data /usr/share/datasets/fashion-mnist] [--images 100] [--max-queries 1000] [--seed 0]
+                    [--model models/fashion-mnist-cnn/model.json] [--provider auto|cpu|cuda]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -28,6 +30,7 @@ try
         "attacks" => AttackBench.AttackBench.Run(args[1..], Console.Out),
         "gradients" => GradientBench.Run(args[1..], Console.Out),
         "hostile" => HostileBench.Run(args[1..], Console.Out),
+        "gray" => GrayBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }

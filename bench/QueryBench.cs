@@ -47,7 +47,7 @@ internal static class QueryBench
         string imagesDir = a.Last("--images") ?? BenchEnvironment.DefaultImagesDir();
 
         using OnnxClassifier classifier = BenchEnvironment.Load(spec, BenchEnvironment.ParseProvider(a.Last("--provider")), 32);
-        List<PreparedImage> photos = BenchEnvironment.LoadPhotos(imagesDir, spec);
+        List<PreparedImage> photos = BenchEnvironment.LoadPhotos(imagesDir, classifier.Spec);
         List<float[]> cleans = photos.Select(p => p.Clean).ToList();
         float[] cleanLogits = Classify(classifier, cleans);
         var goals = Enumerable.Range(0, photos.Count)
@@ -144,15 +144,7 @@ internal static class QueryBench
         double wall = watch.Elapsed.TotalSeconds;
 
         // The 8-bit check: write each best image as PNG, read it back and classify it (not counted as a query).
-        var reread = state.Images.Select(image =>
-        {
-            using Image<Rgb24> rgb = TensorImage.FromChw(image.Best, state.Height, state.Width);
-            using Image<Rgb24> decoded = PngCodec.Decode(PngCodec.Encode(rgb));
-            var tensor = new float[state.ImageLength];
-            TensorImage.WriteChw(decoded, tensor);
-            return tensor;
-        }).ToList();
-        float[] logits = Classify(classifier, reread);
+        float[] logits = Classify(classifier, RereadThroughPng(state));
         int rounded = 0;
         for (int i = 0; i < state.Images.Count; i++)
         {
@@ -167,9 +159,19 @@ internal static class QueryBench
         return new RunResult(config, mode, seed, state.Images.Count, succeeded.Count, rounded, continuous.Count, succeeded.Select(i => i.Queries).ToList(), continuous, wall);
     }
 
-    private static float[] Classify(OnnxClassifier classifier, List<float[]> images)
+    /// <summary>Each best image of <paramref name="state"/> written as PNG and read back, as the engine verifies it.</summary>
+    internal static List<float[]> RereadThroughPng(AttackState state) => state.Images.Select(image =>
     {
-        int length = 3 * classifier.InputHeight * classifier.InputWidth;
+        using Image<Rgb24> decoded = PngCodec.Decode(PngCodec.EncodeChw(image.Best, state.Height, state.Width));
+        var tensor = new float[state.ImageLength];
+        TensorImage.WriteChw(decoded, tensor);
+        return tensor;
+    }).ToList();
+
+    /// <summary>Scores images in one call.</summary>
+    internal static float[] Classify(IClassifier classifier, List<float[]> images)
+    {
+        int length = classifier.Channels * classifier.InputHeight * classifier.InputWidth;
         var input = new float[images.Count * length];
         for (int i = 0; i < images.Count; i++)
         {

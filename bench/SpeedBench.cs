@@ -43,7 +43,7 @@ internal static class SpeedBench
         foreach (ModelSpec spec in specs)
         {
             using OnnxClassifier classifier = BenchEnvironment.Load(spec, provider, batches.Max());
-            List<PreparedImage> photos = BenchEnvironment.LoadPhotos(imagesDir, spec);
+            List<PreparedImage> photos = BenchEnvironment.LoadPhotos(imagesDir, classifier.Spec);
             foreach (int batch in batches)
             {
                 Measurement m = Measure(classifier, photos, batch, seconds, rounds);
@@ -100,7 +100,7 @@ internal static class SpeedBench
 
     private static Measurement Measure(OnnxClassifier classifier, List<PreparedImage> photos, int batch, double seconds, int rounds)
     {
-        int length = 3 * classifier.InputHeight * classifier.InputWidth;
+        int length = classifier.Channels * classifier.InputHeight * classifier.InputWidth;
         var cleans = Enumerable.Range(0, batch).Select(i => photos[i % photos.Count].Clean).ToList();
         var input = new float[batch * length];
         for (int i = 0; i < batch; i++)

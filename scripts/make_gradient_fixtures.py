@@ -2,7 +2,7 @@
 """Reference gradients from PyTorch autograd for the whole-model gradient tests (tests/AttackCore.Tests/Gradients).
 
 Usage (from the repository root; Debian's python3-torch and python3-onnx):
-    /usr/bin/python3 scripts/make_gradient_fixtures.py [--out tests/AttackCore.Tests/TestModels/gradients/fixtures]
+    /usr/bin/python3 scripts/make_gradient_fixtures.py [--out tests/AttackCore.Tests/TestModels/gradients/fixtures] [--models fashion-mnist-cnn]
 
 Takes about 15 minutes on two cores (most MobileNet V2 seeds are skipped, see below).
 
@@ -50,9 +50,9 @@ def mix(a):
     return a
 
 
-def image(seed, size):
-    """A structured 8-bit image (ramps plus 4x4 blocks of noise) as float32 in [0, 1], CHW."""
-    c, y, x = np.meshgrid(np.arange(3), np.arange(size), np.arange(size), indexing="ij")
+def image(seed, size, channels=3):
+    """A structured 8-bit image (ramps plus 4x4 blocks of noise) as float32 in [0, 1], CHW; a gray one is the first plane."""
+    c, y, x = np.meshgrid(np.arange(channels), np.arange(size), np.arange(size), indexing="ij")
     ramp = (x * 97 + y * 57 + c * 71 + seed * 13) % 160
     noise = mix((seed * 1000003 + c * 7919 + (y // 4) * 131 + (x // 4)).astype(np.uint32)) % np.uint32(96)
     return ((ramp + noise.astype(np.int64)).astype(np.float32) / np.float32(255)).astype(np.float32)
@@ -146,10 +146,17 @@ def loss_of(name, z, y, t):
     raise ValueError(name)
 
 
+def input_channels(model):
+    """The channel dimension the graph input declares (NCHW): 1 for a gray model, 3 otherwise."""
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    return dims[1].dim_value if len(dims) == 4 and dims[1].dim_value in (1, 3) else 3
+
+
 def fixture(name, path, size, scaling, count):
     model = onnx.load(path)
     subtract, multiply = scaling
-    n = 3 * size * size
+    channels = input_channels(model)
+    n = channels * size * size
     weights = (np.arange(n, dtype=np.int64) * 7919 % 13 - 6).astype(np.float64)
     sample = [int(k * 2654435761 % n) for k in range(SAMPLES)]
     images, cases = [], []
@@ -157,7 +164,7 @@ def fixture(name, path, size, scaling, count):
     for k in range(count):
         while True:
             seed += 1
-            pixels = torch.from_numpy(image(seed, size)).double().unsqueeze(0)
+            pixels = torch.from_numpy(image(seed, size, channels)).double().unsqueeze(0)
             kinks, kinks32 = [], []
             with torch.no_grad():
                 clean = run_onnx_in_torch(model, (pixels - subtract) * multiply, kinks)[0]
@@ -194,16 +201,20 @@ def fixture(name, path, size, scaling, count):
                 "norm": float(np.linalg.norm(g)), "checksum": float(g @ weights),
                 "indices": sample, "values": [float(g[s]) for s in sample],
             })
-    return {"model": name, "inputSize": size, "images": images, "cases": cases}
+    return {"model": name, "inputSize": size, "channels": channels, "images": images, "cases": cases}
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=os.path.join("tests", "AttackCore.Tests", "TestModels", "gradients", "fixtures"))
+    parser.add_argument("--models", default=None, help="comma-separated names to make (default: all)")
     args = parser.parse_args()
+    wanted = None if args.models is None else set(args.models.split(","))
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(2)
     for name, path, size, scaling, count in MODELS:
+        if wanted is not None and name not in wanted:
+            continue
         if not os.path.exists(path):
             print(f"skipped {name}: {path} not found")
             continue

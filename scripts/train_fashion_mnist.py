@@ -8,10 +8,10 @@ Data: the Debian package dataset-fashion-mnist (/usr/share/datasets/fashion-mnis
 Writes models/fashion-mnist-cnn/{model.onnx,model.json,labels.txt,metrics.json}
 and 12 correctly classified test images to samples/fashion-mnist/.
 
-RGB input: the network takes float [N,3,28,28] NCHW in [0,1] (p/255) and its first operation
-is the mean over the 3 colour channels (ReduceMean axis 1), so it classifies the luminance
-(R+G+B)/3 and is exactly a function of the grayscale image it was trained on; training feeds
-the grayscale images replicated to 3 channels through that same layer.
+Gray input: the network takes float [N,1,28,28] NCHW in [0,1] (p/255), the grayscale image
+itself, and the spec says so (channels 1, channelOrder Gray), so advaudit attacks it in one
+channel. (Models made by this script before it trained one-channel models took [N,3,28,28] and
+began with the channel mean; scripts/fashion_mnist_to_gray.py turns such a file into this form.)
 """
 import argparse
 import gzip
@@ -49,7 +49,7 @@ def read_idx(path):
 
 
 class FashionCnn(nn.Module):
-    """RGB [N,3,28,28] in [0,1] -> logits [N,10]."""
+    """Gray [N,1,28,28] in [0,1] -> logits [N,10]."""
 
     def __init__(self):
         super().__init__()
@@ -60,7 +60,6 @@ class FashionCnn(nn.Module):
         self.fc2 = nn.Linear(64, 10)
 
     def forward(self, x):
-        x = x.mean(dim=1, keepdim=True)  # RGB -> gray (channel mean)
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
         x = F.max_pool2d(F.relu(self.conv3(x)), 2)
@@ -69,10 +68,21 @@ class FashionCnn(nn.Module):
         return self.fc2(x)
 
 
-def to_rgb_tensor(u8):
-    """uint8 [N,28,28] -> float [N,3,28,28] = p/255 replicated to 3 channels."""
-    t = torch.from_numpy(u8.astype(np.float32) / 255.0).unsqueeze(1)
-    return t.expand(-1, 3, -1, -1).contiguous()
+def to_gray_tensor(u8):
+    """uint8 [N,28,28] -> float [N,1,28,28] = p/255."""
+    return torch.from_numpy(u8.astype(np.float32) / 255.0).unsqueeze(1)
+
+
+def write_spec(folder, sha):
+    """model.json: a one-channel gray model, its sha256."""
+    spec = {"name": "fashion-mnist-cnn", "onnxPath": "model.onnx", "inputName": "input",
+            "outputName": "logits", "inputSize": 28, "resizeTo": 28, "layout": "Nchw",
+            "channels": 1, "channelOrder": "Gray", "grayConversion": "Bt601",
+            "scaling": "ZeroToOne", "numClasses": 10,
+            "backgroundOffset": 0, "output": "Logits", "labelsPath": "labels.txt", "sha256": sha}
+    with open(os.path.join(folder, "model.json"), "w") as f:
+        json.dump(spec, f, indent=2)
+        f.write("\n")
 
 
 def main():
@@ -99,9 +109,9 @@ def main():
     yte = read_idx(os.path.join(args.data, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
     print(f"train {xtr.shape} test {xte.shape}", flush=True)
 
-    xtr_t = torch.from_numpy(xtr.astype(np.float32) / 255.0).unsqueeze(1)  # gray, expanded per batch
+    xtr_t = to_gray_tensor(xtr)
     ytr_t = torch.from_numpy(ytr)
-    xte_t = to_rgb_tensor(xte)
+    xte_t = to_gray_tensor(xte)
 
     model = FashionCnn()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -113,7 +123,7 @@ def main():
         total = 0.0
         for i in range(0, len(perm), args.batch_size):
             idx = perm[i:i + args.batch_size]
-            xb = xtr_t[idx].expand(-1, 3, -1, -1)
+            xb = xtr_t[idx]
             loss = F.cross_entropy(model(xb), ytr_t[idx])
             opt.zero_grad()
             loss.backward()
@@ -133,7 +143,7 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, "model.onnx")
-    torch.onnx.export(model, torch.zeros(1, 3, 28, 28), onnx_path,
+    torch.onnx.export(model, torch.zeros(1, 1, 28, 28), onnx_path,
                       input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
                       opset_version=13, do_constant_folding=True)
@@ -157,13 +167,7 @@ def main():
         sha = hashlib.sha256(f.read()).hexdigest()
     with open(os.path.join(args.out, "labels.txt"), "w") as f:
         f.write("\n".join(LABELS) + "\n")
-    spec = {"name": "fashion-mnist-cnn", "onnxPath": "model.onnx", "inputName": "input",
-            "outputName": "logits", "inputSize": 28, "resizeTo": 28, "layout": "Nchw",
-            "channelOrder": "Rgb", "scaling": "ZeroToOne", "numClasses": 10,
-            "backgroundOffset": 0, "output": "Logits", "labelsPath": "labels.txt", "sha256": sha}
-    with open(os.path.join(args.out, "model.json"), "w") as f:
-        json.dump(spec, f, indent=2)
-        f.write("\n")
+    write_spec(args.out, sha)
 
     # Sample images: first correctly classified test image of each class, then the next
     # correctly classified test images in index order until num_samples; named by test index.
@@ -182,11 +186,10 @@ def main():
     samples = []
     for i in chosen:
         name = f"{i:04d}-{slug(LABELS[yte[i]])}.png"
-        rgb = np.repeat(xte[i][:, :, None], 3, axis=2)
-        Image.fromarray(rgb, mode="RGB").save(os.path.join(args.samples, name), optimize=False)
-        back = np.asarray(Image.open(os.path.join(args.samples, name)).convert("RGB"))
-        assert back.shape == (28, 28, 3) and (back == rgb).all()
-        x = back.transpose(2, 0, 1)[None].astype(np.float32) / 255.0
+        Image.fromarray(xte[i], mode="L").save(os.path.join(args.samples, name), optimize=False)
+        back = np.asarray(Image.open(os.path.join(args.samples, name)))
+        assert back.shape == (28, 28) and (back == xte[i]).all()
+        x = back[None, None].astype(np.float32) / 255.0
         logits = onnx_numpy_eval.run(m, {"input": x})["logits"][0]
         assert int(logits.argmax()) == yte[i], name
         samples.append({"file": name, "testIndex": i, "label": int(yte[i]), "labelName": LABELS[yte[i]],

@@ -136,7 +136,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                     try
                     {
                         byte[] data = ReadLimited(input.Path, settings.MaxImageBytes);
-                        prepared.Add((input, PreparedImage.Load(input.Name, data, classifier.Spec.Recipe, limits)));
+                        prepared.Add((input, PreparedImage.Load(input.Name, data, classifier.Spec, limits)));
                     }
                     catch (InvalidImageException ex)
                     {

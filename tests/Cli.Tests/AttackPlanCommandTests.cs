@@ -43,7 +43,10 @@ public class AttackPlanCommandTests
 
     [Theory]
     [InlineData("simba-dct", "l2", 5.0)]
-    [InlineData("bandits-td", "linf", 0.1)]
+    // The reference's online lr 100 is tuned for per-channel estimates; on the gray model each tile's estimate carries
+    // all three channels' weight, so 100 saturates the exponentiated-gradient prior and the pullover is not fooled in
+    // 3000 queries. 100 / 3 gives the rate the RGB-wrapped model had (11 of the 12 samples fooled, as there).
+    [InlineData("bandits-td:onlineLr=33", "linf", 0.1)]
     [InlineData("bandits-td:tileSize=4", "l2", 3.0)]
     [InlineData("hopskipjump", "l2", 4.0)]
     [InlineData("hopskipjump:initEvals=50", "linf", 0.2)]

@@ -149,7 +149,7 @@ public abstract class Attack<TOptions> : IAttack
             images[i] = Options.CreateImageState(goals[i], clean, (float[])clean.Clone(), SeededRandom.ForImage(Options.Seed, clean));
         }
 
-        return new AttackState(Options, classifier.InputHeight, classifier.InputWidth, images);
+        return new AttackState(Options, classifier.InputHeight, classifier.InputWidth, images, classifier.Channels);
     }
 
     /// <summary>Checks every image of <paramref name="state"/> holds what this attack keeps per image.</summary>

@@ -12,7 +12,7 @@ internal static class AttackArguments
     /// <param name="classifier">The model under attack.</param>
     /// <param name="cleanImages">The clean images.</param>
     /// <param name="goals">The goals.</param>
-    /// <returns>The number of values per image (3 x height x width).</returns>
+    /// <returns>The number of values per image (channels x height x width).</returns>
     /// <exception cref="ArgumentException">An argument does not fit; the message says which and why.</exception>
     public static int CheckStart(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
     {
@@ -24,12 +24,18 @@ internal static class AttackArguments
             throw new ArgumentException($"Got {cleanImages.Count} images but {goals.Count} goals.", nameof(goals));
         }
 
-        int h = classifier.InputHeight, w = classifier.InputWidth, length = 3 * h * w, classes = classifier.NumClasses;
+        int h = classifier.InputHeight, w = classifier.InputWidth, channels = classifier.Channels, classes = classifier.NumClasses;
+        if (channels is not (1 or 3))
+        {
+            throw new ArgumentException($"The classifier takes {channels} channels; attacks work on 1 (gray) or 3 (RGB).", nameof(classifier));
+        }
+
+        int length = channels * h * w;
         for (int i = 0; i < cleanImages.Count; i++)
         {
             if (cleanImages[i] is not { } image || image.Length != length)
             {
-                throw new ArgumentException($"Image {i} has {cleanImages[i]?.Length ?? 0} values; the model takes 3 x {h} x {w} = {length}.", nameof(cleanImages));
+                throw new ArgumentException($"Image {i} has {cleanImages[i]?.Length ?? 0} values; the model takes {channels} x {h} x {w} = {length}.", nameof(cleanImages));
             }
 
             AttackGoal goal = goals[i] ?? throw new ArgumentException($"Goal {i} is null.", nameof(goals));
@@ -62,9 +68,9 @@ internal static class AttackArguments
             throw new ArgumentException("The state was started with other options; resume it with an attack built from state.Options.", nameof(state));
         }
 
-        if (classifier.InputHeight != state.Height || classifier.InputWidth != state.Width)
+        if (classifier.InputHeight != state.Height || classifier.InputWidth != state.Width || classifier.Channels != state.Channels)
         {
-            throw new ArgumentException($"The state holds {state.Height}x{state.Width} images; the classifier takes {classifier.InputHeight}x{classifier.InputWidth}.", nameof(classifier));
+            throw new ArgumentException($"The state holds {state.Channels}x{state.Height}x{state.Width} images; the classifier takes {classifier.Channels}x{classifier.InputHeight}x{classifier.InputWidth}.", nameof(classifier));
         }
     }
 }

@@ -13,11 +13,19 @@ public sealed class AttackState
     /// <param name="height">Image height in pixels.</param>
     /// <param name="width">Image width in pixels.</param>
     /// <param name="images">Per-image states.</param>
-    public AttackState(AttackOptions options, int height, int width, IReadOnlyList<AttackImageState> images)
+    /// <param name="channels">Planes per image: 3 (RGB) or 1 (gray, for a grayscale model).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="channels"/> is neither 1 nor 3.</exception>
+    public AttackState(AttackOptions options, int height, int width, IReadOnlyList<AttackImageState> images, int channels = 3)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
+        if (channels is not (1 or 3))
+        {
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, "An attack image has 1 (gray) or 3 (RGB) channels.");
+        }
+
         Height = height;
         Width = width;
+        Channels = channels;
         Images = images ?? throw new ArgumentNullException(nameof(images));
     }
 
@@ -30,8 +38,11 @@ public sealed class AttackState
     /// <summary>Gets the image width in pixels.</summary>
     public int Width { get; }
 
-    /// <summary>Gets the number of values per image (3 x height x width).</summary>
-    public int ImageLength => 3 * Height * Width;
+    /// <summary>Gets the planes per image: 3 (RGB) or 1 (gray).</summary>
+    public int Channels { get; }
+
+    /// <summary>Gets the number of values per image (channels x height x width).</summary>
+    public int ImageLength => Channels * Height * Width;
 
     /// <summary>Gets the per-image states, in the order the images were given.</summary>
     public IReadOnlyList<AttackImageState> Images { get; }
@@ -123,7 +134,7 @@ public class AttackImageState
 
     /// <summary>Restores what <see cref="WriteExtra"/> saved.</summary>
     /// <param name="reader">The reader, positioned after the common fields.</param>
-    /// <param name="imageLength">Values per image (3 x height x width), to check saved arrays against.</param>
+    /// <param name="imageLength">Values per image (channels x height x width), to check saved arrays against.</param>
     protected internal virtual void ReadExtra(BinaryReader reader, int imageLength)
     {
     }

@@ -11,9 +11,9 @@ namespace AttackCore.Attacks;
 public static class AttackStateSerializer
 {
     private const uint Magic = 0x53514154; // "TAQS"
-    private const int FormatVersion = 4;
+    private const int FormatVersion = 5;
 
-    /// <summary>The oldest version read: version 3 had no gradient count (read as 0).</summary>
+    /// <summary>The oldest version read: version 3 had no gradient count (read as 0); versions before 5 hold RGB images only (3 channels).</summary>
     private const int OldestReadableVersion = 3;
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
@@ -31,6 +31,7 @@ public static class AttackStateSerializer
         writer.Write(JsonSerializer.Serialize(state.Options, JsonOptions));
         writer.Write(state.Height);
         writer.Write(state.Width);
+        writer.Write(state.Channels);
         writer.Write(state.Images.Count);
         foreach (AttackImageState image in state.Images)
         {
@@ -105,13 +106,15 @@ public static class AttackStateSerializer
 
             string attack = reader.ReadString();
             AttackOptions options = ReadOptions(attack, reader.ReadString());
-            int height = reader.ReadInt32(), width = reader.ReadInt32(), count = reader.ReadInt32();
-            if (height <= 0 || width <= 0 || count < 0 || (long)height * width > 100_000_000)
+            int height = reader.ReadInt32(), width = reader.ReadInt32();
+            int channels = version >= 5 ? reader.ReadInt32() : 3;
+            int count = reader.ReadInt32();
+            if (height <= 0 || width <= 0 || count < 0 || (long)height * width > 100_000_000 || channels is not (1 or 3))
             {
-                throw new InvalidDataException("The saved state has an impossible image size or count.");
+                throw new InvalidDataException("The saved state has an impossible image size, channel count or image count.");
             }
 
-            int length = 3 * height * width;
+            int length = channels * height * width;
             var images = new AttackImageState[count];
             for (int i = 0; i < count; i++)
             {
@@ -143,7 +146,7 @@ public static class AttackStateSerializer
                 images[i] = image;
             }
 
-            return new AttackState(options, height, width, images);
+            return new AttackState(options, height, width, images, channels);
         }
         catch (EndOfStreamException ex)
         {

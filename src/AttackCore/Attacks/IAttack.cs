@@ -19,7 +19,7 @@ public interface IAttack
 
     /// <summary>Starts a run on <paramref name="cleanImages"/>, spending the attack's initial queries.</summary>
     /// <param name="classifier">The model under attack.</param>
-    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each 3 x height x width of the classifier. Copied.</param>
+    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each channels x height x width of the classifier (3 RGB or 1 gray plane). Copied.</param>
     /// <param name="goals">One goal per image.</param>
     /// <returns>The state after the initialization.</returns>
     AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals);

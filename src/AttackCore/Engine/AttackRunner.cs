@@ -94,12 +94,14 @@ public sealed class AttackRunner
         }
 
         long started = _time.GetTimestamp();
-        int classes = _classifier.NumClasses, length = 3 * _classifier.InputHeight * _classifier.InputWidth;
+        int classes = _classifier.NumClasses, length = _classifier.Channels * _classifier.InputHeight * _classifier.InputWidth;
         foreach (PreparedImage image in images)
         {
             if (image.Clean.Length != length)
             {
-                throw new ArgumentException($"{image.Input.Name} was prepared at {image.Size}x{image.Size}; the model takes {_classifier.InputHeight}x{_classifier.InputWidth}.", nameof(images));
+                throw new ArgumentException(
+                    $"{image.Input.Name} was prepared at {image.Channels}x{image.Size}x{image.Size} (channels x height x width); the model takes {_classifier.Channels}x{_classifier.InputHeight}x{_classifier.InputWidth}. Prepare it with the classifier's spec (PreparedImage.Load with classifier.Spec).",
+                    nameof(images));
             }
         }
 
@@ -258,7 +260,7 @@ public sealed class AttackRunner
             {
                 // The clean crop is lossless PNG of values on the 8-bit grid, so this is the tensor the model saw.
                 using Image<Rgb24> decoded = PngCodec.Decode(example.CleanPng!);
-                var tensor = new float[3 * _classifier.InputHeight * _classifier.InputWidth];
+                var tensor = new float[_classifier.Channels * _classifier.InputHeight * _classifier.InputWidth];
                 if (decoded.Width == _classifier.InputWidth && decoded.Height == _classifier.InputHeight)
                 {
                     TensorImage.WriteChw(decoded, tensor);

@@ -21,6 +21,7 @@ public static class ModelDescription
             Provider = classifier.ProviderName,
             ProviderNote = string.IsNullOrEmpty(classifier.ProviderNote) ? null : classifier.ProviderNote,
             InputSize = spec.InputSize,
+            Channels = spec.AttackChannels,
             NumClasses = spec.NumClasses,
             BackgroundOffset = spec.BackgroundOffset,
             Preprocessing = Preprocessing(spec),
@@ -29,7 +30,10 @@ public static class ModelDescription
 
     /// <summary>Says in words how images become model inputs.</summary>
     /// <param name="spec">The model spec.</param>
-    /// <returns>For example "resize shortest side to 342 (bilinear), center crop 299, (p/255 - mean) / std, NCHW, RGB".</returns>
+    /// <returns>
+    /// For example "resize shortest side to 342 (bilinear), center crop 299, (p/255 - mean) / std, NCHW, RGB", or for a
+    /// gray model "gray (colour inputs: BT.601 luma), resize ..., p/255, NCHW, 1 channel".
+    /// </returns>
     public static string Preprocessing(ModelSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -39,6 +43,19 @@ public static class ModelDescription
             InputScaling.MinusOneToOne => "p/127.5 - 1",
             _ => "p/255",
         };
-        return string.Create(CultureInfo.InvariantCulture, $"{spec.Recipe.Describe()}, {scaling}, {spec.Layout.ToString().ToUpperInvariant()}, {spec.ChannelOrder.ToString().ToUpperInvariant()}");
+        string layout = spec.Layout.ToString().ToUpperInvariant();
+        if (spec.AttackChannels == 1)
+        {
+            string conversion = spec.GrayConversion switch
+            {
+                GrayConversion.Bt601 => "BT.601 luma",
+                GrayConversion.Bt709 => "BT.709 luma",
+                _ => "channel mean",
+            };
+            string channels = spec.InputChannels == 1 ? "1 channel" : "gray in all 3 channels";
+            return string.Create(CultureInfo.InvariantCulture, $"gray (colour inputs: {conversion}), {spec.Recipe.Describe()}, {scaling}, {layout}, {channels}");
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{spec.Recipe.Describe()}, {scaling}, {layout}, {spec.ChannelOrder.ToString().ToUpperInvariant()}");
     }
 }

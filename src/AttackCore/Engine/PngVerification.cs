@@ -11,7 +11,7 @@ namespace AttackCore.Engine;
 /// </summary>
 internal static class PngVerification
 {
-    /// <summary>Verifies <paramref name="images"/> (CHW in [0,1], all of the state's size).</summary>
+    /// <summary>Verifies <paramref name="images"/> (CHW in [0,1], all of the state's size; one gray plane each for a gray model, written as 8-bit grayscale PNG).</summary>
     /// <param name="classifier">The model with its scores.</param>
     /// <param name="images">The images to write and check.</param>
     /// <param name="height">Image height.</param>
@@ -23,10 +23,11 @@ internal static class PngVerification
         var reread = new List<float[]>(images.Count);
         for (int i = 0; i < images.Count; i++)
         {
-            pngs[i] = EncodePng(images[i], height, width);
+            pngs[i] = PngCodec.EncodeChw(images[i], height, width);
             using Image<Rgb24> decoded = PngCodec.Decode(pngs[i]);
             // The PNG has the model's input size, which every crop rule passes through unchanged.
             using Image<Rgb24> crop = ImagePreprocessor.Preprocess(decoded, CropRecipe.ShortSide(height, height));
+            // A gray PNG decodes to R = G = B, which every gray conversion maps back to the same value.
             var tensor = new float[images[i].Length];
             TensorImage.WriteChw(crop, tensor);
             reread.Add(tensor);
@@ -41,7 +42,7 @@ internal static class PngVerification
     /// <returns>One row of scores per image.</returns>
     public static float[] Classify(IClassifier classifier, IReadOnlyList<float[]> images)
     {
-        int length = 3 * classifier.InputHeight * classifier.InputWidth;
+        int length = classifier.Channels * classifier.InputHeight * classifier.InputWidth;
         var input = new float[images.Count * length];
         for (int i = 0; i < images.Count; i++)
         {
@@ -55,11 +56,5 @@ internal static class PngVerification
         }
 
         return logits;
-    }
-
-    private static byte[] EncodePng(float[] chw, int height, int width)
-    {
-        using Image<Rgb24> image = TensorImage.FromChw(chw, height, width);
-        return PngCodec.Encode(image);
     }
 }

@@ -17,6 +17,9 @@ internal sealed class WhiteBoxModel(IClassifier classifier, IGradientModel gradi
     /// <inheritdoc cref="IClassifier.InputWidth"/>
     public int InputWidth => classifier.InputWidth;
 
+    /// <inheritdoc cref="IClassifier.Channels"/>
+    public int Channels => classifier.Channels;
+
     /// <inheritdoc cref="IClassifier.NumClasses"/>
     public int NumClasses => classifier.NumClasses;
 

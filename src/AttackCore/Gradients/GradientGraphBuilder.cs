@@ -12,13 +12,14 @@ namespace AttackCore.Gradients;
 internal sealed record DerivedGraph(byte[] Model, IReadOnlyList<GradientLoss> Losses);
 
 /// <summary>
-/// Builds the derived graph of a classifier: [0, 1] RGB CHW pixels in; the model's preprocessing, the model,
+/// Builds the derived graph of a classifier: [0, 1] CHW pixels in the attack's space (RGB, or one gray plane for a
+/// grayscale model, <see cref="ModelSpec.AttackChannels"/>); the model's preprocessing, the model,
 /// every supported loss; logits, the selected loss and d loss / d pixels out (see <see cref="ReverseModeBuilder"/>).
 /// </summary>
 internal static class GradientGraphBuilder
 {
     /// <summary>Bump when the derived graph changes for the same inputs: it keys the disk cache.</summary>
-    public const int Version = 7;
+    public const int Version = 8;
 
     public const string PixelsName = "advaudit_pixels";
     public const string LabelsName = "advaudit_labels";
@@ -50,12 +51,13 @@ internal static class GradientGraphBuilder
 
     /// <summary>Builds the derived graph of a classifier.</summary>
     /// <param name="modelBytes">The ONNX file as read from disk.</param>
-    /// <param name="spec">The spec (input and output names, preprocessing, classes).</param>
+    /// <param name="spec">The spec (input and output names, preprocessing, channels, classes).</param>
     /// <exception cref="GradientNotSupportedException">The graph cannot be differentiated.</exception>
     public static DerivedGraph BuildForClassifier(byte[] modelBytes, ModelSpec spec)
     {
         ArgumentNullException.ThrowIfNull(modelBytes);
         ArgumentNullException.ThrowIfNull(spec);
+        spec = ModelSpecLoader.ResolveChannels(spec, OnnxModelEditor.ReadInputs(modelBytes));
         var symbolic = OnnxModelEditor.MakeBatchDimensionSymbolic(modelBytes);
         DerivedGraph? batched;
         try
@@ -121,8 +123,8 @@ internal static class GradientGraphBuilder
         // The model's own intermediate shapes may name its batch differently (or fix it); ONNX Runtime infers them
         // again from the pixels' "batch", the name the declared gradient shapes use too (see DeclareGradientShapes).
         graph.ValueInfo.Clear();
-        long size = spec.InputSize;
-        graph.Input.Add(TensorInfo(PixelsName, (int)TensorProto.Types.DataType.Float, ["batch", 3, size, size]));
+        long size = spec.InputSize, channels = spec.AttackChannels;
+        graph.Input.Add(TensorInfo(PixelsName, (int)TensorProto.Types.DataType.Float, ["batch", channels, size, size]));
         graph.Input.Add(TensorInfo(LabelsName, (int)TensorProto.Types.DataType.Int64, ["batch"]));
         graph.Input.Add(TensorInfo(TargetsName, (int)TensorProto.Types.DataType.Int64, ["batch"]));
         graph.Input.Add(TensorInfo(LossWeightsName, (int)TensorProto.Types.DataType.Float, [losses.Count]));
@@ -176,7 +178,7 @@ internal static class GradientGraphBuilder
         DeclareGradientShapes(graph, reverse.ShapedLike, facts);
 
         graph.Node.Add(Identity(grads[PixelsName], GradientName));
-        graph.Output.Add(TensorInfo(GradientName, (int)TensorProto.Types.DataType.Float, ["batch", 3, size, size]));
+        graph.Output.Add(TensorInfo(GradientName, (int)TensorProto.Types.DataType.Float, ["batch", channels, size, size]));
         model.MetadataProps.Add(new StringStringEntryProto { Key = BatchingKey, Value = probeBatch > 1 ? "true" : "false" });
         return new DerivedGraph(model.ToByteArray(), losses);
     }
@@ -200,21 +202,26 @@ internal static class GradientGraphBuilder
         }
     }
 
-    /// <summary>The model's input from attack pixels, exactly as <see cref="OnnxClassifier"/> computes it on the CPU: (x - subtract) * multiply per channel, in float32.</summary>
+    /// <summary>
+    /// The model's input from attack pixels, exactly as <see cref="OnnxClassifier"/> computes it on the CPU: each model
+    /// channel gathered from its plane (a gray plane feeds every channel of a three-channel gray model), then
+    /// (x - subtract) * multiply per channel, in float32.
+    /// </summary>
     private static void EmitPreprocessing(GraphWriter w, ModelSpec spec, string modelInput)
     {
         const int Float = (int)TensorProto.Types.DataType.Float;
-        var scaling = Enumerable.Range(0, 3).Select(c => OnnxClassifier.ChannelScaling(spec, c)).ToArray();
+        int channels = spec.InputChannels;
+        var scaling = Enumerable.Range(0, channels).Select(c => OnnxClassifier.ChannelScaling(spec, c)).ToArray();
         string x = PixelsName;
-        if (Enumerable.Range(0, 3).Any(c => scaling[c].Source != c))
+        if (Enumerable.Range(0, channels).Any(c => scaling[c].Source != c))
         {
             x = w.Op("Gather", [x, w.Int64s([.. scaling.Select(s => (long)s.Source)])], Attr.Int("axis", 1));
         }
 
         if (scaling.Any(s => s.Subtract != 0f || s.Multiply != 1f))
         {
-            x = w.Op("Sub", [x, w.Constant(Float, [1, 3, 1, 1], [.. scaling.Select(s => (double)s.Subtract)])]);
-            x = w.Op("Mul", [x, w.Constant(Float, [1, 3, 1, 1], [.. scaling.Select(s => (double)s.Multiply)])]);
+            x = w.Op("Sub", [x, w.Constant(Float, [1, channels, 1, 1], [.. scaling.Select(s => (double)s.Subtract)])]);
+            x = w.Op("Mul", [x, w.Constant(Float, [1, channels, 1, 1], [.. scaling.Select(s => (double)s.Multiply)])]);
         }
 
         if (spec.Layout == TensorLayout.Nhwc)
@@ -284,8 +291,8 @@ internal static class GradientGraphBuilder
     private static List<ShapeProbe.Feed> ProbeFeeds(ModelSpec spec, int batch, int lossCount)
     {
         var random = new Random(20261201);
-        long size = spec.InputSize;
-        var pixels = new float[batch * 3 * size * size];
+        long size = spec.InputSize, channels = spec.AttackChannels;
+        var pixels = new float[batch * channels * size * size];
         for (int i = 0; i < pixels.Length; i++)
         {
             pixels[i] = random.NextSingle();
@@ -293,7 +300,7 @@ internal static class GradientGraphBuilder
 
         return
         [
-            new(PixelsName, [batch, 3, size, size], pixels),
+            new(PixelsName, [batch, channels, size, size], pixels),
             new(LabelsName, [batch], Enumerable.Range(0, batch).Select(i => (long)(i % spec.NumClasses)).ToArray()),
             new(TargetsName, [batch], Enumerable.Range(0, batch).Select(i => (long)((i + 1) % spec.NumClasses)).ToArray()),
             new(LossWeightsName, [lossCount], Enumerable.Repeat(1f, lossCount).ToArray()),

@@ -7,7 +7,8 @@ namespace AttackCore.Gradients;
 /// <remarks>
 /// <para>
 /// Images are given the way attacks see them (as for <see cref="Models.IClassifier"/>): RGB, planar CHW, values in
-/// [0, 1], each <see cref="InputHeight"/> x <see cref="InputWidth"/>. The model's own preprocessing (scaling,
+/// [0, 1], each <see cref="InputHeight"/> x <see cref="InputWidth"/>; one gray plane for a grayscale model
+/// (<see cref="Channels"/> 1), whose gradient is then d loss / d gray value. The model's own preprocessing (scaling,
 /// channel order, layout) is part of the differentiated function, so the gradient is d loss / d pixel in that
 /// [0, 1] space and attacks never see the model's input convention.
 /// </para>
@@ -24,6 +25,10 @@ public interface IGradientModel
 
     /// <summary>Gets the width in pixels of one input image.</summary>
     int InputWidth { get; }
+
+    /// <summary>Gets the number of planes of one input image: 3 (RGB) or 1 (gray).</summary>
+    /// <value>3 unless the model says otherwise.</value>
+    int Channels => 3;
 
     /// <summary>Gets the number of logits per image.</summary>
     int NumClasses { get; }

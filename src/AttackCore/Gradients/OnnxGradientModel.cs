@@ -67,8 +67,9 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
             throw new ModelSpecException($"Model '{spec.Name}': '{spec.OnnxPath}' has SHA-256 {ModelSha256}, expected {spec.Sha256.ToLowerInvariant()}.");
         }
 
+        Spec = spec = ModelSpecLoader.ResolveChannels(spec, OnnxModelEditor.ReadInputs(bytes));
         Labels = LabelSet.Resolve(spec);
-        imageSize = 3 * spec.InputSize * spec.InputSize;
+        imageSize = spec.AttackChannels * spec.InputSize * spec.InputSize;
         string key = CacheKey(spec, ModelSha256);
         CachePath = Path.Combine(cacheDirectory ?? DefaultCacheDirectory, key + ".onnx");
         var derived = MemoryCache.GetOrAdd(CachePath, path => new Lazy<DerivedGraph>(() => LoadOrBuild(bytes, spec, path, log))).Value;
@@ -102,6 +103,9 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
 
     /// <inheritdoc/>
     public int InputWidth => Spec.InputSize;
+
+    /// <inheritdoc/>
+    public int Channels => Spec.AttackChannels;
 
     /// <inheritdoc/>
     public int NumClasses => Spec.NumClasses;
@@ -187,6 +191,7 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
             spec.InputSize.ToString(CultureInfo.InvariantCulture),
             spec.Layout,
             spec.ChannelOrder,
+            spec.InputChannels.ToString(CultureInfo.InvariantCulture),
             spec.Scaling,
             string.Join(",", spec.Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
             string.Join(",", spec.Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
@@ -284,7 +289,7 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
             Array.Clear(weights, 0, SupportedLosses.Count);
             weights[slot] = 1f;
             long size = InputHeight;
-            using var pixelValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, length), [n, 3, size, size]);
+            using var pixelValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, length), [n, Channels, size, size]);
             using var labelValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, classes.AsMemory(0, n), [n]);
             using var targetValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, classes.AsMemory(n, n), [n]);
             using var weightValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, weights.AsMemory(0, SupportedLosses.Count), [SupportedLosses.Count]);

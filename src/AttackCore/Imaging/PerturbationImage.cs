@@ -15,12 +15,12 @@ public static class PerturbationImage
     /// stays readable (brighter = increased, darker = decreased). The factor differs between images, so it is
     /// returned to be printed beside the picture.
     /// </remarks>
-    /// <param name="cleanChw">The clean image, CHW in [0, 1].</param>
+    /// <param name="cleanChw">The clean image, CHW in [0, 1], RGB or one gray plane (drawn as a gray picture).</param>
     /// <param name="advChw">The adversarial image, same layout and length.</param>
     /// <param name="height">Image height in pixels.</param>
     /// <param name="width">Image width in pixels.</param>
     /// <returns>The picture and its amplification factor; the caller disposes it.</returns>
-    /// <exception cref="ArgumentException">A span does not hold 3 x height x width values.</exception>
+    /// <exception cref="ArgumentException">A span holds neither 3 x height x width (RGB) nor height x width (gray) values, or the two differ.</exception>
     public static PerturbationRendering Render(ReadOnlySpan<float> cleanChw, ReadOnlySpan<float> advChw, int height, int width)
     {
         PerturbationMetrics.CheckPair(cleanChw, advChw, height, width);
@@ -42,7 +42,7 @@ public static class PerturbationImage
                 shown[i] = (float)(0.5 + ((advChw[i] - cleanChw[i]) * amplification));
             }
 
-            return new PerturbationRendering(TensorImage.FromChw(shown, height, width), amplification);
+            return new PerturbationRendering(TensorImage.ToImage(shown, height, width), amplification);
         }
         finally
         {

@@ -2,8 +2,9 @@ namespace AttackCore.Imaging;
 
 /// <summary>How far an adversarial image is from its clean original, in the norms attacks are judged by.</summary>
 /// <remarks>
-/// Distances are in [0, 1] pixel units over all 3 x height x width values, as in the Square Attack paper
-/// (Andriushchenko et al., 2020): an L-inf of 8/255 is the usual ImageNet budget.
+/// Distances are in [0, 1] pixel units over all values of the attack image, as in the Square Attack paper
+/// (Andriushchenko et al., 2020): an L-inf of 8/255 is the usual ImageNet budget. The image is 3 x height x width
+/// for a colour model and height x width for a gray one, so a gray model's norms are measured on the gray image.
 /// </remarks>
 public sealed record PerturbationMetrics
 {
@@ -23,7 +24,7 @@ public sealed record PerturbationMetrics
     /// <summary>Gets how many pixel positions (of height x width) had at least one channel changed.</summary>
     public required int L0Pixels { get; init; }
 
-    /// <summary>Gets how many values (of 3 x height x width) changed.</summary>
+    /// <summary>Gets how many values (of channels x height x width) changed.</summary>
     public required int L0Values { get; init; }
 
     /// <summary>
@@ -33,7 +34,7 @@ public sealed record PerturbationMetrics
     public required double? Psnr { get; init; }
 
     /// <summary>
-    /// Gets the mean structural similarity of the luma channels (Y = 0.299 R + 0.587 G + 0.114 B), 1 for identical images;
+    /// Gets the mean structural similarity of the luma channels (Y = 0.299 R + 0.587 G + 0.114 B; a gray image is its own luma), 1 for identical images;
     /// <see langword="null"/> when the image is smaller than the 11 x 11 window in either direction.
     /// </summary>
     /// <remarks>
@@ -44,15 +45,15 @@ public sealed record PerturbationMetrics
     public required double? Ssim { get; init; }
 
     /// <summary>Measures the difference between a clean and an adversarial image.</summary>
-    /// <param name="cleanChw">The clean image, CHW RGB in [0, 1].</param>
+    /// <param name="cleanChw">The clean image, CHW RGB in [0, 1], or one gray plane.</param>
     /// <param name="advChw">The adversarial image, same layout and length.</param>
     /// <param name="height">Image height in pixels.</param>
     /// <param name="width">Image width in pixels.</param>
     /// <returns>The metrics.</returns>
-    /// <exception cref="ArgumentException">A span does not hold 3 x height x width values.</exception>
+    /// <exception cref="ArgumentException">A span holds neither 3 x height x width nor height x width values, or the two differ.</exception>
     public static PerturbationMetrics Compute(ReadOnlySpan<float> cleanChw, ReadOnlySpan<float> advChw, int height, int width)
     {
-        CheckPair(cleanChw, advChw, height, width);
+        int channels = CheckPair(cleanChw, advChw, height, width);
         int plane = height * width;
 
         double maxAbs = 0;
@@ -62,7 +63,7 @@ public sealed record PerturbationMetrics
         for (int p = 0; p < plane; p++)
         {
             bool pixelChanged = false;
-            for (int c = 0; c < 3; c++)
+            for (int c = 0; c < channels; c++)
             {
                 int i = (c * plane) + p;
                 double delta = (double)advChw[i] - cleanChw[i];
@@ -81,7 +82,7 @@ public sealed record PerturbationMetrics
             }
         }
 
-        double mse = sumSquares / (3.0 * plane);
+        double mse = sumSquares / ((double)channels * plane);
         return new PerturbationMetrics
         {
             LInf = maxAbs,
@@ -93,27 +94,32 @@ public sealed record PerturbationMetrics
         };
     }
 
-    /// <summary>Checks that both images hold 3 x height x width values.</summary>
-    internal static void CheckPair(ReadOnlySpan<float> cleanChw, ReadOnlySpan<float> advChw, int height, int width)
+    /// <summary>Checks that both images hold 3 x height x width values, or both height x width; returns the channel count.</summary>
+    internal static int CheckPair(ReadOnlySpan<float> cleanChw, ReadOnlySpan<float> advChw, int height, int width)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        long expected = 3L * height * width;
-        if (cleanChw.Length != expected)
+        int channels = ChannelSpace.ChannelsOf(cleanChw.Length, height, width, nameof(cleanChw));
+        if (advChw.Length != cleanChw.Length)
         {
-            throw new ArgumentException($"Expected 3 x {height} x {width} = {expected} values, got {cleanChw.Length}.", nameof(cleanChw));
+            throw new ArgumentException($"The clean image has {cleanChw.Length} values and the adversarial one {advChw.Length}; they must match.", nameof(advChw));
         }
 
-        if (advChw.Length != expected)
-        {
-            throw new ArgumentException($"Expected 3 x {height} x {width} = {expected} values, got {advChw.Length}.", nameof(advChw));
-        }
+        return channels;
     }
 
     private static double[] Luma(ReadOnlySpan<float> chw, int plane)
     {
-        // ITU-R BT.601 weights, the luma Wang et al. and MATLAB's rgb2gray use.
+        // ITU-R BT.601 weights, the luma Wang et al. and MATLAB's rgb2gray use; a gray image is its own luma.
         double[] y = new double[plane];
+        if (chw.Length == plane)
+        {
+            for (int p = 0; p < plane; p++)
+            {
+                y[p] = chw[p];
+            }
+
+            return y;
+        }
+
         for (int p = 0; p < plane; p++)
         {
             y[p] = (0.299 * chw[p]) + (0.587 * chw[plane + p]) + (0.114 * chw[(2 * plane) + p]);

@@ -1,3 +1,4 @@
+using AttackCore.Models;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Advanced;
 using SixLabors.ImageSharp.PixelFormats;
@@ -5,8 +6,8 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace AttackCore.Imaging;
 
 /// <summary>
-/// Converts between 8-bit RGB images and the attack space: planar CHW floats in [0, 1] (all red values, then
-/// green, then blue; each plane row by row).
+/// Converts between 8-bit images and the attack space: planar CHW floats in [0, 1] (all red values, then
+/// green, then blue; each plane row by row), or one gray plane for a grayscale model (see <see cref="ChannelSpace"/>).
 /// </summary>
 /// <remarks>
 /// <para>Bytes become floats as p / 255 (computed once per byte value, so every path yields the same bits).
@@ -22,20 +23,38 @@ public static class TensorImage
 {
     private static readonly float[] ByteToUnit = CreateByteToUnit();
 
-    /// <summary>Writes an image into a CHW tensor as p / 255.</summary>
+    /// <summary>
+    /// Writes an image into a CHW tensor as p / 255: three planes (RGB), or one plane of gray values when
+    /// <paramref name="destination"/> holds height x width values (each pixel's <see cref="GrayImage.Luma"/>).
+    /// </summary>
     /// <param name="image">The source image.</param>
-    /// <param name="destination">Receives exactly 3 x height x width values.</param>
-    /// <exception cref="ArgumentException"><paramref name="destination"/> does not hold exactly 3 x height x width values.</exception>
-    public static void WriteChw(Image<Rgb24> image, Span<float> destination)
+    /// <param name="destination">Receives exactly 3 x height x width values (RGB) or height x width (gray).</param>
+    /// <param name="conversion">How a colour pixel becomes gray, for a one-plane destination; a pixel with R = G = B keeps its value under every formula.</param>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> holds neither 3 x height x width nor height x width values.</exception>
+    public static void WriteChw(Image<Rgb24> image, Span<float> destination, GrayConversion conversion = GrayConversion.Bt601)
     {
         ArgumentNullException.ThrowIfNull(image);
         int plane = image.Width * image.Height;
-        CheckLength(destination.Length, image.Height, image.Width, nameof(destination));
+        float[] table = ByteToUnit;
+        if (ChannelSpace.ChannelsOf(destination.Length, image.Height, image.Width, nameof(destination)) == 1)
+        {
+            for (int y = 0; y < image.Height; y++)
+            {
+                Span<Rgb24> row = image.DangerousGetPixelRowMemory(y).Span;
+                Span<float> gray = destination.Slice(y * image.Width, image.Width);
+                for (int x = 0; x < row.Length; x++)
+                {
+                    Rgb24 p = row[x];
+                    gray[x] = table[GrayImage.Luma(p.R, p.G, p.B, conversion)];
+                }
+            }
+
+            return;
+        }
 
         Span<float> red = destination[..plane];
         Span<float> green = destination.Slice(plane, plane);
         Span<float> blue = destination.Slice(2 * plane, plane);
-        float[] table = ByteToUnit;
         for (int y = 0; y < image.Height; y++)
         {
             Span<Rgb24> row = image.DangerousGetPixelRowMemory(y).Span;
@@ -50,22 +69,19 @@ public static class TensorImage
         }
     }
 
-    /// <summary>Builds an 8-bit image from a CHW tensor, clamping to [0, 1] and rounding to the nearest step of 1/255.</summary>
-    /// <param name="chw">Exactly 3 x <paramref name="height"/> x <paramref name="width"/> values.</param>
+    /// <summary>Builds an 8-bit RGB image from a CHW tensor, clamping to [0, 1] and rounding to the nearest step of 1/255.</summary>
+    /// <param name="chw">Exactly 3 x <paramref name="height"/> x <paramref name="width"/> values, or one gray plane (replicated to R = G = B).</param>
     /// <param name="height">Image height in pixels.</param>
     /// <param name="width">Image width in pixels.</param>
     /// <returns>A new image that the caller owns and must dispose.</returns>
     /// <exception cref="ArgumentException"><paramref name="chw"/> has the wrong length.</exception>
     public static Image<Rgb24> FromChw(ReadOnlySpan<float> chw, int height, int width)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        CheckLength(chw.Length, height, width, nameof(chw));
-
+        int channels = ChannelSpace.ChannelsOf(chw.Length, height, width, nameof(chw));
         int plane = height * width;
         ReadOnlySpan<float> red = chw[..plane];
-        ReadOnlySpan<float> green = chw.Slice(plane, plane);
-        ReadOnlySpan<float> blue = chw.Slice(2 * plane, plane);
+        ReadOnlySpan<float> green = channels == 3 ? chw.Slice(plane, plane) : red;
+        ReadOnlySpan<float> blue = channels == 3 ? chw.Slice(2 * plane, plane) : red;
         var image = new Image<Rgb24>(width, height);
         for (int y = 0; y < height; y++)
         {
@@ -79,6 +95,42 @@ public static class TensorImage
 
         return image;
     }
+
+    /// <summary>Builds an 8-bit grayscale image from one gray plane, clamping to [0, 1] and rounding to the nearest step of 1/255.</summary>
+    /// <param name="gray">Exactly <paramref name="height"/> x <paramref name="width"/> values.</param>
+    /// <param name="height">Image height in pixels.</param>
+    /// <param name="width">Image width in pixels.</param>
+    /// <returns>A new image that the caller owns and must dispose.</returns>
+    /// <exception cref="ArgumentException"><paramref name="gray"/> has the wrong length.</exception>
+    public static Image<L8> FromGray(ReadOnlySpan<float> gray, int height, int width)
+    {
+        if (ChannelSpace.ChannelsOf(gray.Length, height, width, nameof(gray)) != 1)
+        {
+            throw new ArgumentException($"Expected one gray plane of {height} x {width} = {height * width} values, got {gray.Length}.", nameof(gray));
+        }
+
+        var image = new Image<L8>(width, height);
+        for (int y = 0; y < height; y++)
+        {
+            Span<L8> row = image.DangerousGetPixelRowMemory(y).Span;
+            ReadOnlySpan<float> values = gray.Slice(y * width, width);
+            for (int x = 0; x < row.Length; x++)
+            {
+                row[x] = new L8(ToByte(values[x]));
+            }
+        }
+
+        return image;
+    }
+
+    /// <summary>The image a CHW tensor is stored as: 8-bit grayscale for one plane, 8-bit RGB for three.</summary>
+    /// <param name="chw">3 x height x width values, or height x width.</param>
+    /// <param name="height">Image height in pixels.</param>
+    /// <param name="width">Image width in pixels.</param>
+    /// <returns>A new <see cref="Image{L8}"/> or <see cref="Image{Rgb24}"/> that the caller owns and must dispose.</returns>
+    /// <exception cref="ArgumentException"><paramref name="chw"/> has the wrong length.</exception>
+    public static Image ToImage(ReadOnlySpan<float> chw, int height, int width) =>
+        ChannelSpace.ChannelsOf(chw.Length, height, width, nameof(chw)) == 1 ? FromGray(chw, height, width) : FromChw(chw, height, width);
 
     /// <summary>
     /// Snaps every value in place to the 8-bit grid (k / 255), exactly as <see cref="FromChw"/> followed by
@@ -113,15 +165,8 @@ public static class TensorImage
         return (byte)(int)((double)(value * 255f) + 0.5);
     }
 
-    private static void CheckLength(int length, int height, int width, string parameterName)
-    {
-        long expected = 3L * height * width;
-        if (length != expected)
-        {
-            throw new ArgumentException(
-                $"Expected 3 x {height} x {width} = {expected} values, got {length}.", parameterName);
-        }
-    }
+    /// <summary>The [0, 1] value an 8-bit value stands for: b / 255, the same bits on every path.</summary>
+    internal static float FromByte(byte value) => ByteToUnit[value];
 
     private static float[] CreateByteToUnit()
     {

@@ -43,7 +43,7 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxWait, TimeSpan.FromSeconds(10));
         MaxBatch = maxBatch;
         MaxWait = maxWait;
-        _imageSize = 3 * inner.InputHeight * inner.InputWidth;
+        _imageSize = inner.Channels * inner.InputHeight * inner.InputWidth;
         _dispatcher = new Thread(Dispatch) { IsBackground = true, Name = "BatchingClassifier dispatcher" };
         _dispatcher.Start();
     }
@@ -59,6 +59,9 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
 
     /// <inheritdoc/>
     public int InputWidth => _inner.InputWidth;
+
+    /// <inheritdoc/>
+    public int Channels => _inner.Channels;
 
     /// <inheritdoc/>
     public int NumClasses => _inner.NumClasses;

@@ -25,6 +25,9 @@ public sealed class LabelOnlyClassifier : IClassifier
     /// <inheritdoc />
     public int InputWidth => _inner.InputWidth;
 
+    /// <inheritdoc/>
+    public int Channels => _inner.Channels;
+
     /// <inheritdoc />
     public int NumClasses => _inner.NumClasses;
 

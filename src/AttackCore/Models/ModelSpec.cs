@@ -23,6 +23,31 @@ public enum ChannelOrder
 
     /// <summary>Blue, green, red (Caffe-style exports).</summary>
     Bgr,
+
+    /// <summary>
+    /// Grayscale: the model looks at one gray value per pixel. A one-channel input is gray whatever the order says;
+    /// a three-channel input with this order is fed the gray value in every channel (a gray model behind an RGB
+    /// wrapper). Either way the attack works on the gray image alone.
+    /// </summary>
+    Gray,
+}
+
+/// <summary>How a colour image becomes the gray image a grayscale model sees (8-bit in, 8-bit out).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<GrayConversion>))]
+public enum GrayConversion
+{
+    /// <summary>
+    /// ITU-R BT.601 luma, Y = 0.299 R + 0.587 G + 0.114 B, in Pillow's fixed point
+    /// ((19595 R + 38470 G + 7471 B + 32768) >> 16, what <c>Image.convert("L")</c> and torchvision's
+    /// <c>Grayscale()</c> compute).
+    /// </summary>
+    Bt601,
+
+    /// <summary>ITU-R BT.709 luma, Y = 0.2126 R + 0.7152 G + 0.0722 B, rounded to the nearest 8-bit value.</summary>
+    Bt709,
+
+    /// <summary>The channel mean, (R + G + B) / 3, rounded to the nearest 8-bit value (halves up).</summary>
+    Mean,
 }
 
 /// <summary>How 8-bit pixels become model input values.</summary>
@@ -128,15 +153,29 @@ public sealed record ModelSpec
     /// <value>Defaults to <see cref="ChannelOrder.Rgb"/>.</value>
     public ChannelOrder ChannelOrder { get; init; } = ChannelOrder.Rgb;
 
+    /// <summary>
+    /// Gets the number of channels of the model's input tensor, 1 or 3; <see langword="null"/> reads it from the ONNX
+    /// input shape when the shape declares it (a declared value always wins over the spec, and a contradiction is an
+    /// error), else 1 for <see cref="ChannelOrder.Gray"/> and 3 otherwise.
+    /// </summary>
+    public int? Channels { get; init; }
+
+    /// <summary>Gets how a colour input becomes gray for a grayscale model (<see cref="AttackChannels"/> 1); unused for colour models.</summary>
+    /// <value>Defaults to <see cref="GrayConversion.Bt601"/>.</value>
+    public GrayConversion GrayConversion { get; init; } = GrayConversion.Bt601;
+
     /// <summary>Gets how pixel values are scaled.</summary>
     /// <value>Defaults to <see cref="InputScaling.MeanStd"/>.</value>
     public InputScaling Scaling { get; init; } = InputScaling.MeanStd;
 
-    /// <summary>Gets the per-channel mean (RGB order, [0,1] units) for <see cref="InputScaling.MeanStd"/>.</summary>
+    /// <summary>
+    /// Gets the per-channel mean (RGB order, [0,1] units) for <see cref="InputScaling.MeanStd"/>: 3 values, or 1 for a
+    /// one-channel model (or one value for every channel of a gray model).
+    /// </summary>
     /// <value>Defaults to the ImageNet mean (0.485, 0.456, 0.406).</value>
     public IReadOnlyList<float> Mean { get; init; } = [0.485f, 0.456f, 0.406f];
 
-    /// <summary>Gets the per-channel standard deviation (RGB order, [0,1] units) for <see cref="InputScaling.MeanStd"/>.</summary>
+    /// <summary>Gets the per-channel standard deviation (RGB order, [0,1] units) for <see cref="InputScaling.MeanStd"/>; as many values as <see cref="Mean"/>.</summary>
     /// <value>Defaults to the ImageNet std (0.229, 0.224, 0.225).</value>
     public IReadOnlyList<float> Std { get; init; } = [0.229f, 0.224f, 0.225f];
 
@@ -175,6 +214,21 @@ public sealed record ModelSpec
     /// you can; set this (<c>"allowInsecureDownload": true</c> in the spec JSON) only to accept that risk.</value>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool AllowInsecureDownload { get; init; }
+
+    /// <summary>Gets the number of channels of the model's input tensor: <see cref="Channels"/>, else 1 for <see cref="ChannelOrder.Gray"/>, else 3.</summary>
+    [JsonIgnore]
+    public int InputChannels => Channels ?? (ChannelOrder == ChannelOrder.Gray ? 1 : 3);
+
+    /// <summary>
+    /// Gets the number of channels the attack works in: 1 for a grayscale model (a one-channel input or
+    /// <see cref="ChannelOrder.Gray"/>), else 3. Attack images, norms, eps and the written PNGs are in this space.
+    /// </summary>
+    [JsonIgnore]
+    public int AttackChannels => ChannelOrder == ChannelOrder.Gray || InputChannels == 1 ? 1 : 3;
+
+    /// <summary>Gets the attack's pixel space: <see cref="AttackChannels"/> with the <see cref="GrayConversion"/> colour inputs go through.</summary>
+    [JsonIgnore]
+    public ChannelSpace Pixels => AttackChannels == 1 ? ChannelSpace.Gray(GrayConversion) : ChannelSpace.Rgb;
 
     /// <summary>Gets the shortest side to resize to: <see cref="ResizeTo"/> or <see cref="InputSize"/>.</summary>
     [JsonIgnore]

@@ -49,7 +49,7 @@ public static class ModelSpecLoader
         {
             throw new ModelSpecException(
                 $"Model JSON file '{fullPath}' is invalid: {ex.Message} Required: name, inputSize, numClasses; " +
-                "enums: layout Nchw|Nhwc, channelOrder Rgb|Bgr, scaling MeanStd|MinusOneToOne|ZeroToOne, output Logits|Probabilities.",
+                "channels 1|3; enums: layout Nchw|Nhwc, channelOrder Rgb|Bgr|Gray, grayConversion Bt601|Bt709|Mean, scaling MeanStd|MinusOneToOne|ZeroToOne, output Logits|Probabilities.",
                 ex);
         }
 
@@ -222,22 +222,48 @@ public static class ModelSpecLoader
             errors.Add(Invariant($"backgroundOffset must be in [0, numClasses - 1] = [0, {Math.Max(0, spec.NumClasses - 1)}] (got {spec.BackgroundOffset})"));
         }
 
-        if (spec.Mean is null || spec.Mean.Count != 3)
+        if (spec.Channels is { } channels && channels != 1 && channels != 3)
         {
-            errors.Add(Invariant($"mean must have 3 values (R, G, B in [0, 1] units) (got {spec.Mean?.Count ?? 0})"));
+            errors.Add(Invariant($"channels must be 1 (gray) or 3 (colour), or omitted to read it from the model (got {channels})"));
+        }
+
+        if (spec.Channels == 1 && spec.ChannelOrder == ChannelOrder.Bgr)
+        {
+            errors.Add("channelOrder Bgr needs a 3-channel input; a 1-channel model is gray (channelOrder Gray, or omit it)");
+        }
+
+        if (!Enum.IsDefined(spec.GrayConversion))
+        {
+            errors.Add($"grayConversion must be one of {string.Join(", ", Enum.GetNames<GrayConversion>())}");
+        }
+
+        // One mean and std serve every channel of a gray input; a colour model needs one per channel, and a
+        // one-channel input cannot use three.
+        // (A gray spec that leaves channels to the model may get either until the model says.)
+        int[] allowed = spec.Channels == 1 ? [1] : spec.ChannelOrder == ChannelOrder.Gray ? [1, 3] : [3];
+        string counts = allowed.Length == 1 ? Invariant($"{allowed[0]} value{(allowed[0] == 1 ? string.Empty : "s")}") : "1 or 3 values";
+        string meaning = spec.Channels == 1 ? "the gray channel in [0, 1] units" : "R, G, B in [0, 1] units, or one value for a gray model";
+        bool checkCounts = spec.Scaling == InputScaling.MeanStd;
+        if (spec.Mean is null || (checkCounts ? !allowed.Contains(spec.Mean.Count) : spec.Mean.Count is not (1 or 3)))
+        {
+            errors.Add(Invariant($"mean must have {(checkCounts ? counts : "1 or 3 values")} ({meaning}) (got {spec.Mean?.Count ?? 0})"));
         }
         else if (spec.Mean.Any(m => !float.IsFinite(m)))
         {
             errors.Add("mean values must be finite numbers");
         }
 
-        if (spec.Std is null || spec.Std.Count != 3)
+        if (spec.Std is null || (checkCounts ? !allowed.Contains(spec.Std.Count) : spec.Std.Count is not (1 or 3)))
         {
-            errors.Add(Invariant($"std must have 3 values (R, G, B in [0, 1] units) (got {spec.Std?.Count ?? 0})"));
+            errors.Add(Invariant($"std must have {(checkCounts ? counts : "1 or 3 values")} ({meaning}) (got {spec.Std?.Count ?? 0})"));
         }
         else if (spec.Std.Any(s => !(s > 0) || !float.IsFinite(s)))
         {
             errors.Add($"std values must be > 0 (got {string.Join(", ", spec.Std.Select(s => s.ToString(CultureInfo.InvariantCulture)))})");
+        }
+        else if (spec.Mean is not null && spec.Mean.Count != spec.Std.Count)
+        {
+            errors.Add(Invariant($"mean and std must have as many values (got {spec.Mean.Count} and {spec.Std.Count})"));
         }
 
         if (!Enum.IsDefined(spec.Layout))
@@ -269,6 +295,35 @@ public static class ModelSpecLoader
         {
             throw new ModelSpecException($"{where} is invalid: {string.Join("; ", errors)}.");
         }
+    }
+
+    /// <summary>
+    /// Fills <see cref="ModelSpec.Channels"/> from the ONNX input's declared shape (the channel dimension of
+    /// <see cref="ModelSpec.Layout"/>) and checks the result: a declared 1 or 3 wins, a spec that says otherwise is an
+    /// error, and an undeclared dimension keeps the spec's value.
+    /// </summary>
+    /// <param name="spec">The spec.</param>
+    /// <param name="inputs">The model's declared inputs (<see cref="OnnxModelEditor.ReadInputs"/>).</param>
+    /// <returns>The spec with <see cref="ModelSpec.Channels"/> set when the model declares it.</returns>
+    /// <exception cref="ModelSpecException">The spec contradicts the model, or the result is invalid.</exception>
+    public static ModelSpec ResolveChannels(ModelSpec spec, IReadOnlyList<OnnxTensorInfo> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var input = inputs.FirstOrDefault(i => spec.InputName is null || i.Name == spec.InputName);
+        if (input is { Dims.Count: 4 } && input.Dims[spec.Layout == TensorLayout.Nchw ? 1 : 3].Value is long declared && declared is 1 or 3)
+        {
+            if (spec.Channels is int given && given != declared)
+            {
+                throw new ModelSpecException(Invariant(
+                    $"Model '{spec.Name}': the spec says channels {given} but input '{input.Name}' declares {declared} channels ([{string.Join(", ", input.Dims)}], layout {spec.Layout}). Remove channels from the spec or fix it."));
+            }
+
+            spec = spec with { Channels = (int)declared };
+        }
+
+        Validate(spec);
+        return spec;
     }
 
     /// <summary>Computes the lower-case hex SHA-256 of a file.</summary>

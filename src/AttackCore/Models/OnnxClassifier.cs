@@ -46,9 +46,10 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
     private readonly long[]?[] shapes;
     private readonly int imageSize;
     private readonly int plane;
-    private readonly int[] sourceChannel = new int[3];
-    private readonly float[] subtract = new float[3];
-    private readonly float[] multiply = new float[3];
+    private readonly int modelChannels;
+    private readonly int[] sourceChannel;
+    private readonly float[] subtract;
+    private readonly float[] multiply;
     private volatile bool disposed;
 
     /// <summary>Initializes a new instance of the <see cref="OnnxClassifier"/> class: loads, checks and prepares the model.</summary>
@@ -84,14 +85,13 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
         }
 
         Labels = LabelSet.Resolve(spec);
-        imageSize = 3 * spec.InputSize * spec.InputSize;
         plane = spec.InputSize * spec.InputSize;
-        PrepareScaling(spec);
 
         bool rewritten = false;
         try
         {
             var declared = OnnxModelEditor.ReadInputs(original);
+            Spec = spec = ModelSpecLoader.ResolveChannels(spec, declared);
             var declaredInput = declared.FirstOrDefault(i => spec.InputName is null || i.Name == spec.InputName);
             bool fixedBatch = declaredInput is { Dims.Count: > 0 } && declaredInput.Dims[0].Value == 1;
             var model = original;
@@ -111,6 +111,13 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
                 "Check that the path names the .onnx file itself, or export the model again.",
                 ex);
         }
+
+        modelChannels = spec.InputChannels;
+        imageSize = spec.AttackChannels * plane;
+        sourceChannel = new int[modelChannels];
+        subtract = new float[modelChannels];
+        multiply = new float[modelChannels];
+        PrepareScaling(spec);
 
         inputNames = [ResolveName(session.InputNames, spec.InputName, "inputName")];
         outputNames = [ResolveName(session.OutputNames, spec.OutputName, "outputName")];
@@ -142,7 +149,7 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
         LogLoaded(this.logger, spec.Name, ProviderName, SupportsBatching, ModelSha256);
     }
 
-    /// <summary>Gets the spec the classifier was built from.</summary>
+    /// <summary>Gets the spec the classifier was built from, with <see cref="ModelSpec.Channels"/> as the ONNX input declares it.</summary>
     public ModelSpec Spec { get; }
 
     /// <summary>Gets the execution provider in use: <see cref="CudaProviderName"/> or <see cref="CpuProviderName"/>.</summary>
@@ -170,6 +177,9 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
     public int InputWidth => Spec.InputSize;
 
     /// <inheritdoc/>
+    public int Channels => Spec.AttackChannels;
+
+    /// <inheritdoc/>
     public int NumClasses => Spec.NumClasses;
 
     /// <inheritdoc/>
@@ -182,7 +192,7 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (images.Length < (long)count * imageSize)
         {
-            throw new ArgumentException(Invariant($"images holds {images.Length} values; {count} images of 3 x {InputHeight} x {InputWidth} need {(long)count * imageSize}."), nameof(images));
+            throw new ArgumentException(Invariant($"images holds {images.Length} values; {count} images of {Channels} x {InputHeight} x {InputWidth} need {(long)count * imageSize}."), nameof(images));
         }
 
         if (logits.Length < (long)count * NumClasses)
@@ -257,16 +267,22 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
     private static partial void LogBatchFallback(ILogger logger, string model, string reason);
 
     /// <summary>
-    /// How model channel <paramref name="c"/> is made from an RGB [0, 1] image: which image channel it reads and
+    /// How model channel <paramref name="c"/> is made from an attack-space [0, 1] image: which plane it reads and
     /// the (x - subtract) * multiply applied; shared with the gradient graph so both preprocess identically.
     /// </summary>
+    /// <remarks>
+    /// A colour attack image has planes R, G, B, read in the model's channel order. A gray attack image has one plane,
+    /// which every model channel reads: a one-channel model's only channel, or each channel of a three-channel model
+    /// declared <see cref="ChannelOrder.Gray"/>; each takes its own mean and std when the spec gives three, else the one.
+    /// </remarks>
     internal static (int Source, float Subtract, float Multiply) ChannelScaling(ModelSpec spec, int c)
     {
-        // c is the model's channel; the attack-space image is always RGB.
-        int s = spec.ChannelOrder == ChannelOrder.Bgr ? 2 - c : c;
+        bool gray = spec.AttackChannels == 1;
+        int s = gray ? 0 : spec.ChannelOrder == ChannelOrder.Bgr ? 2 - c : c;
+        int statistic = spec.Mean.Count == 1 ? 0 : gray ? c : s;
         var (sub, mul) = spec.Scaling switch
         {
-            InputScaling.MeanStd => (spec.Mean[s], 1f / spec.Std[s]),
+            InputScaling.MeanStd => (spec.Mean[statistic], 1f / spec.Std[statistic]),
             InputScaling.MinusOneToOne => (0.5f, 2f),
             _ => (0f, 1f),
         };
@@ -275,7 +291,7 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
 
     private void PrepareScaling(ModelSpec spec)
     {
-        for (int c = 0; c < 3; c++)
+        for (int c = 0; c < modelChannels; c++)
         {
             (sourceChannel[c], subtract[c], multiply[c]) = ChannelScaling(spec, c);
         }
@@ -310,7 +326,8 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
 
         int[] dims = input.Dimensions;
         int size = Spec.InputSize;
-        int[] expected = Spec.Layout == TensorLayout.Nchw ? [-1, 3, size, size] : [-1, size, size, 3];
+        int channels = modelChannels;
+        int[] expected = Spec.Layout == TensorLayout.Nchw ? [-1, channels, size, size] : [-1, size, size, channels];
         bool matches = dims.Length == 4;
         for (int i = 1; matches && i < 4; i++)
         {
@@ -321,7 +338,7 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
         {
             throw new ModelSpecException(
                 $"Model '{Spec.Name}': input '{InputName}' has shape [{string.Join(", ", dims)}] but the spec says " +
-                $"layout {Spec.Layout} and inputSize {size}, i.e. [N, {string.Join(", ", expected[1..])}]. Fix inputSize or layout.");
+                $"layout {Spec.Layout}, inputSize {size} and {channels} channel{(channels == 1 ? string.Empty : "s")}, i.e. [N, {string.Join(", ", expected[1..])}]. Fix inputSize, layout or channels.");
         }
 
         int[] outDims = session.OutputMetadata[OutputName].Dimensions;
@@ -401,7 +418,8 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
         if (shape is null)
         {
             long s = Spec.InputSize;
-            shape = Spec.Layout == TensorLayout.Nchw ? [batch, 3, s, s] : [batch, s, s, 3];
+            long m = modelChannels;
+            shape = Spec.Layout == TensorLayout.Nchw ? [batch, m, s, s] : [batch, s, s, m];
             if (batch < shapes.Length)
             {
                 shapes[batch] = shape;
@@ -415,7 +433,8 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
     private void RunChunk(ReadOnlySpan<float> images, int n, Span<float> logits)
     {
         int padded = PaddedSize(n);
-        int length = padded * imageSize;
+        int length = padded * modelChannels * plane;
+        int modelImage = modelChannels * plane;
 
         // Owned by this call only: rented here, pinned by the OrtValue during Run, returned below.
         float[] buffer = ArrayPool<float>.Shared.Rent(length);
@@ -424,10 +443,10 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
             var data = buffer.AsSpan(0, length);
             for (int i = 0; i < n; i++)
             {
-                Preprocess(images.Slice(i * imageSize, imageSize), data.Slice(i * imageSize, imageSize));
+                Preprocess(images.Slice(i * imageSize, imageSize), data.Slice(i * modelImage, modelImage));
             }
 
-            data[(n * imageSize)..].Clear();
+            data[(n * modelImage)..].Clear();
             using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, length), Shape(padded));
             using var results = session.Run(runOptions, inputNames, [input], outputNames);
             var output = results[0].GetTensorDataAsSpan<float>();
@@ -456,10 +475,11 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
         }
     }
 
-    /// <summary>One RGB CHW [0, 1] image into the model's layout, channel order and scaling.</summary>
+    /// <summary>One attack-space CHW [0, 1] image (RGB, or one gray plane) into the model's channels, layout, channel order and scaling.</summary>
     private void Preprocess(ReadOnlySpan<float> image, Span<float> destination)
     {
-        for (int c = 0; c < 3; c++)
+        int channels = modelChannels;
+        for (int c = 0; c < channels; c++)
         {
             var src = image.Slice(sourceChannel[c] * plane, plane);
             float sub = subtract[c], mul = multiply[c];
@@ -475,7 +495,7 @@ public sealed partial class OnnxClassifier : IClassifier, IDisposable
             {
                 for (int i = 0; i < plane; i++)
                 {
-                    destination[(i * 3) + c] = (src[i] - sub) * mul;
+                    destination[(i * channels) + c] = (src[i] - sub) * mul;
                 }
             }
         }

@@ -18,6 +18,13 @@ public sealed record ModelInfo
     /// <summary>Gets the model's input height and width in pixels.</summary>
     public required int InputSize { get; init; }
 
+    /// <summary>
+    /// Gets the channels the attack worked in: 3 (RGB) or 1 (gray, for a grayscale model). The adversarial image,
+    /// the perturbation and every norm in the report are in this space; gray images are written as 8-bit grayscale PNG.
+    /// </summary>
+    /// <value>Defaults to 3 (reports written before gray models were attacked in one channel).</value>
+    public int Channels { get; init; } = 3;
+
     /// <summary>Gets the number of scores the model outputs per image.</summary>
     public required int NumClasses { get; init; }
 

@@ -398,7 +398,7 @@ public static partial class ReportHtml
         Row(sb, "Name", m.Name, numeric: false);
         Row(sb, "SHA-256", m.Sha256, numeric: false, code: true);
         Row(sb, "Provider", m.ProviderNote is null ? m.Provider : $"{m.Provider} ({m.ProviderNote})", numeric: false);
-        Row(sb, "Input size", $"{m.InputSize.ToString(Inv)} × {m.InputSize.ToString(Inv)}", numeric: false);
+        Row(sb, "Input size", $"{m.InputSize.ToString(Inv)} × {m.InputSize.ToString(Inv)}, {(m.Channels == 1 ? "gray (attacked in 1 channel)" : "RGB")}", numeric: false);
         Row(sb, "Classes", $"{m.NumClasses.ToString(Inv)} (background offset {m.BackgroundOffset.ToString(Inv)})", numeric: false);
         Row(sb, "Preprocessing", m.Preprocessing, numeric: false);
         sb.Append("</table>\n</div>\n<div>\n<h2>Input</h2>\n<table>\n");

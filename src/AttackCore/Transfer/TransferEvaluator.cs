@@ -20,6 +20,9 @@ namespace AttackCore.Transfer;
 /// brought to the target's input with the target's own crop rule (<see cref="TransferTarget.Recipe"/>), and both go to the target in one call.
 /// Classifying the clean crop (rather than the original upload) compares like with like: the only difference the
 /// target sees between its two inputs is the perturbation.</para>
+/// <para>Channels follow the target, as for any input: a colour image shown to a gray target is converted with the
+/// target's <see cref="TransferTarget.GrayConversion"/> before its crop, and a gray PNG (from a gray source model)
+/// shown to a colour target is read as R = G = B.</para>
 /// <para>Only results whose outcome is a verified success are evaluated; other results are returned unchanged,
 /// since there is no adversarial image to transfer. The attacked model is never queried, so the report's query
 /// counts stay those of the attack. Thread-safe when the targets' classifiers are.</para>
@@ -126,17 +129,10 @@ public sealed partial class TransferEvaluator
     {
         IClassifier classifier = target.Classifier;
         int size = classifier.InputHeight;
-        int plane = 3 * size * size;
+        int plane = classifier.Channels * size * size;
         var inputs = new float[2 * plane];
-        using (Image<Rgb24> cleanInput = ImagePreprocessor.Preprocess(clean, target.Recipe))
-        {
-            TensorImage.WriteChw(cleanInput, inputs.AsSpan(0, plane));
-        }
-
-        using (Image<Rgb24> adversarialInput = ImagePreprocessor.Preprocess(adversarial, target.Recipe))
-        {
-            TensorImage.WriteChw(adversarialInput, inputs.AsSpan(plane, plane));
-        }
+        Prepare(target, clean, inputs.AsSpan(0, plane));
+        Prepare(target, adversarial, inputs.AsSpan(plane, plane));
 
         var logits = new float[2 * classifier.NumClasses];
         classifier.Predict(inputs, 2, logits);
@@ -150,6 +146,15 @@ public sealed partial class TransferEvaluator
             AgreesOnClean = report.Clean.Top5.Count > 0 && SameLabel(cleanTop[0].Label, report.Clean.Top5[0].Label),
             Fooled = IsFooled(report, cleanTop[0], adversarialTop[0]),
         };
+    }
+
+    /// <summary>One decoded image as the target's input: gray first for a gray target, then its crop, then its planes.</summary>
+    private static void Prepare(TransferTarget target, Image<Rgb24> image, Span<float> destination)
+    {
+        bool gray = target.Classifier.Channels == 1;
+        using Image<Rgb24>? converted = gray ? GrayImage.ToGray(image, target.GrayConversion) : null;
+        using Image<Rgb24> input = ImagePreprocessor.Preprocess(converted ?? image, target.Recipe);
+        TensorImage.WriteChw(input, destination, target.GrayConversion);
     }
 
     private static partial class Log

@@ -77,7 +77,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         {
             request = input.Request ?? AttackOverrides.Apply(_attack, input.Metadata);
             var limits = new DecodeLimits { MaxBytes = (long)_trigger.MaxImageMb * 1024 * 1024 };
-            image = PreparedImage.Load(input.Name, content.ToArray(), model.Spec.Recipe, limits);
+            image = PreparedImage.Load(input.Name, content.ToArray(), model.Spec, limits);
             batch = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(request)).Begin([image], request);
         }
         catch (GradientNotSupportedException e)

@@ -82,6 +82,66 @@ public abstract class AttackContractTests<TOptions>
     [Theory]
     [InlineData(NormKind.LInf)]
     [InlineData(NormKind.L2)]
+    public void Contract_GrayModel_AttacksOneChannelOnTheGridInsideTheBall(NormKind norm)
+    {
+        if (!SupportsOrRejects(norm))
+        {
+            return;
+        }
+
+        // A linear model with a third of the inputs moves its margin by a third as much under the same L-inf eps (the
+        // weights' L1 norm) and by 1/sqrt(3) under the same L2 eps, so the budget is scaled to keep the problem as hard.
+        var (model, images, goals) = AttackResume.LinearProblem(5, ImageSize, channels: 1);
+        AttackOptions rgb = ContractOptions(norm);
+        AttackOptions options = rgb with { Epsilon = rgb.Epsilon * (norm == NormKind.LInf ? 3 : Math.Sqrt(3)) };
+        long before = model.ImagesScored;
+
+        AttackState state = RunUncut(options, model, images, goals);
+
+        Assert.Equal(1, state.Channels);
+        Assert.Equal(ImageSize * ImageSize, state.ImageLength);
+        Assert.Equal(model.ImagesScored - before, state.TotalQueries);
+        Assert.All(state.Images, i => Assert.Equal(ImageSize * ImageSize, i.Best.Length));
+        var succeeded = state.Images.Where(i => i.Status == ImageAttackStatus.Succeeded).ToList();
+        Assert.NotEmpty(succeeded);
+        var logits = new float[model.NumClasses];
+        foreach (AttackImageState image in succeeded)
+        {
+            Assert.All(image.Best, v => Assert.Equal(PixelGrid.Snap(v), v));
+            Assert.True(Distance(image, norm) <= options.Epsilon + 1e-6, $"the gray perturbation {Distance(image, norm)} exceeds eps {options.Epsilon}");
+            model.Predict(image.Best, 1, logits);
+            Assert.True(TopOneCriterion.Instance.IsAdversarial(logits, image.Goal), "a success that does not fool the gray model");
+        }
+    }
+
+    [Fact]
+    public void Contract_GrayModel_SlicedAndSerialized_EqualsUncutRun()
+    {
+        var (model, images, goals) = AttackResume.LinearProblem(3, ImageSize, channels: 1);
+        AttackOptions options = ContractOptions(DefaultNorm, seed: 5);
+        AttackState uncut = RunUncut(options, model, images, goals);
+
+        (AttackState sliced, int slices) = AttackResume.RunInSavedSlices(options.CreateAttack().Start(model, images, goals), model, [1, 3, 2]);
+
+        Assert.Equal(1, sliced.Channels);
+        AssertSliced(uncut, slices);
+        AttackResume.AssertSameRun(uncut, sliced);
+    }
+
+    [Fact]
+    public void Contract_Start_GrayImagesForAnRgbModel_ThrowsNamingTheChannels()
+    {
+        var (model, _, goals) = AttackResume.LinearProblem(2, ImageSize);
+        var gray = Enumerable.Range(0, 2).Select(i => LinearClassifier.RandomImage(ImageSize, 100 + i, channels: 1)).ToList();
+
+        var ex = Assert.Throws<ArgumentException>(() => ContractOptions(DefaultNorm).CreateAttack().Start(model, gray, goals));
+
+        Assert.Contains("3 x 8 x 8", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(NormKind.LInf)]
+    [InlineData(NormKind.L2)]
     public void Contract_Run_TinyBudget_ExhaustsWithoutOverspending(NormKind norm)
     {
         if (!SupportsOrRejects(norm))

@@ -13,10 +13,10 @@ public class OnnxGradientModelTests
     internal static ModelSpec FashionSpec() =>
         ModelSpecLoader.Load(RepoPaths.FromRoot(Path.Combine("models", "fashion-mnist-cnn", "model.json"))!);
 
-    internal static float[] RandomImages(int count, int size, int seed)
+    internal static float[] RandomImages(int count, int size, int seed, int channels = 3)
     {
         var random = new Random(seed);
-        var images = new float[count * 3 * size * size];
+        var images = new float[count * channels * size * size];
         for (int i = 0; i < images.Length; i++)
         {
             images[i] = random.NextSingle();
@@ -34,7 +34,7 @@ public class OnnxGradientModelTests
         using var classifier = new OnnxClassifier(spec, cpu);
         using var sut = new OnnxGradientModel(spec, cpu, cache.Path);
         const int count = 3;
-        var images = RandomImages(count, 28, 7);
+        var images = RandomImages(count, 28, 7, channels: 1);
         var expected = new float[count * 10];
         classifier.Predict(images, count, expected);
 
@@ -98,16 +98,89 @@ public class OnnxGradientModelTests
         for (int probe = 0; probe < 6; probe++)
         {
             int at = (probe % 3 * 64) + random.Next(64);
-            const float h = 1e-2f;
-            var plus = (float[])image.Clone();
-            var minus = (float[])image.Clone();
-            plus[at] += h;
-            minus[at] -= h;
-            float[] lp = new float[1], lm = new float[1];
-            sut.ComputeGradients(plus, 1, GradientLoss.CrossEntropy, [2], [], new float[4], lp, new float[n]);
-            sut.ComputeGradients(minus, 1, GradientLoss.CrossEntropy, [2], [], new float[4], lm, new float[n]);
-            double numeric = (lp[0] - lm[0]) / (plus[at] - minus[at]);
+            double numeric = CentralDifference(sut, image, at, 1e-2f, GradientLoss.CrossEntropy, 2, 4);
             Assert.True(Math.Abs(numeric - gradient[at]) <= 2e-3 * Math.Max(1e-2, Math.Abs(numeric)), $"pixel {at}: finite differences {numeric:R}, gradient {gradient[at]:R}");
+        }
+    }
+
+    public static TheoryData<string, TensorLayout, InputScaling> GrayCases() => new()
+    {
+        { "classifier_nhwc.onnx", TensorLayout.Nhwc, InputScaling.MeanStd },
+        { "../linear_3x8x8_4.onnx", TensorLayout.Nchw, InputScaling.ZeroToOne },
+    };
+
+    /// <summary>
+    /// A three-channel model declared gray takes one plane: the derived graph feeds it to every channel, its logits are
+    /// the classifier's, its gradient matches central differences on the gray plane and equals the sum of the RGB
+    /// model's three channel gradients at the replicated image (the chain rule through the replication).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(GrayCases))]
+    public void ComputeGradients_GrayOrderOnThreeChannelModel_OnePlaneGradientIsTheSumOverChannels(string file, TensorLayout layout, InputScaling scaling)
+    {
+        using var cache = new TempFolder();
+        var rgbSpec = new ModelSpec
+        {
+            Name = Path.GetFileNameWithoutExtension(file),
+            OnnxPath = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "TestModels", "gradients", file)),
+            LabelsPath = Path.Combine(AppContext.BaseDirectory, "TestModels", "labels4.txt"),
+            InputSize = 8,
+            NumClasses = 4,
+            Layout = layout,
+            Scaling = scaling,
+            Mean = [0.3f, 0.5f, 0.6f],
+            Std = [0.2f, 0.25f, 0.4f],
+        };
+        var graySpec = rgbSpec with { ChannelOrder = ChannelOrder.Gray };
+        var cpu = new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu };
+        using var classifier = new OnnxClassifier(graySpec, cpu);
+        using var sut = new OnnxGradientModel(graySpec, cpu, cache.Path);
+        using var rgb = new OnnxGradientModel(rgbSpec, cpu, cache.Path);
+        const int n = 8 * 8;
+        var image = RandomImages(1, 8, 3, channels: 1);
+        var expected = new float[4];
+        classifier.Predict(image, 1, expected);
+        var logits = new float[4];
+        var gradient = new float[n];
+        sut.ComputeGradients(image, 1, GradientLoss.CrossEntropy, [2], [], logits, new float[1], gradient);
+        var rgbGradient = new float[3 * n];
+        rgb.ComputeGradients([.. image, .. image, .. image], 1, GradientLoss.CrossEntropy, [2], [], new float[4], new float[1], rgbGradient);
+
+        Assert.Equal((1, 1), (classifier.Channels, sut.Channels));
+        Assert.Equal(expected, logits, (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1f, Math.Abs(a)));
+        for (int i = 0; i < n; i++)
+        {
+            float sum = rgbGradient[i] + rgbGradient[n + i] + rgbGradient[(2 * n) + i];
+            Assert.True(Math.Abs(sum - gradient[i]) <= 1e-5f * Math.Max(1f, Math.Abs(sum)), $"pixel {i}: gray gradient {gradient[i]:R}, sum of RGB gradients {sum:R}");
+        }
+
+        var random = new Random(9);
+        for (int probe = 0; probe < 6; probe++)
+        {
+            int at = random.Next(n);
+            double numeric = CentralDifference(sut, image, at, 1e-2f, GradientLoss.CrossEntropy, 2, 4);
+            Assert.True(Math.Abs(numeric - gradient[at]) <= 2e-3 * Math.Max(1e-2, Math.Abs(numeric)), $"pixel {at}: finite differences {numeric:R}, gradient {gradient[at]:R}");
+        }
+    }
+
+    [Fact]
+    public void ComputeGradients_OneChannelFashionMnist_TakesOnePlaneAndMatchesFiniteDifferencesOfTheMargin()
+    {
+        using var cache = new TempFolder();
+        using var sut = new OnnxGradientModel(FashionSpec(), new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
+        const int n = 28 * 28;
+        float[] image = FixtureImage(3, 28, channels: 1);
+        var gradient = new float[n];
+        sut.ComputeGradients(image, 1, GradientLoss.Margin, [4], [], new float[10], new float[1], gradient);
+
+        Assert.Equal(1, sut.Channels);
+        Assert.Contains(gradient, g => g != 0f);
+
+        // A piecewise-linear network: small steps along the gradient's largest entries stay inside one linear piece.
+        foreach (int at in gradient.Select((g, i) => (g, i)).OrderByDescending(p => Math.Abs(p.g)).Take(5).Select(p => p.i))
+        {
+            double numeric = CentralDifference(sut, image, at, 1e-3f, GradientLoss.Margin, 4, 10);
+            Assert.True(Math.Abs(numeric - gradient[at]) <= 2e-2 * Math.Max(1e-2, Math.Abs(numeric)), $"pixel {at}: finite differences {numeric:R}, gradient {gradient[at]:R}");
         }
     }
 
@@ -170,8 +243,8 @@ public class OnnxGradientModelTests
     {
         using var cache = new TempFolder();
         using var sut = new OnnxGradientModel(FashionSpec(), new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
-        const int count = 3, n = 3 * 28 * 28;
-        var images = RandomImages(count, 28, 11);
+        const int count = 3, n = 28 * 28;
+        var images = RandomImages(count, 28, 11, channels: 1);
         int[] labels = [4, 0, 9], targets = [1, 7, 2];
         var logits = new float[count * 10];
         var losses = new float[count];
@@ -196,7 +269,7 @@ public class OnnxGradientModelTests
     {
         using var cache = new TempFolder();
         using var sut = new OnnxGradientModel(FashionSpec(), new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
-        var images = RandomImages(1, 28, 1);
+        var images = RandomImages(1, 28, 1, channels: 1);
 
         var ex = Assert.Throws<ArgumentException>(() =>
             sut.ComputeGradients(images, 1, GradientLoss.Margin, [10], [], new float[10], new float[1], new float[images.Length]));
@@ -209,7 +282,7 @@ public class OnnxGradientModelTests
     {
         using var cache = new TempFolder();
         using var sut = new OnnxGradientModel(FashionSpec(), new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
-        var images = RandomImages(1, 28, 1);
+        var images = RandomImages(1, 28, 1, channels: 1);
 
         var ex = Assert.Throws<ArgumentException>(() =>
             sut.ComputeGradients(images, 1, GradientLoss.TargetedDlr, [3], [], new float[10], new float[1], new float[images.Length]));
@@ -222,7 +295,7 @@ public class OnnxGradientModelTests
     {
         using var cache = new TempFolder();
         var cpu = new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu };
-        var images = RandomImages(2, 28, 5);
+        var images = RandomImages(2, 28, 5, channels: 1);
         float[] first = new float[images.Length], second = new float[images.Length];
         using (var sut = new OnnxGradientModel(FashionSpec(), cpu, cache.Path))
         {
@@ -307,11 +380,11 @@ public class OnnxGradientModelTests
         };
     }
 
-    /// <summary>The fixture images of scripts/make_gradient_fixtures.py: ramps plus 4x4 blocks of hashed noise, 8-bit values / 255.</summary>
-    internal static float[] FixtureImage(int seed, int size)
+    /// <summary>The fixture images of scripts/make_gradient_fixtures.py: ramps plus 4x4 blocks of hashed noise, 8-bit values / 255 (a gray image is the first plane).</summary>
+    internal static float[] FixtureImage(int seed, int size, int channels = 3)
     {
-        var pixels = new float[3 * size * size];
-        for (int c = 0; c < 3; c++)
+        var pixels = new float[channels * size * size];
+        for (int c = 0; c < channels; c++)
         {
             for (int y = 0; y < size; y++)
             {
@@ -349,11 +422,12 @@ public class OnnxGradientModelTests
             FixtureJson)!;
         using var cache = new TempFolder();
         using var sut = new OnnxGradientModel(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
-        int count = fixture.Images.Count, size = fixture.InputSize, n = 3 * size * size, classes = spec.NumClasses;
+        Assert.Equal(fixture.Channels, sut.Channels);
+        int count = fixture.Images.Count, size = fixture.InputSize, n = fixture.Channels * size * size, classes = spec.NumClasses;
         var images = new float[count * n];
         for (int i = 0; i < count; i++)
         {
-            FixtureImage(fixture.Images[i].Seed, size).CopyTo(images, i * n);
+            FixtureImage(fixture.Images[i].Seed, size, fixture.Channels).CopyTo(images, i * n);
         }
 
         int[] labels = [.. fixture.Images.Select(i => i.Label)];
@@ -390,6 +464,19 @@ public class OnnxGradientModelTests
         }
     }
 
+    /// <summary>(loss(x + h e_at) - loss(x - h e_at)) / (the step actually taken in float32), for one image.</summary>
+    private static double CentralDifference(OnnxGradientModel sut, float[] image, int at, float h, GradientLoss loss, int label, int classes)
+    {
+        var plus = (float[])image.Clone();
+        var minus = (float[])image.Clone();
+        plus[at] += h;
+        minus[at] -= h;
+        float[] lp = new float[1], lm = new float[1];
+        sut.ComputeGradients(plus, 1, loss, [label], [], new float[classes], lp, new float[image.Length]);
+        sut.ComputeGradients(minus, 1, loss, [label], [], new float[classes], lm, new float[image.Length]);
+        return (lp[0] - lm[0]) / (plus[at] - minus[at]);
+    }
+
     private static double MaxRelative(float[] actual, List<double> expected) =>
         actual.Select((a, i) => Math.Abs(a - expected[i]) / Math.Max(1, Math.Abs(expected[i]))).Max();
 
@@ -397,5 +484,9 @@ public class OnnxGradientModelTests
 
     private sealed record FixtureCase(int Image, string Loss, double Value, double Norm, double Checksum, List<int> Indices, List<double> Values);
 
-    private sealed record AutogradFixture(string Model, int InputSize, List<FixtureImageInfo> Images, List<FixtureCase> Cases);
+    private sealed record AutogradFixture(string Model, int InputSize, List<FixtureImageInfo> Images, List<FixtureCase> Cases)
+    {
+        /// <summary>Gets the planes per image; fixtures made before gray models have none and are RGB.</summary>
+        public int Channels { get; init; } = 3;
+    }
 }

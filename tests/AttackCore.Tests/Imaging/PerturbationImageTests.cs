@@ -1,4 +1,5 @@
 using AttackCore.Imaging;
+using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace AttackCore.Tests.Imaging;
@@ -13,7 +14,7 @@ public class PerturbationImageTests
         using PerturbationRendering sut = PerturbationImage.Render(clean, clean, height: 2, width: 2);
 
         Assert.Equal(1.0, sut.Amplification);
-        foreach (Rgb24 pixel in TestImages.Pixels(sut.Image))
+        foreach (Rgb24 pixel in TestImages.Pixels(Assert.IsType<Image<Rgb24>>(sut.Image)))
         {
             Assert.Equal(new Rgb24(128, 128, 128), pixel); // 0.5 x 255 = 127.5 -> 128
         }
@@ -32,10 +33,29 @@ public class PerturbationImageTests
         using PerturbationRendering sut = PerturbationImage.Render(clean, adv, height: 2, width: 2);
 
         Assert.Equal(25.0, sut.Amplification, precision: 3);
-        Assert.Equal(new Rgb24(255, 128, 128), sut.Image[0, 0]);
-        Assert.Equal(new Rgb24(128, 64, 128), sut.Image[1, 0]);
-        Assert.Equal(new Rgb24(128, 128, 128), sut.Image[0, 1]);
-        Assert.Equal(new Rgb24(128, 128, 128), sut.Image[1, 1]);
+        var image = Assert.IsType<Image<Rgb24>>(sut.Image);
+        Assert.Equal(new Rgb24(255, 128, 128), image[0, 0]);
+        Assert.Equal(new Rgb24(128, 64, 128), image[1, 0]);
+        Assert.Equal(new Rgb24(128, 128, 128), image[0, 1]);
+        Assert.Equal(new Rgb24(128, 128, 128), image[1, 1]);
+    }
+
+    [Fact]
+    public void Render_GrayImages_IsAGrayPictureOfTheGrayDelta()
+    {
+        // One plane of 2 x 2: the largest |delta| 0.04 reaches white, -0.02 gives 0.25 (64), unchanged 128.
+        float[] clean = Enumerable.Repeat(0.5f, 4).ToArray();
+        float[] adv = (float[])clean.Clone();
+        adv[0] += 0.04f;
+        adv[3] -= 0.02f;
+
+        using PerturbationRendering sut = PerturbationImage.Render(clean, adv, height: 2, width: 2);
+
+        var image = Assert.IsType<Image<L8>>(sut.Image);
+        Assert.Equal(12.5, sut.Amplification, precision: 3);
+        Assert.Equal(new L8(255), image[0, 0]);
+        Assert.Equal(new L8(128), image[1, 0]);
+        Assert.Equal(new L8(64), image[1, 1]);
     }
 
     [Fact]

@@ -167,4 +167,26 @@ public class PerturbationMetricsTests
 
         return sum / windows;
     }
+
+    [Fact]
+    public void Compute_GrayImages_NormsAreOnTheGrayPlane()
+    {
+        float[] clean = Enumerable.Repeat(0.5f, 4).ToArray();
+        float[] adv = (float[])clean.Clone();
+        adv[1] += 0.3f;
+        adv[2] -= 0.4f;
+
+        PerturbationMetrics sut = PerturbationMetrics.Compute(clean, adv, height: 2, width: 2);
+
+        Assert.Equal(0.5, sut.L2, 5);    // sqrt(0.09 + 0.16), not spread over three channels
+        Assert.Equal(0.4, sut.LInf, 5);
+        Assert.Equal((2, 2), (sut.L0Pixels, sut.L0Values));
+        Assert.Equal(10 * Math.Log10(4 / 0.25), sut.Psnr!.Value, 3);  // MSE over the 4 gray values
+    }
+
+    [Fact]
+    public void Compute_MismatchedChannels_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => PerturbationMetrics.Compute(new float[4], new float[12], 2, 2));
+    }
 }

@@ -20,6 +20,33 @@ public class PngCodecTests
     }
 
     [Fact]
+    public void EncodeChw_GrayPlane_WritesEightBitGrayscaleThatReadsBackIdentical()
+    {
+        var random = new Random(5);
+        float[] gray = [.. Enumerable.Range(0, 6 * 7).Select(_ => random.Next(256) / 255f)];
+
+        byte[] sut = PngCodec.EncodeChw(gray, 6, 7);
+
+        Assert.Equal(8, sut[24]);  // bit depth
+        Assert.Equal(0, sut[25]);  // colour type 0: grayscale
+        using Image<Rgb24> decoded = PngCodec.Decode(sut);
+        var back = new float[gray.Length];
+        TensorImage.WriteChw(decoded, back);
+        Assert.Equal(gray, back);
+        Assert.All(TestImages.Pixels(decoded).Cast<Rgb24>(), p => Assert.True(p.R == p.G && p.G == p.B));
+    }
+
+    [Fact]
+    public void EncodeChw_ThreePlanes_IsTheRgbEncoding()
+    {
+        using Image<Rgb24> image = TestImages.Random(5, 4, seed: 2);
+        var chw = new float[3 * 5 * 4];
+        TensorImage.WriteChw(image, chw);
+
+        Assert.Equal(PngCodec.Encode(image), PngCodec.EncodeChw(chw, 4, 5));
+    }
+
+    [Fact]
     public void EncodeThenDecode_RandomImage_IsLossless()
     {
         using Image<Rgb24> image = TestImages.Random(31, 19, seed: 31);

@@ -7,10 +7,10 @@ namespace AttackCore.Tests.TestSupport;
 internal static class AttackResume
 {
     /// <summary>A small problem on the linear model: random images and their clean top-1 as untargeted goals.</summary>
-    public static (LinearClassifier Model, List<float[]> Images, List<AttackGoal> Goals) LinearProblem(int count, int size = 8, int classes = 10)
+    public static (LinearClassifier Model, List<float[]> Images, List<AttackGoal> Goals) LinearProblem(int count, int size = 8, int classes = 10, int channels = 3)
     {
-        var model = new LinearClassifier(size, classes, seed: 7);
-        var images = Enumerable.Range(0, count).Select(i => LinearClassifier.RandomImage(size, 100 + i)).ToList();
+        var model = new LinearClassifier(size, classes, seed: 7, channels);
+        var images = Enumerable.Range(0, count).Select(i => LinearClassifier.RandomImage(size, 100 + i, channels)).ToList();
         var goals = images.Select(x => new AttackGoal(model.Top1(x))).ToList();
         return (model, images, goals);
     }

@@ -15,13 +15,14 @@ internal sealed class LinearClassifier : IClassifier, IGradientModel
     private long _gradientImages;
     private long _calls;
 
-    public LinearClassifier(int size, int classes, int seed)
+    public LinearClassifier(int size, int classes, int seed, int channels = 3)
     {
         InputHeight = size;
         InputWidth = size;
+        Channels = channels;
         NumClasses = classes;
         var random = new Random(seed);
-        int length = 3 * size * size;
+        int length = channels * size * size;
         _weights = new float[classes * length];
         for (int i = 0; i < _weights.Length; i++)
         {
@@ -35,6 +36,9 @@ internal sealed class LinearClassifier : IClassifier, IGradientModel
     public int InputHeight { get; }
 
     public int InputWidth { get; }
+
+    /// <summary>Gets the planes per image: 3 (RGB) or 1 (a gray model).</summary>
+    public int Channels { get; }
 
     public int NumClasses { get; }
 
@@ -53,7 +57,7 @@ internal sealed class LinearClassifier : IClassifier, IGradientModel
 
     public void Predict(ReadOnlySpan<float> images, int count, Span<float> logits)
     {
-        int length = 3 * InputHeight * InputWidth;
+        int length = Channels * InputHeight * InputWidth;
         Assert.Equal(count * length, images.Length);
         Interlocked.Add(ref _imagesScored, count);
         Interlocked.Increment(ref _calls);
@@ -63,7 +67,7 @@ internal sealed class LinearClassifier : IClassifier, IGradientModel
 
     private void Score(ReadOnlySpan<float> images, int count, Span<float> logits)
     {
-        int length = 3 * InputHeight * InputWidth;
+        int length = Channels * InputHeight * InputWidth;
         for (int n = 0; n < count; n++)
         {
             ReadOnlySpan<float> x = images.Slice(n * length, length);
@@ -83,7 +87,7 @@ internal sealed class LinearClassifier : IClassifier, IGradientModel
 
     public void ComputeGradients(ReadOnlySpan<float> images, int count, GradientLoss loss, ReadOnlySpan<int> labels, ReadOnlySpan<int> targets, Span<float> logits, Span<float> losses, Span<float> gradients)
     {
-        int length = 3 * InputHeight * InputWidth;
+        int length = Channels * InputHeight * InputWidth;
         Score(images, count, logits);
         Interlocked.Add(ref _gradientImages, count);
         var derivative = new double[NumClasses];
@@ -112,11 +116,11 @@ internal sealed class LinearClassifier : IClassifier, IGradientModel
         return AttackCore.Models.LogitMath.ArgMax(logits);
     }
 
-    /// <summary>Makes a random 8-bit image (values level/255).</summary>
-    public static float[] RandomImage(int size, int seed)
+    /// <summary>Makes a random 8-bit image (values level/255), RGB or one gray plane.</summary>
+    public static float[] RandomImage(int size, int seed, int channels = 3)
     {
         var random = new Random(seed);
-        var image = new float[3 * size * size];
+        var image = new float[channels * size * size];
         for (int i = 0; i < image.Length; i++)
         {
             image[i] = random.Next(256) / 255f;

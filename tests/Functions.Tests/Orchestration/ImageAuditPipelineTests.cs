@@ -44,7 +44,7 @@ public sealed class ImageAuditPipelineTests
     private static int Classify(ModelSpec spec, byte[] png)
     {
         using var classifier = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu });
-        PreparedImage image = PreparedImage.Load("check.png", png, spec.Recipe);
+        PreparedImage image = PreparedImage.Load("check.png", png, spec);
         var logits = new float[classifier.NumClasses];
         classifier.Predict(image.Clean, 1, logits);
         return AttackCore.Models.LogitMath.ArgMax(logits);
@@ -120,7 +120,7 @@ public sealed class ImageAuditPipelineTests
         ModelSpec spec = ModelSpecLoader.Load(FashionModel);
         using var classifier = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu });
         AttackRequest request = AttackOverrides.Apply(new AttackDefaults { MaxQueries = 2000 }, metadata);
-        PreparedImage image = PreparedImage.Load(File, Sample(File), spec.Recipe);
+        PreparedImage image = PreparedImage.Load(File, Sample(File), spec);
         ImageResult direct = new AttackRunner(classifier, ModelDescription.From(classifier)).Run([image], request)[0];
         Assert.Equal(direct.AdversarialPng, await h.ReadResultAsync("0001-pullover", "adversarial.png"));
         Assert.Equal(direct.Report.Attempts.Select(a => (a.Queries, a.Success, a.Written)), report.Attempts.Select(a => (a.Queries, a.Success, a.Written)));
@@ -155,7 +155,7 @@ public sealed class ImageAuditPipelineTests
         using var classifier = new OnnxClassifier(spec, runtime);
         using var gradients = new AttackCore.Gradients.OnnxGradientModel(spec, runtime, Path.Combine(Path.GetTempPath(), "advaudit-test-gradients"));
         AttackRequest request = AttackOverrides.Apply(new AttackDefaults(), metadata);
-        PreparedImage image = PreparedImage.Load(File, Sample(File), spec.Recipe);
+        PreparedImage image = PreparedImage.Load(File, Sample(File), spec);
         ImageResult direct = new AttackRunner(classifier, ModelDescription.From(classifier), gradients: gradients).Run([image], request)[0];
         Assert.Equal(direct.AdversarialPng, await h.ReadResultAsync("0013-dress", "adversarial.png"));
         Assert.Equal(direct.Report.Outcome.GradientEvaluations, report.Outcome.GradientEvaluations);
@@ -182,7 +182,7 @@ public sealed class ImageAuditPipelineTests
         ModelSpec spec = ModelSpecLoader.Load(FashionModel);
         using var classifier = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu });
         var defaults = new AttackDefaults { Eps = 0.1, MaxQueries = 2000, Seed = 7 };
-        PreparedImage image = PreparedImage.Load(File, Sample(File), spec.Recipe);
+        PreparedImage image = PreparedImage.Load(File, Sample(File), spec);
         ImageResult direct = new AttackRunner(classifier, ModelDescription.From(classifier)).Run([image], defaults.ToRequest())[0];
 
         Assert.True(direct.Report.Outcome.Success);

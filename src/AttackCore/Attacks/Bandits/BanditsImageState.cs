@@ -22,7 +22,7 @@ public sealed class BanditsImageState : AttackImageState
     public float[] Iterate { get; private set; }
 
     /// <summary>
-    /// Gets the gradient prior v_t, 3 x ceil(height / tile) x ceil(width / tile) values (channel, tile row, tile
+    /// Gets the gradient prior v_t, channels x ceil(height / tile) x ceil(width / tile) values (channel, tile row, tile
     /// column); each covers a tile of pixels. Empty until the attack sizes it at the start of a run.
     /// </summary>
     public float[] Prior { get; internal set; } = [];
@@ -42,9 +42,9 @@ public sealed class BanditsImageState : AttackImageState
         ArgumentNullException.ThrowIfNull(reader);
         Iterate = AttackStateSerializer.ReadFloats(reader, imageLength);
         int priorLength = reader.ReadInt32();
-        if (priorLength < 0 || priorLength > imageLength || priorLength % 3 != 0)
+        if (priorLength < 0 || priorLength > imageLength)
         {
-            throw new InvalidDataException($"The saved Bandits prior has {priorLength} values; an image of {imageLength} values allows a multiple of 3 up to that.");
+            throw new InvalidDataException($"The saved Bandits prior has {priorLength} values; an image of {imageLength} values allows at most that.");
         }
 
         Prior = AttackStateSerializer.ReadFloats(reader, priorLength);

@@ -60,7 +60,6 @@ public sealed class BanditsTdAttack : Attack<BanditsTdOptions>
     /// <summary>Queries per image per iteration: two probes for the gradient estimate and one score of the new image.</summary>
     public const int QueriesPerIteration = 3;
 
-    private const int Channels = 3;
 
     /// <summary>Initializes a new instance of the <see cref="BanditsTdAttack"/> class.</summary>
     /// <param name="options">The options; checked here.</param>
@@ -92,7 +91,7 @@ public sealed class BanditsTdAttack : Attack<BanditsTdOptions>
     /// iteration's probes are the first queries).
     /// </summary>
     /// <param name="classifier">The model under attack.</param>
-    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each 3 x height x width of the classifier. Copied.</param>
+    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each channels x height x width of the classifier (3 RGB or 1 gray plane). Copied.</param>
     /// <param name="goals">One goal per image.</param>
     /// <returns>The state, every image running with no query spent.</returns>
     public override AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
@@ -101,7 +100,7 @@ public sealed class BanditsTdAttack : Attack<BanditsTdOptions>
         (int rows, int cols) = PriorGrid(state.Height, state.Width, Options.EffectiveTileSize);
         foreach (AttackImageState image in state.Images)
         {
-            ((BanditsImageState)image).Prior = new float[Channels * rows * cols];
+            ((BanditsImageState)image).Prior = new float[state.Channels * rows * cols];
         }
 
         return state;
@@ -110,7 +109,7 @@ public sealed class BanditsTdAttack : Attack<BanditsTdOptions>
     /// <inheritdoc />
     protected override Slice BeginSlice(AttackState state, IClassifier classifier)
     {
-        var grid = new Grid(state.Height, state.Width, Options.EffectiveTileSize);
+        var grid = new Grid(state.Channels, state.Height, state.Width, Options.EffectiveTileSize);
         foreach (AttackImageState image in state.Images)
         {
             if (image is not BanditsImageState bandits || bandits.Prior.Length != grid.Length)
@@ -199,7 +198,7 @@ public sealed class BanditsTdAttack : Attack<BanditsTdOptions>
         // The reference's norm(): a zero vector gets norm 1e-8 instead of 0.
         double norm = Math.Sqrt(squares);
         double scale = eta / (norm == 0 ? 1e-8 : norm);
-        for (int c = 0; c < Channels; c++)
+        for (int c = 0; c < grid.Channels; c++)
         {
             for (int r = 0; r < grid.Height; r++)
             {
@@ -257,7 +256,7 @@ public sealed class BanditsTdAttack : Attack<BanditsTdOptions>
         }
 
         double perturbation = 0;
-        for (int c = 0; c < Channels; c++)
+        for (int c = 0; c < grid.Channels; c++)
         {
             for (int r = 0; r < grid.Height; r++)
             {
@@ -298,13 +297,16 @@ public sealed class BanditsTdAttack : Attack<BanditsTdOptions>
     /// <summary>The tiling of an image: pixel (r, col) belongs to tile (r / Tile, col / Tile); edge tiles may be narrower.</summary>
     private readonly record struct Grid
     {
-        public Grid(int height, int width, int tile)
+        public Grid(int channels, int height, int width, int tile)
         {
+            Channels = channels;
             Height = height;
             Width = width;
             Tile = tile;
             (Rows, Cols) = PriorGrid(height, width, tile);
         }
+
+        public int Channels { get; }
 
         public int Height { get; }
 

@@ -99,7 +99,7 @@ public sealed class HopSkipJumpAttack : Attack<HopSkipJumpOptions>, IStartingPoi
 
     /// <summary>Starts a run without starting images: every image starts from random noise (see the overload with starting images).</summary>
     /// <param name="classifier">The model under attack.</param>
-    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each 3 x height x width of the classifier. Copied.</param>
+    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each channels x height x width of the classifier (3 RGB or 1 gray plane). Copied.</param>
     /// <param name="goals">One goal per image.</param>
     /// <returns>The state after the first round (one query per image).</returns>
     public override AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals) =>
@@ -110,7 +110,7 @@ public sealed class HopSkipJumpAttack : Attack<HopSkipJumpOptions>, IStartingPoi
     /// starting image. An image whose starting image does not meet its goal is <see cref="ImageAttackStatus.Exhausted"/>.
     /// </summary>
     /// <param name="classifier">The model under attack.</param>
-    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each 3 x height x width of the classifier. Copied.</param>
+    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each channels x height x width of the classifier (3 RGB or 1 gray plane). Copied.</param>
     /// <param name="goals">One goal per image.</param>
     /// <param name="startingImages">
     /// Per image, an image in [0,1] that meets its goal (for a targeted attack: one the model labels as the target),

@@ -51,8 +51,6 @@ namespace AttackCore.Attacks.Simba;
 /// </remarks>
 public sealed class SimbaDctAttack : Attack<SimbaDctOptions>
 {
-    private const int Channels = 3;
-
     /// <summary>At most minus, plus and one grid check per image per iteration; a query-bounded slice plans for it.</summary>
     private const int QueriesPerIterationAtMost = 3;
 
@@ -75,7 +73,7 @@ public sealed class SimbaDctAttack : Attack<SimbaDctOptions>
     /// coordinate must beat. The perturbation starts at zero, so the best image is the clean one.
     /// </summary>
     /// <param name="classifier">The model under attack.</param>
-    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each 3 x height x width of the classifier. Copied.</param>
+    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each channels x height x width of the classifier (3 RGB or 1 gray plane). Copied.</param>
     /// <param name="goals">One goal per image.</param>
     /// <returns>The state after the initialization.</returns>
     public override AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
@@ -198,7 +196,7 @@ public sealed class SimbaDctAttack : Attack<SimbaDctOptions>
         {
             int h = state.Height, w = state.Width;
             order = DctBasis.BlockOrder(
-                Channels, h, w, Options.EffectiveFreqDims(h, w), Options.EffectiveStride(h, w),
+                state.Channels, h, w, Options.EffectiveFreqDims(h, w), Options.EffectiveStride(h, w),
                 SeededRandom.FromState(image.Random.GetState()), Options.MaxQueries);
             _orders.AddOrUpdate(image, order);
         }

@@ -28,7 +28,6 @@ namespace AttackCore.Attacks.Square;
 /// </remarks>
 public sealed class SquareAttack : Attack<SquareAttackOptions>
 {
-    private const int Channels = 3;
     private readonly Dictionary<int, double[]> _bumps = [];
 
     /// <summary>Initializes a new instance of the <see cref="SquareAttack"/> class.</summary>
@@ -76,7 +75,7 @@ public sealed class SquareAttack : Attack<SquareAttackOptions>
     /// of pseudo-Gaussian bumps for L2) and scores all of them in one batched call (one query each).
     /// </summary>
     /// <param name="classifier">The model under attack.</param>
-    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each 3 x height x width of the classifier. Copied.</param>
+    /// <param name="cleanImages">Clean images, CHW in [0,1] on the 8-bit grid, each channels x height x width of the classifier (3 RGB or 1 gray plane). Copied.</param>
     /// <param name="goals">One goal per image.</param>
     /// <returns>The state after the initialization.</returns>
     public override AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
@@ -124,10 +123,12 @@ public sealed class SquareAttack : Attack<SquareAttackOptions>
         new SquareSlice(this, state, classifier, state.Images.Count(i => i.Status == ImageAttackStatus.Running));
 
     /// <summary>L-inf initialization: one random +-eps per channel and column (vertical stripes), clipped to [0,1].</summary>
+    /// <remarks>A gray image (one plane) draws one sign per column, as the reference does for MNIST's one channel.</remarks>
     private void InitStripes(float[] clean, float[] best, int h, int w, SeededRandom random)
     {
         float eps = (float)Options.Epsilon;
-        for (int c = 0; c < Channels; c++)
+        int channels = clean.Length / (h * w);
+        for (int c = 0; c < channels; c++)
         {
             for (int col = 0; col < w; col++)
             {
@@ -151,13 +152,14 @@ public sealed class SquareAttack : Attack<SquareAttackOptions>
         int top = Math.Max(0, (h - (s * 5)) / 2), left = Math.Max(0, (w - (s * 5)) / 2);
         int rows = Math.Min(h / s, (h - top) / s), cols = Math.Min(w / s, (w - left) / s);
         var delta = new double[clean.Length];
+        int channels = clean.Length / (h * w);
         for (int tr = 0; tr < rows; tr++)
         {
             for (int tc = 0; tc < cols; tc++)
             {
                 double[] bump = Bump(s);
                 bool transpose = random.NextDouble() > 0.5;
-                for (int c = 0; c < Channels; c++)
+                for (int c = 0; c < channels; c++)
                 {
                     int sign = random.NextSign();
                     for (int r = 0; r < s; r++)
@@ -195,16 +197,17 @@ public sealed class SquareAttack : Attack<SquareAttackOptions>
         float eps = (float)Options.Epsilon;
         bool onGrid = Options.EffectiveQuantization == QuantizationMode.OnGrid;
         int steps = PixelGrid.StepsWithin(Options.Epsilon);
-        Span<int> signs = stackalloc int[Channels];
+        int channels = clean.Length / (h * w);
+        Span<int> signs = stackalloc int[channels];
         for (int attempt = 0; attempt < 1000; attempt++)
         {
-            for (int c = 0; c < Channels; c++)
+            for (int c = 0; c < channels; c++)
             {
                 signs[c] = image.Random.NextSign();
             }
 
             bool changed = false;
-            for (int c = 0; c < Channels; c++)
+            for (int c = 0; c < channels; c++)
             {
                 for (int r = top; r < top + s; r++)
                 {
@@ -259,8 +262,9 @@ public sealed class SquareAttack : Attack<SquareAttackOptions>
 
         double eps = Options.Epsilon;
         double total = imageSquared;
+        int channels = clean.Length / (h * w);
         Span<double> window = windowBuffer.AsSpan(0, s * s);
-        for (int c = 0; c < Channels; c++)
+        for (int c = 0; c < channels; c++)
         {
             int sign = random.NextSign();
             double w1 = 0, w2 = 0, both = 0;
@@ -295,7 +299,7 @@ public sealed class SquareAttack : Attack<SquareAttackOptions>
                 }
             }
 
-            double target = Math.Sqrt((Math.Max((eps * eps) - imageSquared, 0) / Channels) + unionSquared);
+            double target = Math.Sqrt((Math.Max((eps * eps) - imageSquared, 0) / channels) + unionSquared);
             double scale = fresh > 0 ? target / Math.Sqrt(fresh) : 0;
             total += (scale * scale * fresh) - unionSquared;
             for (int r = 0; r < s; r++)
