@@ -16,6 +16,7 @@ internal sealed class AzuriteProcess : IAsyncDisposable
     private readonly string _data;
     private Process? _process;
     private TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
 
     private AzuriteProcess(string script, int port)
     {
@@ -63,8 +64,20 @@ internal sealed class AzuriteProcess : IAsyncDisposable
         _closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _process = new Process { StartInfo = start };
         TaskCompletionSource closed = _closed;
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                _log.Enqueue(e.Data);
+            }
+        };
         _process.OutputDataReceived += (_, e) =>
         {
+            if (e.Data is not null)
+            {
+                _log.Enqueue(e.Data);
+            }
+
             // Printed once the server is closed and its metadata saved to the data folder.
             if (e.Data?.Contains("successfully closed", StringComparison.Ordinal) == true)
             {
@@ -77,11 +90,11 @@ internal sealed class AzuriteProcess : IAsyncDisposable
         // node can take a while to start when the test run keeps every core busy.
         for (int i = 0; i < 600 && !await AcceptsAsync(); i++)
         {
-            Assert.False(_process.HasExited, $"Azurite exited at start with code {(_process.HasExited ? _process.ExitCode : 0)}.");
+            Assert.False(_process.HasExited, $"Azurite exited at start with code {(_process.HasExited ? _process.ExitCode : 0)}: {string.Join(" | ", _log)}");
             await Task.Delay(100);
         }
 
-        Assert.True(await AcceptsAsync(), $"Azurite did not listen on 127.0.0.1:{Port} within 60 s.");
+        Assert.True(await AcceptsAsync(), $"Azurite did not listen on 127.0.0.1:{Port} within 60 s: {string.Join(" | ", _log)}");
     }
 
     /// <summary>
