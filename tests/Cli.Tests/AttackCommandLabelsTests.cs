@@ -92,4 +92,23 @@ public class AttackCommandLabelsTests
         Assert.True(File.Exists(Path.Combine(temp.File("out"), "summary.html")));
         Assert.Contains("robust accuracy", run.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task GrayModel_ReportSaysGray_AndEveryWrittenImageIsAn8BitGrayscalePng()
+    {
+        using var temp = new TempFolder();
+
+        CliRun run = await CliRun.InvokeAsync(["attack", Sample("0000-ankle-boot.png"), .. Quick(temp.File("out"))]);
+
+        Assert.True(run.ExitCode == 0, run.AllText);
+        string folder = Path.Combine(temp.File("out"), "0000-ankle-boot");
+        Assert.Contains("gray (attacked in 1 channel)", File.ReadAllText(Path.Combine(folder, "report.html")), StringComparison.Ordinal);
+        foreach (string png in new[] { "clean.png", "adversarial.png", "perturbation.png" })
+        {
+            byte[] bytes = File.ReadAllBytes(Path.Combine(folder, png));
+            Assert.True((bytes[24], bytes[25]) == (8, 0), $"{png}: bit depth {bytes[24]}, colour type {bytes[25]} (8-bit grayscale is 8, 0)");   // IHDR
+        }
+
+        Assert.Equal(1, ReportJson.Deserialize(File.ReadAllText(Path.Combine(folder, "report.json"))).Model.Channels);
+    }
 }

@@ -152,6 +152,51 @@ public sealed class TransferEvaluatorTests
     }
 
     /// <summary>4 x 4 input; class 0 for a dark image, class 1 for a bright one (so it follows the test's "perturbation").</summary>
+    [Fact]
+    public void Evaluate_GrayTarget_SeesTheColourImageAsBt601Luma_AndAColourTargetSeesAGrayImageAsEqualChannels()
+    {
+        using var colour = new Image<Rgb24>(8, 8, new Rgb24(200, 40, 10));
+        byte[] colourPng = PngCodec.Encode(colour);
+        var gray = new RecordingClassifier(channels: 1);
+        var rgb = new RecordingClassifier(channels: 3);
+
+        new TransferEvaluator([Target(gray, "gray")]).Evaluate(new ImageResult(SampleReports.Fooled(Panda), colourPng, colourPng, Png(128)));
+        new TransferEvaluator([Target(rgb, "rgb")]).Evaluate(Result());
+
+        float luma = TensorImage.FromByte(GrayImage.Luma(200, 40, 10, GrayConversion.Bt601));
+        Assert.Equal(16, gray.Last.Length);   // one channel of 4 x 4
+        Assert.All(gray.Last, v => Assert.Equal(luma, v));
+        Assert.Equal(48, rgb.Last.Length);    // a gray PNG (R = G = B = 200) in three equal channels
+        Assert.All(rgb.Last, v => Assert.Equal(TensorImage.FromByte(200), v));
+    }
+
+    /// <summary>Keeps the last image it was shown (the adversarial one comes last) and answers class 0.</summary>
+    private sealed class RecordingClassifier(int channels) : IClassifier
+    {
+        public int InputHeight => 4;
+
+        public int InputWidth => 4;
+
+        public int Channels => channels;
+
+        public int NumClasses => 2;
+
+        public IReadOnlyList<string> Labels => [Panda, LesserPanda];
+
+        public float[] Last { get; private set; } = [];
+
+        public void Predict(ReadOnlySpan<float> images, int count, Span<float> logits)
+        {
+            int length = images.Length / count;
+            Last = images.Slice((count - 1) * length, length).ToArray();
+            for (int n = 0; n < count; n++)
+            {
+                logits[n * 2] = 1;
+                logits[(n * 2) + 1] = 0;
+            }
+        }
+    }
+
     private sealed class BrightnessClassifier(string[] labels) : IClassifier
     {
         public int InputHeight => 4;
