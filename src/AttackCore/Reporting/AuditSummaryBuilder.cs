@@ -17,6 +17,9 @@ public static class AuditSummaryBuilder
     /// <summary>The number of points of the robust-accuracy curve (0 to eps inclusive).</summary>
     public const int CurvePoints = 21;
 
+    /// <summary>The relative tolerance of comparing an eps* (computed from float32 pixels) with a budget: a few float32 ulps.</summary>
+    public const double EpsTolerance = 1e-5;
+
     /// <summary>The number of bins of the eps* histogram.</summary>
     public const int EpsBins = 10;
 
@@ -106,7 +109,9 @@ public static class AuditSummaryBuilder
         for (int i = 0; i < CurvePoints; i++)
         {
             double eps = attack.Eps * i / (CurvePoints - 1);
-            int robust = evaluated.Count(e => e.CleanCorrect && !(e.FooledAt is double at && at <= eps + 1e-12));
+            // eps* is measured on float32 pixels (2/255 reads as 0.0078431666), the budget in double (0.0078431373):
+            // within float32 precision of a budget is at it, or a success at the full budget would count as robust.
+            int robust = evaluated.Count(e => e.CleanCorrect && !(e.FooledAt is double at && at <= (eps * (1 + EpsTolerance)) + 1e-12));
             curve.Add(new RobustAccuracyPoint(eps, robust, n, Rate(robust, n)));
         }
 

@@ -63,6 +63,21 @@ public sealed class AuditSummaryBuilderTests
         Assert.Contains(headline.Line, AuditSummaryHtml.Render(sut), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Build_FooledAtTheFullBudget_MeasuredOnFloat32Pixels_IsNotRobustThere()
+    {
+        // Two 8-bit steps measured on float32 pixels, as a real report of APGD-CE at 2/255 on MobileNet V2 had it: above
+        // the double budget 2/255 = 0.00784313725... in the 8th digit.
+        const double epsStar = 0.007843166589736938;
+        AuditAttack attack = Attack with { Attacks = "apgd-ce", Eps = 2 / 255.0 };
+        Assert.True(epsStar > attack.Eps);
+
+        AuditSummary sut = AuditSummaryBuilder.Build("id", "test", attack, [new AuditImageInput("a.png", "a", null, Fooled(1, epsStar)), new AuditImageInput("b.png", "b", null, Fooled(1, 1 / 255.0))], Start, Start.AddSeconds(1));
+
+        Assert.Equal(0, sut.RobustAccuracy[^1].Robust);
+        Assert.Equal(0.0, sut.Robustness!.RobustAccuracy);
+    }
+
     private static AttemptSummary Attempt(string attack, bool success, int queries, double l2, double? epsStar = null) => new()
     {
         Attack = SampleReports.Fooled().Attack with { Name = attack, Norm = "l2", Eps = 5 },
