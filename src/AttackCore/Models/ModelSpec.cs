@@ -176,6 +176,12 @@ public sealed record ModelSpec
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool AllowInsecureDownload { get; init; }
 
+    /// <summary>
+    /// Gets the service that answers for this model when it is reached over HTTP instead of loaded from an ONNX file
+    /// (<see cref="OnnxPath"/> is then omitted); see <see cref="Remote.RemoteClassifier"/>.
+    /// </summary>
+    public Remote.RemoteEndpoint? Remote { get; init; }
+
     /// <summary>Gets the shortest side to resize to: <see cref="ResizeTo"/> or <see cref="InputSize"/>.</summary>
     [JsonIgnore]
     public int EffectiveResizeTo => ResizeTo ?? InputSize;
