@@ -44,6 +44,12 @@ internal sealed class ServerBehavior
     /// <summary>Gets or sets the Authorization header every request must carry, or null for none.</summary>
     public string? RequiredAuthorization { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether scores come as softmax probabilities by class name (<c>{"probs": {"Trouser": 0.9, ...}}</c>).</summary>
+    public bool ProbabilityMap { get; set; }
+
+    /// <summary>Gets or sets the first request number answered 401 (a key revoked mid-run); 0 for never.</summary>
+    public int UnauthorizedFrom { get; set; }
+
     /// <summary>Gets or sets how long each answer takes (to make concurrency visible).</summary>
     public TimeSpan Latency { get; set; }
 }
@@ -154,7 +160,7 @@ internal sealed class ClassifierServer : IAsyncDisposable
             await Task.Delay(b.Latency);
         }
 
-        if (b.RequiredAuthorization is { } auth && context.Request.Headers.Authorization != auth)
+        if ((b.RequiredAuthorization is { } auth && context.Request.Headers.Authorization != auth) || (b.UnauthorizedFrom > 0 && number >= b.UnauthorizedFrom))
         {
             context.Response.StatusCode = 401;
             await context.Response.WriteAsync("{\"error\": \"missing or wrong API key\"}");
@@ -224,6 +230,11 @@ internal sealed class ClassifierServer : IAsyncDisposable
         TensorImage.WriteChw(image, pixels);
         var scores = new float[_model.NumClasses];
         _model.Predict(pixels, 1, scores);
+        if (Behavior.ProbabilityMap)
+        {
+            return new { probs = Enumerable.Range(0, scores.Length).ToDictionary(c => _model.Labels[c], c => LogitMath.Softmax(scores, c)) };
+        }
+
         return Behavior.LabelOnly ? new { label = _model.Labels[LogitMath.ArgMax(scores)] } : new { scores };
     }
 }

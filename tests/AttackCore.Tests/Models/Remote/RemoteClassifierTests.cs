@@ -78,6 +78,30 @@ public sealed class RemoteClassifierTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public void Predict_ProbabilityMapByClassName_GivesLocalLogSoftmax()
+    {
+        _server.Behavior.ProbabilityMap = true;
+        using var sut = new RemoteClassifier(
+            _local with { OnnxPath = null, Sha256 = null, Output = OutputKind.Probabilities, Remote = new() { Url = _server.Url, ScoresPath = "probs", ScoresFormat = RemoteScoresFormat.Map } },
+            _http);
+        float[] images = SampleTensors(2);
+
+        float[] remote = Predict(sut, images, 2);
+
+        float[] local = Predict(_model, images, 2);
+        for (int i = 0; i < 2; i++)
+        {
+            float[] row = local[(i * 10)..((i + 1) * 10)];
+            double lse = LogitMath.LogSumExp(row);
+            for (int c = 0; c < 10; c++)
+            {
+                // log(softmax) survives the trip as a probability down to float precision (and the 1e-30 floor).
+                Assert.Equal(Math.Max(row[c] - lse, Math.Log(1e-30)), remote[(i * 10) + c], 3);
+            }
+        }
+    }
+
+    [Fact]
     public void Predict_SameImageTwice_SentOnceAndCountedAsCacheHit()
     {
         using var sut = Remote(new() { Url = _server.Url });
