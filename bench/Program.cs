@@ -10,6 +10,7 @@ const string Usage = """
                     [--seed 0] [--model PATH --preset NAME] [--images DIR] [--provider auto|cpu|cuda]
       bench gradients [--model PATH --preset NAME] [--batches 1,8,32] [--seconds 12] [--rounds 3] [--provider auto|cpu|cuda]
       bench hostile [--photo PATH] [--rounds 3] [--resize 342] [--crop 299]
+      bench remote  [--max-queries 300] [--seed 0] [--rounds 3] [--concurrency 1,8]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -28,6 +29,7 @@ try
         "attacks" => AttackBench.AttackBench.Run(args[1..], Console.Out),
         "gradients" => GradientBench.Run(args[1..], Console.Out),
         "hostile" => HostileBench.Run(args[1..], Console.Out),
+        "remote" => RemoteBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }
