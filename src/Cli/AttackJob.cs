@@ -105,6 +105,11 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
             {
                 string? transferPreset = settings.TransferPresets.Length > 0 ? settings.TransferPresets[t] : null;
                 ModelSpec transferSpec = await ResolveModelAsync(settings.TransferModels[t], transferPreset, "--transfer-preset", "--transfer-model", cancellationToken).ConfigureAwait(false);
+                if (transferSpec.Remote is not null)
+                {
+                    throw new ModelSpecException($"--transfer-model {settings.TransferModels[t]} describes a remote model; transfer targets are ONNX files (give a .onnx, a .json with onnxPath, or a preset).");
+                }
+
                 transferClassifiers.Add(new OnnxClassifier(transferSpec, new OnnxClassifierOptions { Provider = settings.Provider }, loggers.CreateLogger<OnnxClassifier>()));
             }
         }

@@ -107,6 +107,18 @@ public sealed class AttackCommandRemoteTests : IAsyncLifetime, IDisposable
         Assert.Contains("top-1 label only", sut.Errors, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Attack_RemoteSpecAsTransferModel_RefusedAsUsage()
+    {
+        string spec = WriteSpec();
+
+        CliRun sut = await CliRun.InvokeAsync(["attack", Samples[0], "--model", LocalSpec, "--transfer-model", spec, "--out", _temp.File("out")]);
+
+        Assert.Equal(2, sut.ExitCode);
+        Assert.Contains("describes a remote model; transfer targets are ONNX files", sut.Errors, StringComparison.Ordinal);
+        Assert.Equal(0, _server.Requests);
+    }
+
     private string WriteSpec(string answers = "Scores") => _temp.Write("remote.json", $$"""
         {
           "name": "fashion-remote",
