@@ -3,21 +3,23 @@ using System.Threading.RateLimiting;
 namespace AttackCore.Models.Remote;
 
 /// <summary>
-/// A rate limiter that spaces starts evenly: each permit is granted no sooner than <c>1.02 / rate</c> seconds after the
-/// previous one, so no interval of one second ever holds more than <c>rate</c> starts, bursts included.
+/// A rate limiter that spaces starts evenly: each permit is granted no sooner than <c>1.05 / rate</c> seconds after the
+/// previous grant actually happened, so no interval of one second ever holds more than <c>rate</c> starts, bursts included.
 /// </summary>
 /// <remarks>
 /// A token bucket lets a full bucket go at once and then refills it, which a server counting per second can see as up
-/// to twice the rate; even spacing cannot. The 2% margin covers the few milliseconds by which the server's clock sees
-/// requests closer together than they left. Permits are granted in arrival order; nothing is ever rejected.
+/// to twice the rate; even spacing cannot. Spacing is measured from when the previous permit was really granted, not
+/// from when it was scheduled, so a waiter that wakes late does not bunch up with the next one. The 5% margin covers
+/// the milliseconds by which the server's clock sees requests closer together than they were granted here (a busy
+/// client thread, a new connection). Permits are granted one at a time in arrival order; nothing is ever rejected.
 /// </remarks>
 internal sealed class PacedRateLimiter : RateLimiter
 {
-    private const double Margin = 1.02;
+    private const double Margin = 1.05;
     private readonly TimeProvider _time;
     private readonly long _spacingTicks;
-    private readonly Lock _gate = new();
-    private long _nextFree;
+    private readonly SemaphoreSlim _turn = new(1, 1);
+    private long _lastGrant;
     private long _granted;
 
     public PacedRateLimiter(double requestsPerSecond, TimeProvider time)
@@ -25,7 +27,7 @@ internal sealed class PacedRateLimiter : RateLimiter
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(requestsPerSecond);
         _time = time;
         _spacingTicks = (long)Math.Ceiling(Margin * time.TimestampFrequency / requestsPerSecond);
-        _nextFree = time.GetTimestamp();
+        _lastGrant = time.GetTimestamp() - _spacingTicks;
     }
 
     public override TimeSpan? IdleDuration => null;
@@ -34,15 +36,29 @@ internal sealed class PacedRateLimiter : RateLimiter
 
     protected override RateLimitLease AttemptAcquireCore(int permitCount)
     {
-        lock (_gate)
+        if (permitCount == 0)
+        {
+            return Lease.Granted;
+        }
+
+        if (!_turn.Wait(0))
+        {
+            return Lease.Refused;
+        }
+
+        try
         {
             long now = _time.GetTimestamp();
-            if (permitCount == 0 || now < _nextFree)
+            if (now - _lastGrant < permitCount * _spacingTicks)
             {
-                return permitCount == 0 ? Lease.Granted : Lease.Refused;
+                return Lease.Refused;
             }
 
-            _nextFree = now + (permitCount * _spacingTicks);
+            _lastGrant = now;
+        }
+        finally
+        {
+            _turn.Release();
         }
 
         Interlocked.Increment(ref _granted);
@@ -51,22 +67,39 @@ internal sealed class PacedRateLimiter : RateLimiter
 
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
-        long start;
-        long now;
-        lock (_gate)
+        await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            now = _time.GetTimestamp();
-            start = Math.Max(now, _nextFree);
-            _nextFree = start + (permitCount * _spacingTicks);
-        }
+            while (true)
+            {
+                long now = _time.GetTimestamp();
+                long wait = _lastGrant + (permitCount * _spacingTicks) - now;
+                if (wait <= 0)
+                {
+                    _lastGrant = now;
+                    break;
+                }
 
-        if (start > now)
+                await Task.Delay(TimeSpan.FromSeconds((double)wait / _time.TimestampFrequency), _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
         {
-            await Task.Delay(TimeSpan.FromSeconds((double)(start - now) / _time.TimestampFrequency), _time, cancellationToken).ConfigureAwait(false);
+            _turn.Release();
         }
 
         Interlocked.Increment(ref _granted);
         return Lease.Granted;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _turn.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 
     private sealed class Lease(bool acquired) : RateLimitLease
