@@ -12,6 +12,7 @@ const string Usage = """
       bench hostile [--photo PATH] [--rounds 3] [--resize 342] [--crop 299]
       bench gray    [--data /usr/share/datasets/fashion-mnist] [--images 100] [--max-queries 1000] [--seed 0]
                     [--model models/fashion-mnist-cnn/model.json] [--provider auto|cpu|cuda]
+      bench remote  [--max-queries 300] [--seed 0] [--rounds 3] [--concurrency 1,8]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -31,6 +32,7 @@ try
         "gradients" => GradientBench.Run(args[1..], Console.Out),
         "hostile" => HostileBench.Run(args[1..], Console.Out),
         "gray" => GrayBench.Run(args[1..], Console.Out),
+        "remote" => RemoteBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }

@@ -6,6 +6,7 @@ using AttackCore.Engine;
 using AttackCore.Gradients;
 using AttackCore.Imaging;
 using AttackCore.Models;
+using AttackCore.Models.Remote;
 using AttackCore.Reporting;
 using AttackCore.Transfer;
 using Microsoft.Extensions.Logging;
@@ -67,24 +68,48 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         using ILoggerFactory loggers = LoggerFactory.Create(b => b
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = null; })
             .SetMinimumLevel(settings.Verbose ? LogLevel.Debug : LogLevel.Error));
-        OnnxClassifier classifier;
+        IClassifier classifier;
+        ModelInfo modelInfo;
+        ModelSpec modelSpec;
+        RemoteClassifier? remote = null;
+        using var remoteHttp = new HttpClient { Timeout = Timeout.InfiniteTimeSpan }; // the remote pipeline times each attempt
         OnnxGradientModel? gradients = null;
         var transferClassifiers = new List<OnnxClassifier>();
         try
         {
             ModelSpec spec = await ResolveModelAsync(settings.Model, settings.Preset, "--preset", "--model", cancellationToken).ConfigureAwait(false);
             var runtime = new OnnxClassifierOptions { Provider = settings.Provider, MaxBatch = Math.Max(1, settings.Batch) };
-            classifier = new OnnxClassifier(spec, runtime, loggers.CreateLogger<OnnxClassifier>());
-            if (request.Attacks.Any(a => a.UsesGradients))
+            modelSpec = spec;
+            if (spec.Remote is not null)
             {
-                // White-box attacks: the same model's derived gradient graph (built once, then read from the cache).
-                gradients = new OnnxGradientModel(spec, runtime, settings.CacheDir is null ? null : Path.Combine(settings.CacheDir, "gradients"), loggers.CreateLogger<OnnxGradientModel>());
+                if (request.Attacks.FirstOrDefault(a => a.UsesGradients) is { } whiteBox)
+                {
+                    throw new ModelSpecException($"{whiteBox.AttackName} is a white-box attack and needs the model's gradients; {settings.Model} describes a remote model that only answers queries. Use a black-box attack.");
+                }
+
+                remote = new RemoteClassifier(spec, remoteHttp, logger: loggers.CreateLogger<RemoteClassifier>());
+                (classifier, modelInfo) = (remote, ModelDescription.From(remote));
+            }
+            else
+            {
+                var onnx = new OnnxClassifier(spec, runtime, loggers.CreateLogger<OnnxClassifier>());
+                (classifier, modelInfo) = (onnx, ModelDescription.From(onnx));
+                if (request.Attacks.Any(a => a.UsesGradients))
+                {
+                    // White-box attacks: the same model's derived gradient graph (built once, then read from the cache).
+                    gradients = new OnnxGradientModel(spec, runtime, settings.CacheDir is null ? null : Path.Combine(settings.CacheDir, "gradients"), loggers.CreateLogger<OnnxGradientModel>());
+                }
             }
 
             for (int t = 0; t < settings.TransferModels.Length; t++)
             {
                 string? transferPreset = settings.TransferPresets.Length > 0 ? settings.TransferPresets[t] : null;
                 ModelSpec transferSpec = await ResolveModelAsync(settings.TransferModels[t], transferPreset, "--transfer-preset", "--transfer-model", cancellationToken).ConfigureAwait(false);
+                if (transferSpec.Remote is not null)
+                {
+                    throw new ModelSpecException($"--transfer-model {settings.TransferModels[t]} describes a remote model; transfer targets are ONNX files (give a .onnx, a .json with onnxPath, or a preset).");
+                }
+
                 transferClassifiers.Add(new OnnxClassifier(transferSpec, new OnnxClassifierOptions { Provider = settings.Provider }, loggers.CreateLogger<OnnxClassifier>()));
             }
         }
@@ -92,6 +117,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         {
             transferClassifiers.ForEach(c => c.Dispose());
             gradients?.Dispose();
+            remote?.Dispose();
             await errors.WriteLineAsync($"error: {UserMessage(ex)}").ConfigureAwait(false);
             return ExitUsage;
         }
@@ -104,17 +130,18 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         }
         catch (ArgumentException ex)
         {
-            classifier.Dispose();
+            (classifier as IDisposable)?.Dispose();
             gradients?.Dispose();
             await errors.WriteLineAsync($"error: {UserMessage(ex)}").ConfigureAwait(false);
             return ExitUsage;
         }
 
         using OnnxGradientModel? ownedGradients = gradients;
-        using (classifier)
+        using (classifier as IDisposable)
         {
-            ModelInfo modelInfo = ModelDescription.From(classifier);
-            await errors.WriteLineAsync($"Model {modelInfo.Name} (sha256 {modelInfo.Sha256[..12]}…), {modelInfo.Provider}{(modelInfo.ProviderNote is null ? string.Empty : " — " + modelInfo.ProviderNote)}").ConfigureAwait(false);
+            await errors.WriteLineAsync(remote is null
+                ? $"Model {modelInfo.Name} (sha256 {modelInfo.Sha256[..12]}…), {modelInfo.Provider}{(modelInfo.ProviderNote is null ? string.Empty : " — " + modelInfo.ProviderNote)}"
+                : $"Model {modelInfo.Name}, remote — {modelInfo.ProviderNote}").ConfigureAwait(false);
             string plan = string.Join(" then ", request.Attacks.Select(a => $"{a.AttackName} ({a.Norm.ToString().ToLowerInvariant()} eps {a.Epsilon.ToString("0.#####", Inv)}, up to {a.MaxQueries} queries, seed {a.Seed})"));
             string mode = request.Attacks.Count > 1 ? (request.PlanMode == PlanMode.All ? ", every attack on every image" : ", each on the images not fooled yet") : string.Empty;
             await errors.WriteLineAsync($"Attack: {plan}{mode}, {(request.Target is null ? "untargeted" : "target " + request.Target)}; {inputs.Count} images").ConfigureAwait(false);
@@ -136,7 +163,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                     try
                     {
                         byte[] data = ReadLimited(input.Path, settings.MaxImageBytes);
-                        prepared.Add((input, PreparedImage.Load(input.Name, data, classifier.Spec, limits)));
+                        prepared.Add((input, PreparedImage.Load(input.Name, data, modelSpec, limits)));
                     }
                     catch (InvalidImageException ex)
                     {
@@ -161,6 +188,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                 }
 
                 IReadOnlyList<ImageResult> results;
+                RemoteQueryCounts before = remote?.Counts ?? default;
                 try
                 {
                     results = transfer.Evaluate(runner.Run(prepared.Select(p => p.Image).ToList(), request, progress.ForBatch(), cancellationToken));
@@ -169,6 +197,27 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                 {
                     await errors.WriteLineAsync($"error: {UserMessage(ex)}").ConfigureAwait(false);
                     return ExitUsage;
+                }
+                catch (RemoteModelException ex)
+                {
+                    // The service failed for good: this batch has no results; the ones written before it stay.
+                    await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+                    foreach ((InputFile input, _) in prepared)
+                    {
+                        ResultWriter.WriteError(settings.OutDir, input, "RemoteModelFailed", ex.Message);
+                        rows.Add(SummaryRow.Failed(input.Name, ex.Message));
+                    }
+
+                    rows.AddRange(inputs.Skip(inputs.IndexOf(chunk[^1]) + 1).Select(i => SummaryRow.Failed(i.Name, "not attacked: the run stopped when the remote model failed")));
+                    SummaryRow.WriteTable(output, rows, Path.GetFullPath(settings.OutDir));
+                    await WriteRemoteTotalsAsync(remote!).ConfigureAwait(false);
+                    return ExitInputFailed;
+                }
+
+                if (remote is not null)
+                {
+                    RemoteQueryInfo counts = ModelDescription.Queries(remote, remote.Counts.Since(before), prepared.Count);
+                    results = [.. results.Select(r => r with { Report = r.Report with { Remote = counts } })];
                 }
 
                 for (int i = 0; i < results.Count; i++)
@@ -182,6 +231,10 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
             }
 
             progress.Finish();
+            if (remote is not null)
+            {
+                await WriteRemoteTotalsAsync(remote).ConfigureAwait(false);
+            }
         }
 
         SummaryRow.WriteTable(output, rows, Path.GetFullPath(settings.OutDir));
@@ -191,6 +244,12 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         }
 
         return rows.Any(r => r.Error is not null) ? ExitInputFailed : ExitOk;
+    }
+
+    private async Task WriteRemoteTotalsAsync(RemoteClassifier remote)
+    {
+        RemoteQueryCounts c = remote.Counts;
+        await errors.WriteLineAsync(string.Create(Inv, $"Remote model {remote.Endpoint.Url}: {c.Queries} queries, {c.CacheHits} answered from the cache, {c.Requests} requests sent ({c.Retries} retries, {c.FailedRequests} failed)")).ConfigureAwait(false);
     }
 
     private (AttackSettings Attack, AttackRequest Request) BuildRequest()

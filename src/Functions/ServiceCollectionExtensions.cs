@@ -51,6 +51,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<UploadHandler>();
 
         // One model per worker, shared by every activity through a batching front; stateless activities.
+        services.TryAddSingleton(new AppSettingLookup(configuration));
         services.TryAddSingleton<ModelProvider>();
         services.TryAddSingleton<CheckpointStore>();
         services.TryAddSingleton<PrepareImage>();

@@ -52,12 +52,16 @@ public sealed class AttackRunner
         _minimizer = new PerturbationMinimizer(classifier);
         _reports = new AttemptBuilder(classifier.Labels, model, _time);
         BackgroundOffset = model.BackgroundOffset;
+        LabelOnly = model.LabelOnly;
     }
 
     /// <summary>Gets the name and version written into reports.</summary>
     public static ToolInfo Tool => AttemptBuilder.Tool;
 
     private int BackgroundOffset { get; }
+
+    /// <summary>Gets a value indicating whether the model answers with labels only, so that only decision-based attacks may run.</summary>
+    private bool LabelOnly { get; }
 
     /// <summary>Runs every stage for <paramref name="images"/> and returns one result per image, in order.</summary>
     /// <param name="images">The prepared images.</param>
@@ -91,6 +95,11 @@ public sealed class AttackRunner
         if (_whiteBox is null && request.Attacks.FirstOrDefault(a => a.UsesGradients) is { } whiteBox)
         {
             throw new ArgumentException($"{whiteBox.AttackName} is a white-box attack: it needs the model's gradients, and this model was loaded for scores only. Load an ONNX model with gradients, or use a score-based attack such as square.", nameof(request));
+        }
+
+        if (LabelOnly && request.Attacks.FirstOrDefault(a => a.UsesScores || a.UsesGradients) is { } scoreBased)
+        {
+            throw new ArgumentException($"{scoreBased.AttackName} needs the model's scores, and this model answers with its top-1 label only. Use a decision-based attack such as {AttackCore.Attacks.HopSkipJump.HopSkipJumpOptions.Name}.", nameof(request));
         }
 
         long started = _time.GetTimestamp();

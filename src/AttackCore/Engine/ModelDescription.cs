@@ -1,5 +1,6 @@
 using System.Globalization;
 using AttackCore.Models;
+using AttackCore.Models.Remote;
 using AttackCore.Reporting;
 
 namespace AttackCore.Engine;
@@ -25,6 +26,50 @@ public static class ModelDescription
             NumClasses = spec.NumClasses,
             BackgroundOffset = spec.BackgroundOffset,
             Preprocessing = Preprocessing(spec),
+        };
+    }
+
+    /// <summary>Describes a model reached over HTTP for reports.</summary>
+    /// <param name="classifier">The remote classifier.</param>
+    /// <returns>The report's model section: provider <c>remote</c>, the endpoint, and the fingerprint of the spec as the hash.</returns>
+    public static ModelInfo From(RemoteClassifier classifier)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        ModelSpec spec = classifier.Spec;
+        RemoteEndpoint remote = classifier.Endpoint;
+        return new ModelInfo
+        {
+            Name = spec.Name,
+            Sha256 = classifier.Fingerprint,
+            Provider = "remote",
+            ProviderNote = string.Create(CultureInfo.InvariantCulture, $"POST {remote.Url} ({remote.Body} body, {remote.BatchSize} per request, answers {remote.Answers})"),
+            InputSize = spec.InputSize,
+            NumClasses = spec.NumClasses,
+            BackgroundOffset = spec.BackgroundOffset,
+            Preprocessing = string.Create(CultureInfo.InvariantCulture, $"{spec.Recipe.Describe()}, sent as 8-bit PNG; the service scales it"),
+            Endpoint = remote.Url.ToString(),
+            LabelOnly = classifier.IsLabelOnly,
+        };
+    }
+
+    /// <summary>Builds the report's remote section from the counts of one batch.</summary>
+    /// <param name="classifier">The remote classifier.</param>
+    /// <param name="counts">What it did during the batch (<see cref="RemoteQueryCounts.Since"/>).</param>
+    /// <param name="batchImages">Images in the batch.</param>
+    /// <returns>The section.</returns>
+    public static RemoteQueryInfo Queries(RemoteClassifier classifier, RemoteQueryCounts counts, int batchImages)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        return new RemoteQueryInfo
+        {
+            Endpoint = classifier.Endpoint.Url.ToString(),
+            Answers = classifier.Endpoint.Answers.ToString(),
+            BatchImages = batchImages,
+            Queries = counts.Queries,
+            CacheHits = counts.CacheHits,
+            Requests = counts.Requests,
+            Retries = counts.Retries,
+            FailedRequests = counts.FailedRequests,
         };
     }
 

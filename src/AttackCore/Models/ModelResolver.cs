@@ -57,12 +57,17 @@ public sealed class ModelResolver
     /// <param name="modelArgument">A preset name or a file path.</param>
     /// <param name="progress">Receives download progress; may be <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the download.</param>
-    /// <returns>The spec with <see cref="ModelSpec.OnnxPath"/> naming a verified local file.</returns>
+    /// <returns>The spec with <see cref="ModelSpec.OnnxPath"/> naming a verified local file, or a remote spec as it is.</returns>
     /// <exception cref="ModelSpecException">The argument is invalid or the file's hash is wrong.</exception>
     /// <exception cref="ModelUnavailableException">The file is absent and cannot be downloaded.</exception>
     public async Task<ModelSpec> ResolveAsync(string modelArgument, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var spec = Resolve(modelArgument);
+        if (spec.Remote is not null)
+        {
+            return spec; // answered by a service: nothing to download
+        }
+
         var path = await ModelDownloader.EnsureAsync(spec, cacheDir, progress, http, cancellationToken).ConfigureAwait(false);
         return spec with { OnnxPath = path };
     }

@@ -229,6 +229,11 @@ public sealed record ModelSpec
     /// <summary>Gets the attack's pixel space: <see cref="AttackChannels"/> with the <see cref="GrayConversion"/> colour inputs go through.</summary>
     [JsonIgnore]
     public ChannelSpace Pixels => AttackChannels == 1 ? ChannelSpace.Gray(GrayConversion) : ChannelSpace.Rgb;
+    /// <summary>
+    /// Gets the service that answers for this model when it is reached over HTTP instead of loaded from an ONNX file
+    /// (<see cref="OnnxPath"/> is then omitted); see <see cref="Remote.RemoteClassifier"/>.
+    /// </summary>
+    public Remote.RemoteEndpoint? Remote { get; init; }
 
     /// <summary>Gets the shortest side to resize to: <see cref="ResizeTo"/> or <see cref="InputSize"/>.</summary>
     [JsonIgnore]

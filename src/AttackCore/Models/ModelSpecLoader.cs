@@ -291,6 +291,23 @@ public static class ModelSpecLoader
             errors.Add($"sha256 must be 64 hexadecimal digits (got '{sha}')");
         }
 
+        if (spec.Remote is { } remote)
+        {
+            if (spec.OnnxPath is not null || spec.DownloadUrl is not null)
+            {
+                errors.Add("a remote model has no onnxPath or downloadUrl: the service at remote.url answers for it");
+            }
+
+            if (remote.Url is null)
+            {
+                errors.Add("remote.url is required");
+            }
+            else
+            {
+                errors.AddRange(remote.Problems());
+            }
+        }
+
         if (errors.Count > 0)
         {
             throw new ModelSpecException($"{where} is invalid: {string.Join("; ", errors)}.");

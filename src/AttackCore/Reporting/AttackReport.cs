@@ -82,4 +82,10 @@ public sealed record AttackReport
     /// </summary>
     /// <value>Defaults to empty (reports of images that were not attacked).</value>
     public IReadOnlyList<AttemptSummary> Attempts { get; init; } = [];
+
+    /// <summary>
+    /// Gets what the remote model was asked and what the network did while this image's batch ran; <see langword="null"/>
+    /// for an ONNX model.
+    /// </summary>
+    public RemoteQueryInfo? Remote { get; init; }
 }

@@ -6,10 +6,10 @@ public sealed record ModelInfo
     /// <summary>Gets the model's short name (for example <c>inception-v3-timm</c>).</summary>
     public required string Name { get; init; }
 
-    /// <summary>Gets the SHA-256 (lower-case hex) of the ONNX file that was run.</summary>
+    /// <summary>Gets the SHA-256 (lower-case hex) of the ONNX file that was run; for a remote model, of its spec's remote section (there is no file).</summary>
     public required string Sha256 { get; init; }
 
-    /// <summary>Gets the execution provider that ran the model (for example <c>CPUExecutionProvider</c>).</summary>
+    /// <summary>Gets the execution provider that ran the model (for example <c>CPUExecutionProvider</c>), or <c>remote</c> for a model reached over HTTP.</summary>
     public required string Provider { get; init; }
 
     /// <summary>Gets why that provider was chosen or what failed (for example "CUDA not available"); omitted when there is nothing to say.</summary>
@@ -36,4 +36,11 @@ public sealed record ModelInfo
     /// "resize shortest side to 342 (bilinear), center crop 299, mean/std".
     /// </summary>
     public required string Preprocessing { get; init; }
+
+    /// <summary>Gets the URL of a remote model; omitted for an ONNX model.</summary>
+    public string? Endpoint { get; init; }
+
+    /// <summary>Gets a value indicating whether the model answers with its top-1 label only (then only decision-based attacks run).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool LabelOnly { get; init; }
 }

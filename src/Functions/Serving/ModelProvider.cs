@@ -5,6 +5,7 @@ using AdvAudit.Functions.Storage;
 using AttackCore.Engine;
 using AttackCore.Gradients;
 using AttackCore.Models;
+using AttackCore.Models.Remote;
 using AttackCore.Reporting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,14 +14,14 @@ using Polly.Registry;
 
 namespace AdvAudit.Functions.Serving;
 
-/// <summary>The model one worker serves: the ONNX session, the batching front every activity queries, and the report's description.</summary>
-/// <param name="Onnx">The ONNX Runtime classifier (one session per worker).</param>
-/// <param name="Classifier">The classifier activities use: <paramref name="Onnx"/> behind a <see cref="BatchingClassifier"/>.</param>
+/// <summary>The model one worker serves: the classifier every activity queries, its spec and the report's description.</summary>
+/// <param name="Spec">The model's spec (input size, resize, classes).</param>
+/// <param name="Classifier">The classifier activities use: the ONNX session behind a <see cref="BatchingClassifier"/>, or the <see cref="RemoteClassifier"/> of a remote spec.</param>
 /// <param name="Info">What reports say about the model.</param>
-public sealed record ServedModel(OnnxClassifier Onnx, IClassifier Classifier, ModelInfo Info)
+public sealed record ServedModel(ModelSpec Spec, IClassifier Classifier, ModelInfo Info)
 {
-    /// <summary>Gets the model's spec (input size, resize, classes).</summary>
-    public ModelSpec Spec => Onnx.Spec;
+    /// <summary>Gets the ONNX Runtime classifier (one session per worker); <see langword="null"/> for a remote model.</summary>
+    public OnnxClassifier? Onnx { get; init; }
 
     /// <summary>
     /// Gets the model's gradient graph for white-box attacks, built (or read from the cache) the first time a plan needs
@@ -37,7 +38,7 @@ public sealed record ServedModel(OnnxClassifier Onnx, IClassifier Classifier, Mo
 }
 
 /// <summary>
-/// Fetches the model once per worker and serves one <see cref="OnnxClassifier"/> to every activity (a DI singleton).
+/// Fetches the model once per worker and serves one classifier to every activity (a DI singleton).
 /// </summary>
 /// <remarks>
 /// <para>Where the ONNX file comes from (<see cref="ModelOptions"/>):</para>
@@ -51,6 +52,10 @@ public sealed record ServedModel(OnnxClassifier Onnx, IClassifier Classifier, Mo
 /// <item>Neither: the preset's own file, downloaded (SHA-256 checked) into the cache folder by <see cref="ModelDownloader"/>
 /// inside the same pipeline.</item>
 /// </list>
+/// <para>A model spec with a <c>remote</c> section (a <c>.json</c> at <see cref="SettingNames.ModelLocalPath"/>, or a
+/// <c>.json</c> blob named by <see cref="SettingNames.ModelBlobName"/>, its labels file beside it) is a service reached
+/// over HTTP: the worker serves one <see cref="RemoteClassifier"/> (no batching front; it limits its own concurrency),
+/// and the variables its header values name are read as app settings (<see cref="AppSettingLookup"/>).</para>
 /// <para><see cref="SettingNames.ModelSha256"/>, when set, replaces the spec's hash; the file is checked against the
 /// hash before it is loaded. Loading happens on first use; concurrent first callers share one load, and a failed load
 /// is tried again by the next caller (a transient download error does not poison the worker).</para>
@@ -63,6 +68,7 @@ public sealed partial class ModelProvider : IDisposable
     private readonly ResiliencePipeline _download;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
+    private readonly AppSettingLookup _appSettings;
     private readonly Lock _gate = new();
     private Task<ServedModel>? _loading;
     private HttpClient? _http;
@@ -74,8 +80,10 @@ public sealed partial class ModelProvider : IDisposable
     /// <param name="store">Blob access.</param>
     /// <param name="pipelines">The registry with <see cref="StorageResilience.ModelDownload"/>.</param>
     /// <param name="loggers">Loggers for the provider and the classifier.</param>
-    public ModelProvider(IOptions<ModelOptions> options, IOptions<StorageOptions> storage, BlobStore store, ResiliencePipelineProvider<string> pipelines, ILoggerFactory loggers)
+    /// <param name="appSettings">Where a remote model's header variables are read.</param>
+    public ModelProvider(IOptions<ModelOptions> options, IOptions<StorageOptions> storage, BlobStore store, ResiliencePipelineProvider<string> pipelines, ILoggerFactory loggers, AppSettingLookup appSettings)
     {
+        _appSettings = appSettings ?? throw new ArgumentNullException(nameof(appSettings));
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(pipelines);
@@ -132,7 +140,7 @@ public sealed partial class ModelProvider : IDisposable
         if (loading is { IsCompletedSuccessfully: true })
         {
             (loading.Result.Classifier as IDisposable)?.Dispose();
-            loading.Result.Onnx.Dispose();
+            loading.Result.Onnx?.Dispose();
             if (loading.Result.Gradients is { IsValueCreated: true } gradients)
             {
                 gradients.Value.Dispose();
@@ -168,6 +176,11 @@ public sealed partial class ModelProvider : IDisposable
             spec = preset with { OnnxPath = path };
         }
 
+        if (spec.Remote is not null)
+        {
+            return spec; // a service answers for it: no file to fetch or check
+        }
+
         spec = WithExpectedHash(spec);
         if (spec.OnnxPath is null || !File.Exists(spec.OnnxPath))
         {
@@ -189,14 +202,23 @@ public sealed partial class ModelProvider : IDisposable
     private async Task<ServedModel> LoadAsync(CancellationToken cancellationToken)
     {
         ModelSpec spec = await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        if (spec.Remote is not null)
+        {
+            // Header values come from app settings, Key Vault references included.
+            var remote = new RemoteClassifier(spec, Http(), _appSettings.Get, logger: _loggers.CreateLogger<RemoteClassifier>());
+            Log.LoadedRemote(_logger, spec.Name, spec.Remote.Url, spec.Remote.Answers, spec.Remote.MaxConcurrency);
+            return new ServedModel(spec, remote, ModelDescription.From(remote));
+        }
+
         ExecutionProviderKind provider = Enum.TryParse(_options.Provider, ignoreCase: true, out ExecutionProviderKind p) ? p : ExecutionProviderKind.Auto;
         var runtime = new OnnxClassifierOptions { Provider = provider, MaxBatch = _options.MaxBatch };
         var onnx = new OnnxClassifier(spec, runtime, _loggers.CreateLogger<OnnxClassifier>());
         var batching = new BatchingClassifier(onnx, _options.MaxBatch, TimeSpan.FromMilliseconds(_options.MaxWaitMs));
         Log.Loaded(_logger, spec.Name, onnx.ProviderName, onnx.ModelSha256, _options.MaxBatch, _options.MaxWaitMs);
         string gradientCache = Path.Combine(CacheDirectory, "gradients");
-        return new ServedModel(onnx, batching, ModelDescription.From(onnx))
+        return new ServedModel(spec, batching, ModelDescription.From(onnx))
         {
+            Onnx = onnx,
             Gradients = new Lazy<OnnxGradientModel>(() => new OnnxGradientModel(spec, runtime, gradientCache, _loggers.CreateLogger<OnnxGradientModel>())),
         };
     }
@@ -244,6 +266,13 @@ public sealed partial class ModelProvider : IDisposable
 
         int slash = blobName.LastIndexOf('/');
         string blobFolder = slash < 0 ? string.Empty : blobName[..(slash + 1)];
+        if (!transfer && blobName.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            // A JSON model blob describes a model reached over HTTP; its labels file lies beside it.
+            ModelSpec remote = await WithLabelsAsync(ModelSpecLoader.Load(onnx), container, blobName, blobFolder, folder, cancellationToken).ConfigureAwait(false);
+            return remote.Remote is not null ? remote : throw new ModelSpecException($"{SettingNames.ModelBlobName} names the JSON '{container}/{blobName}', which has no remote section; name the ONNX blob instead (its JSON sidecar is found beside it).");
+        }
+
         string stem = Path.GetFileNameWithoutExtension(blobName);
         foreach (string sidecarBlob in new[] { blobFolder + stem + ".json", blobFolder + "model.json" })
         {
@@ -254,23 +283,29 @@ public sealed partial class ModelProvider : IDisposable
 
             string sidecar = Path.Combine(folder, Path.GetFileName(sidecarBlob));
             await _store.DownloadToFileAsync(container, sidecarBlob, null, sidecar, cancellationToken).ConfigureAwait(false);
-            ModelSpec spec = ModelSpecLoader.Load(sidecar);
-            if (spec.LabelsPath is { } labels && !File.Exists(labels))
-            {
-                string relative = Path.GetRelativePath(folder, labels).Replace('\\', '/');
-                if (relative.StartsWith("..", StringComparison.Ordinal))
-                {
-                    throw new ModelSpecException($"The sidecar '{container}/{sidecarBlob}' names labels outside its folder ('{spec.LabelsPath}'); keep the labels file beside the model.");
-                }
-
-                await _store.DownloadToFileAsync(container, blobFolder + relative, null, labels, cancellationToken).ConfigureAwait(false);
-            }
-
+            ModelSpec spec = await WithLabelsAsync(ModelSpecLoader.Load(sidecar), container, sidecarBlob, blobFolder, folder, cancellationToken).ConfigureAwait(false);
             return spec with { OnnxPath = onnx };
         }
 
         // The served model's preset describes the served model, not a transfer target of another architecture.
         return transfer ? ModelSpecLoader.ForOnnxFile(onnx) : DescribeOnnx(onnx, sidecar: null);
+    }
+
+    /// <summary>Downloads the labels file a spec blob names (relative to its folder) when it is not in the cache yet.</summary>
+    private async Task<ModelSpec> WithLabelsAsync(ModelSpec spec, string container, string specBlob, string blobFolder, string folder, CancellationToken cancellationToken)
+    {
+        if (spec.LabelsPath is { } labels && !File.Exists(labels))
+        {
+            string relative = Path.GetRelativePath(folder, labels).Replace('\\', '/');
+            if (relative.StartsWith("..", StringComparison.Ordinal))
+            {
+                throw new ModelSpecException($"The model JSON '{container}/{specBlob}' names labels outside its folder ('{spec.LabelsPath}'); keep the labels file beside it.");
+            }
+
+            await _store.DownloadToFileAsync(container, blobFolder + relative, null, labels, cancellationToken).ConfigureAwait(false);
+        }
+
+        return spec;
     }
 
     private HttpClient Http()
@@ -285,6 +320,9 @@ public sealed partial class ModelProvider : IDisposable
     {
         [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Serving model {Model} on {Provider} (SHA-256 {Sha256}); up to {MaxBatch} images per call, waiting up to {MaxWaitMs} ms to merge")]
         public static partial void Loaded(ILogger logger, string model, string provider, string sha256, int maxBatch, int maxWaitMs);
+
+        [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "Serving remote model {Model} at {Endpoint} (answers {Answers}); up to {MaxConcurrency} requests at once")]
+        public static partial void LoadedRemote(ILogger logger, string model, Uri endpoint, RemoteAnswers answers, int maxConcurrency);
 
         [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Downloading the model {Container}/{Blob} ({Bytes} bytes)")]
         public static partial void Downloading(ILogger logger, string container, string blob, long bytes);
