@@ -47,7 +47,17 @@ internal sealed class AzuriteProcess : IAsyncDisposable
     public static async Task<AzuriteProcess> StartAsync()
     {
         var azurite = new AzuriteProcess(Script ?? throw new InvalidOperationException(Unavailable), FreePort());
-        await azurite.StartAgainAsync();
+        try
+        {
+            await azurite.StartAgainAsync();
+        }
+        catch
+        {
+            // A node that started but never listened would outlive the test run.
+            await azurite.DisposeAsync();
+            throw;
+        }
+
         return azurite;
     }
 
