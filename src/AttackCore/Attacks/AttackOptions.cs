@@ -68,6 +68,13 @@ public abstract record AttackOptions
     [JsonIgnore]
     public virtual bool UsesGradients => false;
 
+    /// <summary>
+    /// Gets a value indicating whether the attack crafts on surrogate models (transfer, GFCS): the engine then gives it
+    /// the target's scores through a classifier that also implements <see cref="AttackCore.Gradients.ISurrogateModels"/>.
+    /// </summary>
+    [JsonIgnore]
+    public virtual bool UsesSurrogates => false;
+
     /// <summary>Builds the attack these options describe.</summary>
     /// <param name="timeProvider">The clock for time-bounded slices; defaults to the system clock.</param>
     /// <returns>The attack.</returns>

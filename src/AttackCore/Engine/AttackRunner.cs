@@ -28,6 +28,7 @@ public sealed class AttackRunner
 {
     private readonly IClassifier _classifier;
     private readonly IClassifier? _whiteBox;
+    private readonly IClassifier? _surrogateGuided;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly PerturbationMinimizer _minimizer;
@@ -42,10 +43,33 @@ public sealed class AttackRunner
     /// The same model with its gradients, for white-box attacks; defaults to <paramref name="classifier"/> when it gives
     /// gradients itself. Verification always uses <paramref name="classifier"/>.
     /// </param>
-    public AttackRunner(IClassifier classifier, ModelInfo model, ILogger<AttackRunner>? logger = null, TimeProvider? timeProvider = null, IGradientModel? gradients = null)
+    /// <param name="surrogates">
+    /// The surrogate models' gradients for surrogate-based attacks (<see cref="AttackOptions.UsesSurrogates"/>), each on
+    /// the classifier's input size; none by default.
+    /// </param>
+    public AttackRunner(IClassifier classifier, ModelInfo model, ILogger<AttackRunner>? logger = null, TimeProvider? timeProvider = null, IGradientModel? gradients = null, IReadOnlyList<IGradientModel>? surrogates = null)
     {
         _classifier = classifier ?? throw new ArgumentNullException(nameof(classifier));
         _whiteBox = gradients is not null ? new WhiteBoxModel(classifier, gradients) : classifier is IGradientModel ? classifier : null;
+        if (surrogates is { Count: > 0 })
+        {
+            if (surrogates.FirstOrDefault(s => s.InputHeight != classifier.InputHeight || s.InputWidth != classifier.InputWidth || s.Channels != classifier.Channels) is { } wrongSize)
+            {
+                throw new ArgumentException(
+                    $"A surrogate takes {wrongSize.Channels}x{wrongSize.InputHeight}x{wrongSize.InputWidth} images and the target {classifier.Channels}x{classifier.InputHeight}x{classifier.InputWidth}; load the surrogate on the target's input size (its gradient graph resizes).",
+                    nameof(surrogates));
+            }
+
+            if (surrogates.FirstOrDefault(s => s.NumClasses != classifier.NumClasses) is { } wrongClasses)
+            {
+                throw new ArgumentException(
+                    $"A surrogate has {wrongClasses.NumClasses} classes and the target {classifier.NumClasses}; surrogates must share the target's classes and label order.",
+                    nameof(surrogates));
+            }
+
+            _surrogateGuided = new SurrogateGuidedModel(classifier, surrogates);
+        }
+
         ArgumentNullException.ThrowIfNull(model);
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
@@ -95,6 +119,11 @@ public sealed class AttackRunner
         if (_whiteBox is null && request.Attacks.FirstOrDefault(a => a.UsesGradients) is { } whiteBox)
         {
             throw new ArgumentException($"{whiteBox.AttackName} is a white-box attack: it needs the model's gradients, and this model was loaded for scores only. Load an ONNX model with gradients, or use a score-based attack such as square.", nameof(request));
+        }
+
+        if (_surrogateGuided is null && request.Attacks.FirstOrDefault(a => a.UsesSurrogates) is { } surrogateBased)
+        {
+            throw new ArgumentException($"{surrogateBased.AttackName} crafts on surrogate models, and none was given. Name one or more with --surrogate (a preset, an .onnx file or a .json spec), or use an attack that needs no surrogate such as square.", nameof(request));
         }
 
         if (LabelOnly && request.Attacks.FirstOrDefault(a => a.UsesScores || a.UsesGradients) is { } scoreBased)
@@ -380,5 +409,5 @@ public sealed class AttackRunner
 
     /// <summary>The model as the attack may see it: with its gradients for a white-box attack, whole, or its top-1 label only for a decision-based attack.</summary>
     private IClassifier AttackClassifier(AttackOptions attack) =>
-        attack.UsesGradients ? _whiteBox! : attack.UsesScores ? _classifier : new LabelOnlyClassifier(_classifier);
+        attack.UsesSurrogates ? _surrogateGuided! : attack.UsesGradients ? _whiteBox! : attack.UsesScores ? _classifier : new LabelOnlyClassifier(_classifier);
 }
