@@ -5,6 +5,7 @@ using AdvAudit.Functions.Upload;
 using AttackCore.Engine;
 using AttackCore.Gradients;
 using AttackCore.Imaging;
+using AttackCore.Models.Remote;
 using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -73,6 +74,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         AttackRequest request;
         PreparedImage image;
         AttackBatch batch;
+        using RemoteQueryMeter? meter = model.Classifier is RemoteClassifier ? RemoteClassifier.Measure() : null;
         try
         {
             request = input.Request ?? AttackOverrides.Apply(_attack, input.Metadata);
@@ -115,7 +117,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
 
         AttackProgress progress = batch.Progress();
         Log.Prepared(_logger, input.Container, input.Name, batch.Jobs[0].Clean.TrueClass.Label, progress.Queries);
-        return new PrepareResult(checkpoint with
+        return new PrepareResult(checkpoint.WithRemote(meter?.Counts) with
         {
             Queries = progress.Queries,
             LowestMargin = progress.LowestMargin,
