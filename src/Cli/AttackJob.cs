@@ -287,29 +287,8 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
     }
 
     /// <summary>Resolves a model argument (<c>--model</c>, or one <c>--transfer-model</c>) with its optional preset.</summary>
-    private async Task<ModelSpec> ResolveModelAsync(string model, string? presetName, string presetOption, string modelOption, CancellationToken cancellationToken)
-    {
-        if (presetName is not null)
-        {
-            if (!ModelPresets.TryGet(presetName, out ModelSpec? preset))
-            {
-                throw new ModelSpecException($"Unknown preset \"{presetName}\". Presets: {string.Join(", ", ModelPresets.Names)}.");
-            }
-
-            if (!File.Exists(model))
-            {
-                throw new ModelSpecException($"{presetOption} needs {modelOption} to name an .onnx file; \"{model}\" does not exist.");
-            }
-
-            // The preset describes preprocessing and classes; the user's file has its own hash.
-            return preset with { OnnxPath = Path.GetFullPath(model), Sha256 = null, DownloadUrl = null };
-        }
-
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
-        var resolver = new ModelResolver(http, settings.CacheDir);
-        var bar = new DownloadBar(errors);
-        return await resolver.ResolveAsync(model, bar, cancellationToken).ConfigureAwait(false);
-    }
+    private Task<ModelSpec> ResolveModelAsync(string model, string? presetName, string presetOption, string modelOption, CancellationToken cancellationToken) =>
+        ModelArgument.ResolveAsync(model, presetName, presetOption, modelOption, settings.CacheDir, errors, cancellationToken);
 
     /// <summary>Creates the output folder and writes and deletes a probe file in it; says what is wrong, or null.</summary>
     private static string? OutputFolderProblem(string outDir)
