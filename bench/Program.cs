@@ -13,6 +13,8 @@ const string Usage = """
       bench gray    [--data /usr/share/datasets/fashion-mnist] [--images 100] [--max-queries 1000] [--seed 0]
                     [--model models/fashion-mnist-cnn/model.json] [--provider auto|cpu|cuda]
       bench remote  [--max-queries 300] [--seed 0] [--rounds 3] [--concurrency 1,8]
+      bench startup --tool 'COMMAND' [--tool 'COMMAND']... [--model models/fashion-mnist-cnn/model.json [--preset NAME]]
+                    [--image samples/fashion-mnist/0000-ankle-boot.png] [--rounds 7]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -33,6 +35,8 @@ try
         "hostile" => HostileBench.Run(args[1..], Console.Out),
         "gray" => GrayBench.Run(args[1..], Console.Out),
         "remote" => RemoteBench.Run(args[1..], Console.Out),
+        "startup" => StartupBench.Run(args[1..], Console.Out),
+        "load-model" => StartupBench.LoadModel(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }
