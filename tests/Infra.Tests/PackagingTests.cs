@@ -62,6 +62,22 @@ public sealed class PackagingTests : IDisposable
         Assert.Contains("pInit", helpText, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Dockerfile")]
+    [InlineData("Dockerfile.cli")]
+    public void Dockerfile_CopiesEveryBuildInputThatExists(string dockerfile)
+    {
+        string root = RepoPaths.RepoRoot ?? throw new InvalidOperationException("Run the tests from a checkout.");
+        string[] lines = File.ReadAllLines(Path.Combine(root, dockerfile));
+        string[] sources = [.. lines.Where(l => l.StartsWith("COPY ", StringComparison.Ordinal) && !l.Contains("--from=", StringComparison.Ordinal))
+            .SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..^1])];
+
+        Assert.All(sources, s => Assert.True(File.Exists(Path.Combine(root, s)) || Directory.Exists(Path.Combine(root, s)), $"{dockerfile} copies {s}, which is not in the repository"));
+
+        // Every file the build reads from the repository root must be copied, or the image builds differently from a clone.
+        Assert.All(new[] { "global.json", "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "models/imagenet_labels.txt", "src/AttackCore/" }, needed => Assert.Contains(needed, sources));
+    }
+
     private static void CopySources(string from, string to)
     {
         foreach (string file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
