@@ -217,7 +217,7 @@ public static partial class ReportHtml
 
     private static void AppendTrace(StringBuilder sb, AttackReport r)
     {
-        sb.Append("<section>\n<h2>Confidence and loss over queries</h2>\n");
+        sb.Append(r.Attack.Loss.IsDistance ? "<section>\n<h2>Distance over queries</h2>\n" : "<section>\n<h2>Confidence and loss over queries</h2>\n");
         var trace = r.Trace;
         if (trace.Count == 0)
         {
