@@ -147,6 +147,14 @@ public sealed class AuditPipelineTests
         string html = await ReadTextAsync(h, AuditStore.ResultsFolder(id) + "/summary.html");
         Assert.Contains("<td class=\"n\">25</td><td class=\"n\">24</td><td class=\"n\">" + fooled.Count + "</td>", html, StringComparison.Ordinal);
         Assert.Contains("over correctly classified", html, StringComparison.Ordinal);
+        // The images table links each report beside the summary's folder: resolved from summary.html, the link is the folder's report.html.
+        var page = new Uri("https://account.blob/results/" + AuditStore.ResultsFolder(id) + "/summary.html");
+        foreach (AuditImageRow row in summary.Images.Where(r => r.Thumbnail is not null))
+        {
+            string href = System.Text.RegularExpressions.Regex.Match(html, "<a href=\"([^\"]*)\"><img class=\"thumb\" src=\"[^\"]*\" alt=\"" + System.Net.WebUtility.HtmlEncode(row.Input) + "\"").Groups[1].Value;
+            Assert.Equal("/results/" + row.ResultFolder + "/report.html", Uri.UnescapeDataString(new Uri(page, System.Net.WebUtility.HtmlDecode(href)).AbsolutePath));
+            Assert.Contains(row.ResultFolder, markers.Keys);
+        }
     }
 
     [AzuriteFact]
