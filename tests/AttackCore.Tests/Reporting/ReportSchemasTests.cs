@@ -65,4 +65,15 @@ public sealed class ReportSchemasTests
 
         SchemaCheck.Summary(AuditSummaryJson.Serialize(summary));
     }
+
+    [CheckoutTheory]
+    [InlineData("docs/report-schema.md")]
+    public void DocumentedExample_IsValid(string page)
+    {
+        string text = File.ReadAllText(RepoPaths.FromRoot(page)!);
+        int start = text.IndexOf("```json", StringComparison.Ordinal);
+        string example = text[(start + 7)..text.IndexOf("```", start + 7, StringComparison.Ordinal)];
+
+        Assert.Empty(SchemaCheck.ReportErrors(example));
+    }
 }
