@@ -21,7 +21,9 @@ internal static class RunSummary
 
     public static void Write(TextWriter output, AttackJobSettings settings, AuditAttack attack, AttackRequest request, IReadOnlyList<AuditImageInput> images, DateTimeOffset startedUtc)
     {
-        AuditSummary summary = AuditSummaryBuilder.Build("advaudit-attack", string.Join(", ", settings.Inputs), attack, images, startedUtc, DateTimeOffset.UtcNow);
+        // The run's id: when it started, as a bulk audit's id names one audit.
+        string runId = "run-" + startedUtc.UtcDateTime.ToString("yyyyMMdd-HHmmss", Inv);
+        AuditSummary summary = AuditSummaryBuilder.Build(runId, string.Join(", ", settings.Inputs), attack, images, startedUtc, DateTimeOffset.UtcNow);
         string root = Path.GetFullPath(settings.OutDir);
         Directory.CreateDirectory(root);
         File.WriteAllText(Path.Combine(root, "summary.json"), AuditSummaryJson.Serialize(summary));

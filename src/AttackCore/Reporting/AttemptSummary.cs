@@ -43,7 +43,7 @@ public sealed record AttemptSummary
     /// <summary>Gets whether this attempt's image is the one written beside the report.</summary>
     public required bool Written { get; init; }
 
-    /// <summary>Gets the wall time of the attack itself, in milliseconds.</summary>
+    /// <summary>Gets this image's share of the attack's wall time, in milliseconds (see <see cref="TimingInfo.AttackMs"/>).</summary>
     public required double AttackMs { get; init; }
 
     /// <summary>Gets why the attempt ended as it did, when that needs words.</summary>

@@ -155,7 +155,7 @@ public class AttackRunnerTests
         while (!sut.Advance(batch, StepBudget.Iterations(3)))
         {
             AttackState copy = AttackStateSerializer.FromBytes(AttackStateSerializer.ToBytes(batch.State!));
-            batch = new AttackBatch(batch.Request, batch.Jobs, copy) { AttackMs = batch.AttackMs };
+            batch = new AttackBatch(batch.Request, batch.Jobs, copy) { AttackMs = batch.AttackMs, ImageAttackMs = batch.ImageAttackMs };
         }
 
         IReadOnlyList<ImageResult> sliced = sut.Finish(batch);
@@ -164,6 +164,32 @@ public class AttackRunnerTests
             Assert.Equal(whole[i].AdversarialPng, sliced[i].AdversarialPng);
             Assert.Equal(whole[i].Report.Outcome, sliced[i].Report.Outcome);
         }
+    }
+
+    /// <summary>A clock whose every reading is one millisecond after the previous one.</summary>
+    private sealed class TickingTime : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Add(ref _ticks, TimeSpan.TicksPerMillisecond);
+    }
+
+    [Fact]
+    public void Run_Batch_ChargesEachImageItsShareOfTheAttackTime()
+    {
+        var model = new LinearClassifier(8, 10, seed: 7);
+        var sut = new AttackRunner(model, Model, timeProvider: new TickingTime());
+        var request = new AttackRequest { Attack = new SquareAttackOptions { Epsilon = 0.03, MaxQueries = 300, Seed = 4 } };
+
+        IReadOnlyList<ImageResult> results = sut.Run(Images(4), request);
+
+        // Each image's time follows its own queries, not the batch's: the image that stopped first was charged least.
+        var byQueries = results.Select(r => r.Report).OrderBy(r => r.Outcome.Queries).ToList();
+        Assert.True(byQueries[0].Outcome.Queries < byQueries[^1].Outcome.Queries, "the test needs images that stop at different times");
+        Assert.True(byQueries[0].Timings.AttackMs < byQueries[^1].Timings.AttackMs);
+        Assert.All(byQueries, r => Assert.Equal(r.Timings.AttackMs, r.Attempts.Single().AttackMs, 9));
     }
 
     [Fact]

@@ -37,13 +37,13 @@ public class ReportJsonTests
     }
 
     [Fact]
-    public void Serialize_AnyReport_WritesSchemaVersionOne()
+    public void Serialize_AnyReport_WritesSchemaVersionTwo()
     {
         var json = ReportJson.Serialize(SampleReports.Fooled());
 
         var root = JsonNode.Parse(json)!.AsObject();
-        Assert.Equal(1, AttackReport.CurrentSchemaVersion);
-        Assert.Equal(1, root["schemaVersion"]!.GetValue<int>());
+        Assert.Equal(2, AttackReport.CurrentSchemaVersion);
+        Assert.Equal(2, root["schemaVersion"]!.GetValue<int>());
     }
 
     [Fact]
@@ -97,7 +97,8 @@ public class ReportJsonTests
     }
 
     [Theory]
-    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(1)]
     [InlineData(0)]
     [InlineData(-1)]
     public void Deserialize_OtherSchemaVersion_ThrowsNamingTheVersion(int version)
@@ -108,7 +109,7 @@ public class ReportJsonTests
         var ex = Assert.Throws<JsonException>(() => ReportJson.Deserialize(node.ToJsonString()));
 
         Assert.Contains($"version {version}", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("reads version 1", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("reads version 2", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

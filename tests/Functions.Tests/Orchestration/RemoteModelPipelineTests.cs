@@ -60,7 +60,7 @@ public sealed class RemoteModelPipelineTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         Assert.Equal(ImageOutcome.Fooled, done.ReadOutputAs<ImageAuditResult>()!.Outcome);
-        AttackReport report = ReportJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("fashion/0000-ankle-boot", "report.json")));
+        AttackReport report = SchemaCheck.Report(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("fashion/0000-ankle-boot", "report.json")));
         Assert.Equal(("remote", _server.Url.ToString()), (report.Model.Provider, report.Model.Endpoint));
 
         // What the report claims, checked with the local file: the adversarial PNG fools it.

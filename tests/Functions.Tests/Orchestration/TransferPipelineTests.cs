@@ -103,11 +103,11 @@ public sealed class TransferPipelineTests
         Assert.Equal(OrchestrationRuntimeStatus.Completed, (await h.WaitAsync(AuditStore.InstanceId(id), Timeout)).RuntimeStatus);
 
         string results = AuditStore.ResultsFolder(id);
-        AuditSummary summary = AuditSummaryJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(results, "summary.json")));
+        AuditSummary summary = SchemaCheck.Summary(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(results, "summary.json")));
         var reports = new List<AttackReport>();
         foreach (AuditImageRow row in summary.Images)
         {
-            reports.Add(ReportJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(row.ResultFolder, "report.json"))));
+            reports.Add(SchemaCheck.Report(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(row.ResultFolder, "report.json"))));
         }
 
         TransferMatrixCell cell = Assert.Single(summary.Transfer!);
@@ -128,5 +128,5 @@ public sealed class TransferPipelineTests
     }
 
     private static async Task<AttackReport> ReadReportAsync(PipelineHarness h, string folder) =>
-        ReportJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(folder, "report.json")));
+        SchemaCheck.Report(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(folder, "report.json")));
 }

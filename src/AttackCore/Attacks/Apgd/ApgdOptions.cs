@@ -30,6 +30,10 @@ public abstract record ApgdOptions : AttackOptions
     public override IAttack CreateAttack(TimeProvider? timeProvider = null) => new ApgdAttack(this, timeProvider);
 
     /// <inheritdoc />
+    /// <remarks>Minus the gradient loss it climbs.</remarks>
+    public override AttackCore.Reporting.LossInfo TraceLoss(bool targeted) => AttackCore.Reporting.LossInfo.ForGradient(Loss, targeted);
+
+    /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();

@@ -24,6 +24,10 @@ public sealed record FgsmOptions : AttackOptions
     public override IAttack CreateAttack(TimeProvider? timeProvider = null) => new FgsmAttack(this, timeProvider);
 
     /// <inheritdoc />
+    /// <remarks>Minus the gradient loss it climbs.</remarks>
+    public override AttackCore.Reporting.LossInfo TraceLoss(bool targeted) => AttackCore.Reporting.LossInfo.ForGradient(Loss, targeted);
+
+    /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
