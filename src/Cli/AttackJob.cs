@@ -195,12 +195,14 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                 }
                 catch (ArgumentException ex)
                 {
+                    progress.Finish();
                     await errors.WriteLineAsync($"error: {UserMessage(ex)}").ConfigureAwait(false);
                     return ExitUsage;
                 }
                 catch (RemoteModelException ex)
                 {
                     // The service failed for good: this batch has no results; the ones written before it stay.
+                    progress.Finish();
                     await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
                     foreach ((InputFile input, _) in prepared)
                     {

@@ -171,7 +171,22 @@ public sealed class AttackBatch
             }
         }
 
-        return new AttackProgress(done, _jobs.Length, queries, lowest);
+        int stageImages = 0, stageDone = 0, finished = 0;
+        bool lastStage = State is null || Stage >= Request.Attacks.Count - 1;
+        foreach (ImageJob job in _jobs)
+        {
+            if (job.StateIndex >= 0 && State is not null)
+            {
+                stageImages++;
+                stageDone += State.Images[job.StateIndex].Status == ImageAttackStatus.Running ? 0 : 1;
+            }
+            else if (lastStage || job.EarlyOutcome is not null || (Request.PlanMode == PlanMode.FirstSuccess && job.Attempts.Any(a => a.Outcome.Success)))
+            {
+                finished++;   // no later attack of the plan takes it
+            }
+        }
+
+        return new AttackProgress(done, _jobs.Length, queries, lowest, State?.Options.AttackName, Stage, Request.Attacks.Count, stageImages, stageDone, finished);
     }
 
     /// <summary>Replaces one job (the runner records attempts and state indices this way).</summary>
