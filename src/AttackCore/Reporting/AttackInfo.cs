@@ -27,4 +27,10 @@ public sealed record AttackInfo
     /// <summary>Gets every option of the attack as text, keyed by option name, so a run can be repeated exactly.</summary>
     /// <value>Defaults to empty.</value>
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Gets the surrogate models a surrogate-based attack (such as <c>transfer</c>) crafted on, in the order the run named
+    /// them; omitted for attacks that use none.
+    /// </summary>
+    public IReadOnlyList<SurrogateInfo>? Surrogates { get; init; }
 }

@@ -51,10 +51,7 @@ public sealed record PgdOptions : AttackOptions
         WhiteBoxChecks.Count(Steps, 1, 100_000, nameof(Steps), "ascent steps per restart");
         WhiteBoxChecks.Count(Restarts, 1, 1_000, nameof(Restarts), "runs from random starts");
         WhiteBoxChecks.Loss(Loss, nameof(Loss));
-        if (StepSize is double step && (!double.IsFinite(step) || step <= 0))
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"StepSize must be above 0 (in [0,1] pixel units); got {step}."), nameof(StepSize));
-        }
+        WhiteBoxChecks.StepSize(StepSize, nameof(StepSize));
     }
 
     /// <inheritdoc />
