@@ -39,6 +39,7 @@ public sealed record PgdOptions : AttackOptions
     public double EffectiveStepSize => StepSize ?? (2.5 * Epsilon / Steps);
 
     /// <inheritdoc />
+    [JsonIgnore]
     public override bool UsesGradients => true;
 
     /// <inheritdoc />

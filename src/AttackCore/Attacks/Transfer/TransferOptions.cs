@@ -66,6 +66,7 @@ public sealed record TransferOptions : AttackOptions
     public double EffectiveKernelSigma => KernelSigma ?? ((KernelSize - 1) / 6.0);
 
     /// <inheritdoc />
+    [JsonIgnore]
     public override bool UsesSurrogates => true;
 
     /// <inheritdoc />
