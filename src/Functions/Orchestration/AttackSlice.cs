@@ -50,7 +50,8 @@ public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckp
         }
 
         ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
-        var runner = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request));
+        IReadOnlyList<AttackCore.Gradients.IGradientModel>? surrogates = await _models.SurrogatesForAsync(batch.Request, input.SurrogateModels, model, cancellationToken).ConfigureAwait(false);
+        var runner = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request), surrogates);
         bool finished = runner.Advance(batch, _attack.SliceBudget(), cancellationToken);
         string stateBlob = input.StateBlobAfter(next);
         await _checkpoints.WriteStateAsync(stateBlob, batch, cancellationToken).ConfigureAwait(false);

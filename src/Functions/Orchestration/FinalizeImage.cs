@@ -70,7 +70,8 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
         }
 
         ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
-        ImageResult result = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request)).Finish(batch, cancellationToken)[0];
+        IReadOnlyList<AttackCore.Gradients.IGradientModel>? surrogates = await _models.SurrogatesForAsync(batch.Request, input.Checkpoint.SurrogateModels, model, cancellationToken).ConfigureAwait(false);
+        ImageResult result = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request), surrogates).Finish(batch, cancellationToken)[0];
         if (input.Source is { } described)
         {
             result = result with { Report = result.Report with { Input = result.Report.Input with { Version = described.ETag } } };

@@ -61,7 +61,7 @@ public sealed partial class ModelProvider
 
     private async Task<OnnxClassifier> LoadTransferModelAsync(string blobName)
     {
-        ModelSpec spec = await FetchBlobAsync(blobName, CancellationToken.None, transfer: true).ConfigureAwait(false);
+        ModelSpec spec = await FetchBlobAsync(blobName, CancellationToken.None, "The transfer model list").ConfigureAwait(false);
         ExecutionProviderKind provider = Enum.TryParse(_options.Provider, ignoreCase: true, out ExecutionProviderKind p) ? p : ExecutionProviderKind.Auto;
         var onnx = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = provider }, _loggers.CreateLogger<OnnxClassifier>());
         TransferLog.Loaded(_logger, blobName, spec.Name, onnx.ProviderName, onnx.ModelSha256);

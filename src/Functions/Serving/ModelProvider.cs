@@ -148,6 +148,7 @@ public sealed partial class ModelProvider : IDisposable
         }
 
         DisposeTransferModels();
+        DisposeSurrogates();
 
         _http?.Dispose();
     }
@@ -247,11 +248,18 @@ public sealed partial class ModelProvider : IDisposable
         return preset with { OnnxPath = onnxPath };
     }
 
-    private async Task<ModelSpec> FetchBlobAsync(string blobName, CancellationToken cancellationToken, bool transfer = false)
+    /// <param name="blobName">The ONNX blob (or, for the served model, a remote spec's JSON blob).</param>
+    /// <param name="cancellationToken">Cancels downloads.</param>
+    /// <param name="otherModelList">
+    /// For a model besides the served one (a transfer target or a surrogate), the list that named it, as errors say it;
+    /// <see langword="null"/> for the served model.
+    /// </param>
+    private async Task<ModelSpec> FetchBlobAsync(string blobName, CancellationToken cancellationToken, string? otherModelList = null)
     {
+        bool transfer = otherModelList is not null;
         string container = _storage.ModelsContainer;
         BlobInfo info = await _store.TryGetInfoAsync(container, blobName, cancellationToken).ConfigureAwait(false)
-            ?? throw new ModelUnavailableException($"{(transfer ? "The transfer model list" : SettingNames.ModelBlobName)} names '{container}/{blobName}', which does not exist; upload the ONNX file there or correct the setting.");
+            ?? throw new ModelUnavailableException($"{otherModelList ?? SettingNames.ModelBlobName} names '{container}/{blobName}', which does not exist; upload the ONNX file there or correct the setting.");
 
         // One folder per blob version: a replaced model never mixes with the old one's files.
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(container + "\n" + blobName + "\n" + info.ETag)))[..16];
@@ -287,7 +295,7 @@ public sealed partial class ModelProvider : IDisposable
             return spec with { OnnxPath = onnx };
         }
 
-        // The served model's preset describes the served model, not a transfer target of another architecture.
+        // The served model's preset describes the served model, not a transfer target or surrogate of another architecture.
         return transfer ? ModelSpecLoader.ForOnnxFile(onnx) : DescribeOnnx(onnx, sidecar: null);
     }
 
