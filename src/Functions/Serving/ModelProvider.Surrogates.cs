@@ -14,7 +14,7 @@ namespace AdvAudit.Functions.Serving;
 /// </content>
 public sealed partial class ModelProvider
 {
-    private readonly Dictionary<string, Task<OnnxGradientModel>> _surrogates = new(StringComparer.Ordinal);
+    private readonly SharedLoads<OnnxGradientModel> _surrogates;
 
     /// <summary>Gets the surrogates of <see cref="SettingNames.ModelSurrogateBlobNames"/>, in order (empty when unset).</summary>
     public IReadOnlyList<string> DefaultSurrogateBlobNames => ParseBlobNames(_options.SurrogateBlobNames);
@@ -50,20 +50,7 @@ public sealed partial class ModelProvider
         return surrogates;
     }
 
-    private Task<OnnxGradientModel> Surrogate(string blobName, ServedModel served)
-    {
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_surrogates.TryGetValue(blobName, out Task<OnnxGradientModel>? loading) || loading.IsFaulted || loading.IsCanceled)
-            {
-                loading = Task.Run(() => LoadSurrogateAsync(blobName, served.Classifier), CancellationToken.None);
-                _surrogates[blobName] = loading;
-            }
-
-            return loading;
-        }
-    }
+    private Task<OnnxGradientModel> Surrogate(string blobName, ServedModel served) => _surrogates.Get(blobName, () => LoadSurrogateAsync(blobName, served.Classifier));
 
     private async Task<OnnxGradientModel> LoadSurrogateAsync(string blobName, IClassifier target)
     {
@@ -80,20 +67,7 @@ public sealed partial class ModelProvider
         return surrogate;
     }
 
-    private void DisposeSurrogates()
-    {
-        List<Task<OnnxGradientModel>> loaded;
-        lock (_gate)
-        {
-            loaded = [.. _surrogates.Values];
-            _surrogates.Clear();
-        }
-
-        foreach (Task<OnnxGradientModel> model in loaded.Where(t => t.IsCompletedSuccessfully))
-        {
-            model.Result.Dispose();
-        }
-    }
+    private void DisposeSurrogates() => _surrogates.DisposeAll();
 
     private static partial class SurrogateLog
     {

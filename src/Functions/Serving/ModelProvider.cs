@@ -93,6 +93,8 @@ public sealed partial class ModelProvider : IDisposable
         _download = pipelines.GetPipeline(StorageResilience.ModelDownload);
         _loggers = loggers ?? throw new ArgumentNullException(nameof(loggers));
         _logger = loggers.CreateLogger<ModelProvider>();
+        _transferModels = new SharedLoads<OnnxClassifier>(_gate, () => _disposed);
+        _surrogates = new SharedLoads<OnnxGradientModel>(_gate, () => _disposed);
     }
 
     /// <summary>Gets the cache folder for downloaded models.</summary>

@@ -4,7 +4,6 @@ using AdvAudit.Functions.Orchestration;
 using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Tests.TestSupport;
 using AttackCore.Reporting;
-using AttackCore.Tests.TestSupport;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -19,15 +18,11 @@ public sealed class SurrogatePipelineTests
 {
     private const string SurrogateBlob = "surrogates/fashion.onnx";
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
-    private static readonly string FashionFolder = RepoPaths.FromRoot("models/fashion-mnist-cnn")!;
-    private static readonly string FashionSamples = RepoPaths.FromRoot("samples/fashion-mnist")!;
+    private static readonly string FashionSamples = FashionModel.Samples;
 
     private static void Settings(Dictionary<string, string?> s)
     {
-        s[SettingNames.ModelLocalPath] = Path.Combine(FashionFolder, "model.json");
-        s[SettingNames.ModelPreset] = string.Empty;
-        s[SettingNames.ModelProvider] = "cpu";
-        s[SettingNames.AttackEps] = "0.1";
+        FashionModel.Serve(s);
         s[SettingNames.AttackSliceQueries] = "4"; // a few iterations per activity: the attack state crosses slices
     }
 
@@ -35,7 +30,7 @@ public sealed class SurrogatePipelineTests
     public async Task Upload_TransferWithSurrogateMetadata_ReportHasOneTargetQueryAndTheSurrogate()
     {
         await using PipelineHarness h = await PipelineHarness.StartAsync("surr", Settings);
-        await UploadSurrogateAsync(h);
+        await FashionModel.UploadAsync(h, SurrogateBlob);
         const string Sample = "0000-ankle-boot.png";
         var metadata = new Dictionary<string, string>
         {
@@ -87,7 +82,7 @@ public sealed class SurrogatePipelineTests
     public async Task Audit_SurrogateModelsOption_SummaryHasTheSurrogateTransferTable()
     {
         await using PipelineHarness h = await PipelineHarness.StartAsync("surraudit", Settings);
-        await UploadSurrogateAsync(h);
+        await FashionModel.UploadAsync(h, SurrogateBlob);
         string[] samples = ["0000-ankle-boot.png", "0001-pullover.png"];
         foreach (string sample in samples)
         {
@@ -104,14 +99,5 @@ public sealed class SurrogatePipelineTests
         SurrogateTransferRow row = Assert.Single(summary.SurrogateTransfer!);
         Assert.Equal(["fashion-mnist-cnn"], row.Surrogates);
         Assert.Equal((summary.Counts.Attacked, summary.Counts.Fooled, 1.0, 4.0), (row.Attacked, row.Fooled, row.MeanTargetQueries, row.MeanSurrogateGradientEvaluations));
-    }
-
-    private static async Task UploadSurrogateAsync(PipelineHarness h)
-    {
-        string container = h.Storage.ModelsContainer;
-        await h.Store.EnsureContainerAsync(container);
-        await h.Store.WriteAsync(container, SurrogateBlob, BinaryData.FromBytes(File.ReadAllBytes(Path.Combine(FashionFolder, "model.onnx"))), "application/octet-stream");
-        await h.Store.WriteAsync(container, "surrogates/fashion.json", BinaryData.FromBytes(File.ReadAllBytes(Path.Combine(FashionFolder, "model.json"))), "application/json");
-        await h.Store.WriteAsync(container, "surrogates/labels.txt", BinaryData.FromBytes(File.ReadAllBytes(Path.Combine(FashionFolder, "labels.txt"))), "text/plain");
     }
 }
