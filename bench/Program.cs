@@ -13,6 +13,7 @@ const string Usage = """
       bench gray    [--data /usr/share/datasets/fashion-mnist] [--images 100] [--max-queries 1000] [--seed 0]
                     [--model models/fashion-mnist-cnn/model.json] [--provider auto|cpu|cuda]
       bench remote  [--max-queries 300] [--seed 0] [--rounds 3] [--concurrency 1,8]
+      bench transfer [--configs linf-4/255,l2-5,linf-16/255] [--iterations 10] [--seed 0] [--variants MI-FGSM,...] [--images DIR] [--provider auto|cpu|cuda]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -33,6 +34,7 @@ try
         "hostile" => HostileBench.Run(args[1..], Console.Out),
         "gray" => GrayBench.Run(args[1..], Console.Out),
         "remote" => RemoteBench.Run(args[1..], Console.Out),
+        "transfer" => TransferBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }
