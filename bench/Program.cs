@@ -15,6 +15,7 @@ const string Usage = """
       bench remote  [--max-queries 300] [--seed 0] [--rounds 3] [--concurrency 1,8]
       bench startup --tool 'COMMAND' [--tool 'COMMAND']... [--model models/fashion-mnist-cnn/model.json [--preset NAME]]
                     [--image samples/fashion-mnist/0000-ankle-boot.png] [--rounds 7]
+      bench transfer [--configs linf-4/255,l2-5,linf-16/255] [--iterations 10] [--seed 0] [--variants MI-FGSM,...] [--images DIR] [--provider auto|cpu|cuda]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -37,6 +38,7 @@ try
         "remote" => RemoteBench.Run(args[1..], Console.Out),
         "startup" => StartupBench.Run(args[1..], Console.Out),
         "load-model" => StartupBench.LoadModel(args[1..], Console.Out),
+        "transfer" => TransferBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }

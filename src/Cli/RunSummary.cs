@@ -15,7 +15,7 @@ internal static class RunSummary
 {
     /// <summary>Gets whether a run with these settings writes a summary.</summary>
     public static bool IsWanted(AttackJobSettings settings, AttackRequest request, int inputs) =>
-        inputs > 1 || settings.Labels is not null || settings.TransferModels.Length > 0 || request.Attacks.Count > 1;
+        inputs > 1 || settings.Labels is not null || settings.TransferModels.Length > 0 || request.Attacks.Count > 1 || request.Attacks.Any(a => a.UsesSurrogates);
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -44,6 +44,26 @@ internal static class RunSummary
         {
             PrintMatrix(output, summary.Transfer ?? []);
         }
+
+        if (summary.SurrogateTransfer is { Count: > 0 } surrogate)
+        {
+            PrintSurrogateTransfer(output, surrogate);
+        }
+    }
+
+    /// <summary>Prints one line per set of surrogates, target and attack: fooled / attacked, the rate and what each image cost.</summary>
+    public static void PrintSurrogateTransfer(TextWriter output, IReadOnlyList<SurrogateTransferRow> rows)
+    {
+        output.WriteLine();
+        output.WriteLine("Transfer from surrogates (images crafted on the surrogates, then sent to the target):");
+        PrintTable(
+            output,
+            ["surrogates", "target model", "attack", "fooled", "of", "rate", "target queries/image", "surrogate gradients/image"],
+            rows.Select(r => new[]
+            {
+                string.Join(" + ", r.Surrogates), r.TargetModel, $"{r.Attack} {r.Norm} {r.Eps.ToString("0.#####", Inv)}", r.Fooled.ToString(Inv), r.Attacked.ToString(Inv), Pct(r.Rate),
+                r.MeanTargetQueries.ToString("0.##", Inv), r.MeanSurrogateGradientEvaluations.ToString("0.#", Inv),
+            }).ToList());
     }
 
     /// <summary>Prints one line per attack of the plan: fooled / attempted and its queries and eps*.</summary>
@@ -101,4 +121,10 @@ internal static class RunSummary
 internal sealed class OwnedClassifiers(List<OnnxClassifier> classifiers) : IDisposable
 {
     public void Dispose() => classifiers.ForEach(c => c.Dispose());
+}
+
+/// <summary>Disposes the surrogates' gradient models together.</summary>
+internal sealed class OwnedGradientModels(List<AttackCore.Gradients.OnnxGradientModel> models) : IDisposable
+{
+    public void Dispose() => models.ForEach(m => m.Dispose());
 }

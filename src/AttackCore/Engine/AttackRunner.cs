@@ -74,7 +74,7 @@ public sealed class AttackRunner
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         _minimizer = new PerturbationMinimizer(classifier);
-        _reports = new AttemptBuilder(classifier.Labels, model, _time);
+        _reports = new AttemptBuilder(classifier.Labels, model, _time, surrogates is { Count: > 0 } ? [.. surrogates.Select(ModelDescription.Surrogate)] : null);
         BackgroundOffset = model.BackgroundOffset;
         LabelOnly = model.LabelOnly;
     }

@@ -46,4 +46,10 @@ public sealed record AttackInfo
     /// <returns>floor(255 eps) / 255 for L-inf (a decimal k/255 counts as k steps); <paramref name="eps"/> for L2.</returns>
     public static double BudgetUsed(string norm, double eps) =>
         norm == "linf" ? PixelGrid.StepsWithin(eps) / 255.0 : eps;
+
+    /// <summary>
+    /// Gets the surrogate models a surrogate-based attack (such as <c>transfer</c>) crafted on, in the order the run named
+    /// them; omitted for attacks that use none.
+    /// </summary>
+    public IReadOnlyList<SurrogateInfo>? Surrogates { get; init; }
 }

@@ -22,6 +22,9 @@ public sealed record AttemptSummary
     /// <summary>Gets the gradient evaluations of a white-box attack; omitted for attacks that only query.</summary>
     public int? GradientEvaluations { get; init; }
 
+    /// <summary>Gets the surrogate gradient evaluations of a surrogate-based attack (not target queries); omitted for other attacks.</summary>
+    public int? SurrogateGradientEvaluations { get; init; }
+
     /// <summary>Gets the queries spent shrinking the perturbation after success.</summary>
     public int MinimizeQueries { get; init; }
 

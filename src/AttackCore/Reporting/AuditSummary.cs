@@ -81,6 +81,13 @@ public sealed record AuditSummary
     /// </summary>
     public IReadOnlyList<TransferMatrixCell>? Transfer { get; init; }
 
+    /// <summary>
+    /// Gets the surrogate transfer table: for each set of surrogates, target and surrogate-based attack, the share of
+    /// attacked images that fooled the target, with the target queries and surrogate gradient evaluations spent per
+    /// image; omitted when no attack used surrogates.
+    /// </summary>
+    public IReadOnlyList<SurrogateTransferRow>? SurrogateTransfer { get; init; }
+
     /// <summary>Gets one row per input, in input order.</summary>
     public required IReadOnlyList<AuditImageRow> Images { get; init; }
 
@@ -283,6 +290,9 @@ public sealed record AuditImageRow
     /// of an attacked image, else the clean crop; omitted without a report.
     /// </summary>
     public string? Thumbnail { get; init; }
+
+    /// <summary>Gets the surrogate gradient evaluations of a surrogate-based attack (not target queries); omitted for other attacks.</summary>
+    public int? SurrogateGradientEvaluations { get; init; }
 
     /// <summary>Gets the failure's reason; omitted unless the input failed.</summary>
     public string? Reason { get; init; }

@@ -102,6 +102,7 @@ public static class AuditSummaryBuilder
                 EpsStar = fooledAt,
                 AttackMs = report.Timings.AttackMs,
                 Thumbnail = report.Images.Adversarial ?? report.Images.Clean,
+                SurrogateGradientEvaluations = report.Outcome.SurrogateGradientEvaluations,
             });
         }
 
@@ -147,6 +148,7 @@ public static class AuditSummaryBuilder
             PerClass = PerClass(rows),
             Attacks = AttackComparisonRow.Build(images.Select(i => i.Report)) is { Count: > 0 } comparison ? comparison : null,
             Transfer = TransferMatrix.Build(images.Select(i => i.Report)) is { Count: > 0 } transfer ? transfer : null,
+            SurrogateTransfer = Reporting.SurrogateTransfer.Build(images.Select(i => i.Report)) is { Count: > 0 } surrogate ? surrogate : null,
             Images = rows,
             Failures = failures,
             Timings = new AuditTimings
@@ -165,6 +167,7 @@ public static class AuditSummaryBuilder
                 "Attack success is given under both conventions: over all evaluated images, and over correctly classified images only. Without labels they are equal.",
                 "Queries: statistics over fooled images (one query for the initialization plus one per iteration, as in the Square Attack paper); the histogram's bins are log2-spaced. meanQueriesAllAttacked also counts images not fooled (their full budget).",
                 "Transfer matrix (when transfer models were given): each adversarial image that fooled the source model is classified by each target; untargeted, the target is fooled when its top-1 class on the adversarial image differs from its top-1 on the clean crop; targeted, when its top-1 label is the target label. Rate = fooled / evaluated.",
+                "Surrogate transfer (when an attack crafted on surrogate models, such as transfer): per set of surrogates, target and attack, fooled / attacked images of the target, verified through the 8-bit PNG; target queries are the attack's own (minimization and verification apart), surrogate gradient evaluations are one per surrogate per evaluation and are not queries to the target.",
                 "eps*: the smallest perturbation norm that still fools the model after the binary search (or the final perturbation's norm when minimization is off).",
                 "Robust accuracy at eps: correctly classified images that the attack did not fool with eps* <= eps. An image the attack did not fool counts as robust up to the attack's eps (the only budget tested); robust accuracy at eps 0 is the clean accuracy, and at the attack's eps it is 1 - (attack success over all images) when every image is correctly classified.",
             ],

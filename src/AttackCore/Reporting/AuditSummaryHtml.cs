@@ -98,6 +98,7 @@ public static partial class AuditSummaryHtml
 
         AppendAttacks(h, summary.Attacks);
         AppendTransfer(h, summary.Transfer);
+        AppendSurrogateTransfer(h, summary.SurrogateTransfer);
         h.Append("<section><h2>Per class</h2><table><tr><th>true class</th><th class=\"n\">images</th><th class=\"n\">clean correct</th><th class=\"n\">fooled</th><th class=\"n\">not fooled</th><th class=\"n\">failed</th><th class=\"n\">mean queries</th></tr>");
         foreach (AuditClassRow row in summary.PerClass)
         {

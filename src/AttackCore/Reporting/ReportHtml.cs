@@ -130,9 +130,15 @@ public static partial class ReportHtml
           .Append("<dl class=\"summary\">\n");
         Summary(sb, "Model", $"{r.Model.Name} ({r.Model.Provider})");
         Summary(sb, "Attack", $"{attack.Name} {attack.Norm}, {mode}");
+        if (attack.Surrogates is { Count: > 0 } surrogates)
+        {
+            Summary(sb, "Surrogates", string.Join(", ", surrogates.Select(s => $"{s.Name} ({s.InputSize.ToString(Inv)} px)")));
+        }
+
         Summary(sb, "Eps", BudgetText(attack));
         Summary(sb, "Queries", $"{r.Outcome.Queries.ToString("N0", Inv)} of {attack.MaxQueries.ToString("N0", Inv)}" +
-            (r.Outcome.GradientEvaluations is int gradients ? $", and {gradients.ToString("N0", Inv)} gradient evaluations" : string.Empty));
+            (r.Outcome.GradientEvaluations is int gradients ? $", and {gradients.ToString("N0", Inv)} gradient evaluations" : string.Empty) +
+            (r.Outcome.SurrogateGradientEvaluations is int surrogate ? $" to the target, and {surrogate.ToString("N0", Inv)} surrogate gradient evaluations" : string.Empty));
         Summary(sb, "Eps*", EpsStarText(r.Outcome.Status, r.Outcome.EpsStar, attack.Norm));
         Summary(sb, "True class", $"{r.Clean.TrueClass.Label} (#{r.Clean.TrueClass.Index.ToString(Inv)}, {r.Clean.TrueClassSource})");
         if (r.Adversarial is { } adv)
@@ -396,6 +402,11 @@ public static partial class ReportHtml
         if (o.GradientEvaluations is int evaluations)
         {
             Row(sb, "Gradient evaluations (forward and backward)", evaluations.ToString("N0", Inv));
+        }
+
+        if (o.SurrogateGradientEvaluations is int surrogateEvaluations)
+        {
+            Row(sb, "Surrogate gradient evaluations (not target queries)", surrogateEvaluations.ToString("N0", Inv));
         }
 
         Row(sb, "Verification", o.VerificationQueries.ToString("N0", Inv));

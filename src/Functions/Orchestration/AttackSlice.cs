@@ -51,7 +51,8 @@ public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckp
         }
 
         ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
-        var runner = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request));
+        IReadOnlyList<AttackCore.Gradients.IGradientModel>? surrogates = await _models.SurrogatesForAsync(batch.Request, input.SurrogateModels, model, cancellationToken).ConfigureAwait(false);
+        var runner = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request), surrogates);
         bool finished;
         RemoteQueryCounts? remote = null;
         using (RemoteQueryMeter? meter = model.Classifier is RemoteClassifier ? RemoteClassifier.Measure() : null)

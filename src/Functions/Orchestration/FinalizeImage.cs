@@ -71,10 +71,11 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
         }
 
         ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<AttackCore.Gradients.IGradientModel>? surrogates = await _models.SurrogatesForAsync(batch.Request, input.Checkpoint.SurrogateModels, model, cancellationToken).ConfigureAwait(false);
         ImageResult result;
         using (RemoteQueryMeter? meter = model.Classifier is RemoteClassifier ? RemoteClassifier.Measure() : null)
         {
-            result = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request)).Finish(batch, cancellationToken)[0];
+            result = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request), surrogates).Finish(batch, cancellationToken)[0];
             if (model.Classifier is RemoteClassifier remote)
             {
                 // The image's own accounting: every activity of this image measured its calls apart from other images.

@@ -54,6 +54,12 @@ public sealed record ImageCheckpoint
     /// </summary>
     public IReadOnlyList<string>? TransferModels { get; init; }
 
+    /// <summary>
+    /// Gets the surrogate models (blob names in the models container) that surrogate-based attacks craft on, fixed when
+    /// the image is prepared (so every slice uses the same); <see langword="null"/> when the plan has no such attack.
+    /// </summary>
+    public IReadOnlyList<string>? SurrogateModels { get; init; }
+
     /// <summary>Gets the query budget (bounds the number of slices).</summary>
     public int MaxQueries { get; init; }
 

@@ -4,6 +4,7 @@ using AttackCore.Attacks.Bandits;
 using AttackCore.Attacks.HopSkipJump;
 using AttackCore.Attacks.Simba;
 using AttackCore.Attacks.Square;
+using AttackCore.Attacks.Transfer;
 using AttackCore.Engine;
 using AttackCore.Imaging;
 using AttackCore.Models;
@@ -43,6 +44,37 @@ public class AttackRunnerTests
 
     private static List<PreparedImage> Images(int count) =>
         Enumerable.Range(0, count).Select(i => PreparedImage.Load($"img{i}.png", RandomPng(8, 40 + i), CropRecipe.ShortSide(8, 8))).ToList();
+
+    [Fact]
+    public void Run_TransferOnSurrogates_ReportsOneTargetQueryAndSurrogateEvaluationsApart()
+    {
+        var target = new LinearClassifier(8, 10, seed: 7);
+        LinearClassifier twin = new(8, 10, seed: 7), other = new(8, 10, seed: 8);
+        var sut = new AttackRunner(target, Model, surrogates: [twin, other]);
+        var request = new AttackRequest { Attack = new TransferOptions { Epsilon = 0.1, Iterations = 4 }, Minimize = false };
+
+        IReadOnlyList<ImageResult> results = sut.Run(Images(4), request);
+
+        Assert.Equal(0, target.GradientImages);
+        Assert.All(results, r => Assert.Equal(1, r.Report.Outcome.Queries));
+        Assert.All(results, r => Assert.Equal(8, r.Report.Outcome.SurrogateGradientEvaluations));
+        Assert.All(results, r => Assert.Null(r.Report.Outcome.GradientEvaluations));
+        Assert.All(results, r => Assert.Equal(["surrogate 1", "surrogate 2"], r.Report.Attack.Surrogates!.Select(s => s.Name)));
+        Assert.Contains(results, r => r.Report.Outcome.Status == OutcomeStatus.Fooled);
+        Assert.All(results.Where(r => r.Report.Outcome.Status == OutcomeStatus.NotFooled), r => Assert.Contains("surrogate gradient evaluations", r.Report.Outcome.Message, StringComparison.Ordinal));
+        string html = ReportHtml.Render(results[0].Report);
+        Assert.Contains("Surrogate gradient evaluations", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_TransferWithoutSurrogates_RefusedSayingHowToNameOne()
+    {
+        var sut = new AttackRunner(new LinearClassifier(8, 10, seed: 7), Model);
+
+        var ex = Assert.Throws<ArgumentException>(() => sut.Run(Images(1), new AttackRequest { Attack = new TransferOptions() }));
+
+        Assert.Contains("--surrogate", ex.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Run_Untargeted_ReportsVerifiedSuccessWithinBudget()

@@ -6,8 +6,10 @@ namespace AttackCore.Tests.TestSupport;
 /// <summary>
 /// A deterministic linear classifier (logits = W x + b) for fast attack tests; counts the images it scores. Its input
 /// gradients are exact (W transposed times the loss's derivative by the logits), so white-box attacks run on it too.
+/// It is also its own surrogate (<see cref="ISurrogateModels"/>), so surrogate-based attacks run the contract tests on
+/// it: their target queries count in <see cref="ImagesScored"/>, their surrogate evaluations in <see cref="GradientImages"/>.
 /// </summary>
-internal sealed class LinearClassifier : IClassifier, IGradientModel
+internal sealed class LinearClassifier : IClassifier, IGradientModel, ISurrogateModels
 {
     private readonly float[] _weights;
     private readonly float[] _bias;
@@ -52,6 +54,9 @@ internal sealed class LinearClassifier : IClassifier, IGradientModel
     public long GradientImages => Interlocked.Read(ref _gradientImages);
 
     public long Calls => Interlocked.Read(ref _calls);
+
+    /// <summary>Gets this model, as the one surrogate of itself.</summary>
+    public IReadOnlyList<IGradientModel> Surrogates => [this];
 
     public int MaxBatchSeen { get; private set; }
 

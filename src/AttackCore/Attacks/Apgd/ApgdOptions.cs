@@ -24,6 +24,7 @@ public abstract record ApgdOptions : AttackOptions
     public virtual int TargetCount => 1;
 
     /// <inheritdoc />
+    [JsonIgnore]
     public override bool UsesGradients => true;
 
     /// <inheritdoc />

@@ -18,6 +18,7 @@ public sealed record FgsmOptions : AttackOptions
     public GradientLoss Loss { get; init; } = GradientLoss.CrossEntropy;
 
     /// <inheritdoc />
+    [JsonIgnore]
     public override bool UsesGradients => true;
 
     /// <inheritdoc />
