@@ -76,12 +76,13 @@ internal static class AttackCommand
         var cacheDir = new Option<string?>("--cache-dir") { Description = $"Where downloaded models are kept. Default ${ModelDownloader.CacheEnvironmentVariable} or {ModelDownloader.DefaultCacheDirectory}." };
         var maxImageMb = new Option<int>("--max-image-mb") { Description = "Largest input file accepted, in MiB.", DefaultValueFactory = _ => 50 };
         var recursive = new Option<bool>("--recursive", "-r") { Description = "Look for images in sub-folders too." };
+        var resume = new Option<bool>("--resume") { Description = "Go on with a run that Ctrl-C (or SIGTERM) stopped in the same --out: finished images are kept, the stopped batch resumes from its saved state, the rest run; the other options must be the same." };
         var labels = new Option<string?>("--labels") { Description = $"True classes, for clean and robust accuracy in the summary: a CSV file of file name and class (an output index or a label), or \"{TrueLabels.FromFolders}\" when each image is in a folder named by its class (photos/tabby/1.png). Default: the clean top-1 class is taken as the true one." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log details (model loading, batching) to standard error." };
 
         var command = new Command("attack", "Attack images and write, per input: clean.png, adversarial.png, perturbation.png, report.json and report.html.")
         {
-            inputs, outDir, model, preset, transferModels, transferPresets, surrogates, surrogatePresets, attack, planMode, norm, eps, maxQueries, pInit, seed, targeted, noMinimize, minimizeSteps, quantization, batch, provider, cacheDir, maxImageMb, recursive, labels, verbose,
+            inputs, outDir, model, preset, transferModels, transferPresets, surrogates, surrogatePresets, attack, planMode, norm, eps, maxQueries, pInit, seed, targeted, noMinimize, minimizeSteps, quantization, batch, provider, cacheDir, maxImageMb, recursive, labels, resume, verbose,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -130,6 +131,7 @@ internal static class AttackCommand
                 MaxImageBytes = parse.GetValue(maxImageMb) * 1024L * 1024L,
                 Recursive = parse.GetValue(recursive),
                 Labels = parse.GetValue(labels),
+                Resume = parse.GetValue(resume),
                 Verbose = parse.GetValue(verbose),
             };
             return await new AttackJob(settings, output, errors).RunAsync(cancellationToken).ConfigureAwait(false);
@@ -241,6 +243,9 @@ internal sealed record AttackJobSettings
 
     /// <summary>Gets the <c>--labels</c> value (a CSV path or <see cref="TrueLabels.FromFolders"/>), or <see langword="null"/>.</summary>
     public string? Labels { get; init; }
+
+    /// <summary>Gets a value indicating whether to go on with the stopped run in <see cref="OutDir"/> (<c>--resume</c>).</summary>
+    public bool Resume { get; init; }
 
     public bool Verbose { get; init; }
 }

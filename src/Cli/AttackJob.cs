@@ -19,6 +19,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
     private const int ExitOk = 0;
     private const int ExitInputFailed = 1;
     private const int ExitUsage = 2;
+    private const int ExitInterrupted = 130;
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
@@ -40,6 +41,23 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         {
             // Found now, not when the first result is written after minutes of attacking.
             await errors.WriteLineAsync($"error: --out {settings.OutDir}: {outProblem}").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        StoppedRun? stopped;
+        try
+        {
+            stopped = StoppedRun.Load(settings.OutDir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            await errors.WriteLineAsync($"error: --out {settings.OutDir} holds a stopped run that cannot be read ({ex.Message}); delete {Path.Combine(settings.OutDir, StoppedRun.FolderName)} to start over.").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        if (settings.Resume && stopped is null)
+        {
+            await errors.WriteLineAsync($"error: --resume: {settings.OutDir} holds no stopped run (no {StoppedRun.FolderName}/); run without --resume.").ConfigureAwait(false);
             return ExitUsage;
         }
 
@@ -171,11 +189,105 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
 
             var limits = new DecodeLimits { MaxBytes = settings.MaxImageBytes };
             var progress = new ProgressDisplay(errors, inputs.Count);
-            foreach (InputFile[] chunk in inputs.Chunk(Math.Max(1, settings.Batch)))
+            string fingerprint = StoppedRun.FingerprintOf(
+                System.Text.Json.JsonSerializer.Serialize(attackSettings.Describe(request)),
+                [modelInfo.Sha256 + modelInfo.Endpoint, .. surrogates.Select(s => s.ModelSha256), .. transferClassifiers.Select(t => t.ModelSha256)],
+                settings.Batch);
+            List<InputFile> todo = inputs;
+            AttackBatch? resumed = null;
+            List<InputFile> resumedInputs = [];
+            if (settings.Resume)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var prepared = new List<(InputFile Input, PreparedImage Image)>();
-                foreach (InputFile input in chunk)
+                if (stopped!.Fingerprint != fingerprint)
+                {
+                    progress.Finish();
+                    await errors.WriteLineAsync($"error: --resume: the run stopped in {settings.OutDir} used other options or models; resume it with the same command line, or choose another --out.").ConfigureAwait(false);
+                    return ExitUsage;
+                }
+
+                // Finished images keep their results; the stopped batch goes on from its state; the others run.
+                var pending = new HashSet<string>(stopped.PendingInputs, StringComparer.Ordinal);
+                todo = [];
+                foreach (InputFile input in inputs)
+                {
+                    string report = Path.Combine(settings.OutDir, input.OutputFolder, "report.json");
+                    if (pending.Contains(Path.GetFullPath(input.Path)))
+                    {
+                        continue;
+                    }
+
+                    if (File.Exists(report))
+                    {
+                        AttackReport finished = ReportJson.Deserialize(await File.ReadAllTextAsync(report, cancellationToken).ConfigureAwait(false));
+                        rows.Add(SummaryRow.From(input.Name, finished));
+                        audited.Add(new AuditImageInput(input.Name, input.OutputFolder, trueClasses.GetValueOrDefault(input.Name), finished));
+                        progress.InputDone();
+                    }
+                    else
+                    {
+                        todo.Add(input);
+                    }
+                }
+
+                if (stopped.Batch is not null)
+                {
+                    resumed = stopped.LoadBatch();
+                    resumedInputs = [.. stopped.PendingInputs.Select(path => inputs.FirstOrDefault(i => Path.GetFullPath(i.Path) == path)
+                        ?? throw new InvalidOperationException($"--resume: {path} was being attacked when the run stopped and is not among this run's inputs; give the same inputs."))];
+                }
+
+                await errors.WriteLineAsync(string.Create(Inv, $"Resuming: {rows.Count(r => r.Error is null)} images finished before, {resumedInputs.Count} resumed from their saved state, {todo.Count} to attack")).ConfigureAwait(false);
+            }
+            else if (stopped is not null)
+            {
+                await errors.WriteLineAsync($"note: {settings.OutDir} held a run stopped before; starting over (add --resume to go on with it instead)").ConfigureAwait(false);
+                StoppedRun.Clear(settings.OutDir);
+            }
+
+            // Attacks one batch to the end, or until Ctrl-C: then null, and the batch's state is saved.
+            IReadOnlyList<ImageResult>? Drive(AttackBatch batch, IReadOnlyList<InputFile> batchInputs)
+            {
+                IProgress<AttackProgress> report = progress.ForBatch();
+                report.Report(batch.Progress());
+                while (!batch.IsAttackFinished)
+                {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        StoppedRun.Save(settings.OutDir, fingerprint, batchInputs, batch);
+                        return null;
+                    }
+
+                    // Between slices only (at most a second apart): a slice or an attack's closing is never cut short.
+                    runner.Advance(batch, new StepBudget(MaxIterations: 25, MaxDuration: TimeSpan.FromSeconds(1)), CancellationToken.None);
+                    report.Report(batch.Progress());
+                }
+
+                return transfer.Evaluate(runner.Finish(batch, CancellationToken.None));
+            }
+
+            var batches = new List<(InputFile[] Inputs, AttackBatch? Resumed)>();
+            if (resumed is not null)
+            {
+                batches.Add(([.. resumedInputs], resumed));
+            }
+
+            batches.AddRange(todo.Chunk(Math.Max(1, settings.Batch)).Select(c => (c, (AttackBatch?)null)));
+            for (int b = 0; b < batches.Count; b++)
+            {
+                InputFile[] chunk = batches[b].Inputs;
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    StoppedRun.Save(settings.OutDir, fingerprint, [], null);
+                    return await StoppedAsync(progress, rows, audited, batches.Skip(b).SelectMany(x => x.Inputs), saved: 0, attackSettings, request, startedUtc).ConfigureAwait(false);
+                }
+
+                var prepared = new List<(InputFile Input, PreparedImage? Image)>();
+                if (batches[b].Resumed is not null)
+                {
+                    prepared.AddRange(chunk.Select(i => (i, (PreparedImage?)null)));   // the state holds the prepared images
+                }
+
+                foreach (InputFile input in batches[b].Resumed is null ? chunk : [])
                 {
                     try
                     {
@@ -204,11 +316,12 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                     continue;
                 }
 
-                IReadOnlyList<ImageResult> results;
+                IReadOnlyList<ImageResult>? results;
                 RemoteQueryCounts before = remote?.Counts ?? default;
+                List<InputFile> batchInputs = [.. prepared.Select(p => p.Input)];
                 try
                 {
-                    results = transfer.Evaluate(runner.Run(prepared.Select(p => p.Image).ToList(), request, progress.ForBatch(), cancellationToken));
+                    results = Drive(batches[b].Resumed ?? runner.Begin([.. prepared.Select(p => p.Image!)], request), batchInputs);
                 }
                 catch (ArgumentException ex)
                 {
@@ -231,6 +344,11 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                     SummaryRow.WriteTable(output, rows, Path.GetFullPath(settings.OutDir));
                     await WriteRemoteTotalsAsync(remote!).ConfigureAwait(false);
                     return ExitInputFailed;
+                }
+
+                if (results is null)
+                {
+                    return await StoppedAsync(progress, rows, audited, batches.Skip(b).SelectMany(x => x.Inputs), saved: batchInputs.Count, attackSettings, request, startedUtc).ConfigureAwait(false);
                 }
 
                 if (remote is not null)
@@ -256,6 +374,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
             }
         }
 
+        StoppedRun.Clear(settings.OutDir);
         SummaryRow.WriteTable(output, rows, Path.GetFullPath(settings.OutDir));
         if (RunSummary.IsWanted(settings, request, audited.Count))
         {
@@ -263,6 +382,26 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         }
 
         return rows.Any(r => r.Error is not null) ? ExitInputFailed : ExitOk;
+    }
+
+    /// <summary>
+    /// Ends a run that Ctrl-C stopped: the finished images are written already and the state of the batch in flight is
+    /// saved; lists what is left, writes a summary of the finished images that says it is partial, and returns 130.
+    /// </summary>
+    private async Task<int> StoppedAsync(ProgressDisplay progress, List<SummaryRow> rows, List<AuditImageInput> audited, IEnumerable<InputFile> left, int saved, AttackSettings attackSettings, AttackRequest request, DateTimeOffset startedUtc)
+    {
+        progress.Finish();
+        List<InputFile> unfinished = [.. left];
+        rows.AddRange(unfinished.Select((i, k) => SummaryRow.Failed(i.Name, k < saved ? "stopped: its state is saved; add --resume to go on" : "not started: add --resume to go on")));
+        SummaryRow.WriteTable(output, rows, Path.GetFullPath(settings.OutDir));
+        string partial = string.Create(Inv, $"Partial: the run was stopped (Ctrl-C or SIGTERM) with {audited.Count} of {audited.Count + unfinished.Count} inputs finished; this summary covers those. Run the same command with --resume to go on.");
+        if (audited.Count > 0 && RunSummary.IsWanted(settings, request, audited.Count + unfinished.Count))
+        {
+            RunSummary.Write(output, settings, attackSettings.Describe(request), request, audited, startedUtc, partial);
+        }
+
+        await errors.WriteLineAsync(string.Create(Inv, $"Stopped: {audited.Count} inputs finished and written, {saved} saved mid-attack, {unfinished.Count - saved} not started. Run the same command with --resume to go on.")).ConfigureAwait(false);
+        return ExitInterrupted;
     }
 
     private async Task WriteRemoteTotalsAsync(RemoteClassifier remote)

@@ -16,7 +16,15 @@ public static class Program
     /// <param name="output">Where results, tables and help go.</param>
     /// <param name="errors">Where progress, warnings and errors go.</param>
     /// <returns>The exit code, as for <see cref="Main"/>.</returns>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors) => RunAsync(args, output, errors, CancellationToken.None);
+
+    /// <summary>Runs the command line as <see cref="RunAsync(string[], TextWriter, TextWriter)"/>, stopped early by <paramref name="cancellationToken"/> as by Ctrl-C.</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="output">Where results, tables and help go.</param>
+    /// <param name="errors">Where progress, warnings and errors go.</param>
+    /// <param name="cancellationToken">Stops the command the way Ctrl-C does.</param>
+    /// <returns>The exit code, as for <see cref="Main"/>; 130 when stopped.</returns>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
         // `advaudit` alone is a request for help, not a usage error.
         ParseResult parse = BuildRoot(output, errors).Parse(args.Length == 0 ? ["--help"] : args);
@@ -31,7 +39,10 @@ public static class Program
             return 2;
         }
 
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = errors }).ConfigureAwait(false);
+        // Ctrl-C and SIGTERM cancel the command's token (an attack saves its state and writes what is finished) instead
+        // of killing the process; a command that has not ended a minute later is ended.
+        var configuration = new InvocationConfiguration { Output = output, Error = errors, ProcessTerminationTimeout = TimeSpan.FromMinutes(1) };
+        return await parse.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Builds the command tree, writing to the given streams (tests pass their own).</summary>

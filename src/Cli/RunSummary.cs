@@ -19,11 +19,17 @@ internal static class RunSummary
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static void Write(TextWriter output, AttackJobSettings settings, AuditAttack attack, AttackRequest request, IReadOnlyList<AuditImageInput> images, DateTimeOffset startedUtc)
+    public static void Write(TextWriter output, AttackJobSettings settings, AuditAttack attack, AttackRequest request, IReadOnlyList<AuditImageInput> images, DateTimeOffset startedUtc, string? partial = null)
     {
         // The run's id: when it started, as a bulk audit's id names one audit.
         string runId = "run-" + startedUtc.UtcDateTime.ToString("yyyyMMdd-HHmmss", Inv);
         AuditSummary summary = AuditSummaryBuilder.Build(runId, string.Join(", ", settings.Inputs), attack, images, startedUtc, DateTimeOffset.UtcNow);
+        if (partial is not null)
+        {
+            // A stopped run: the summary covers the finished images only, and says so first.
+            summary = summary with { Notes = [partial, .. summary.Notes] };
+        }
+
         string root = Path.GetFullPath(settings.OutDir);
         Directory.CreateDirectory(root);
         File.WriteAllText(Path.Combine(root, "summary.json"), AuditSummaryJson.Serialize(summary));

@@ -13,12 +13,15 @@ internal sealed record CliRun(int ExitCode, string Output, string Errors, TimeSp
     /// Runs the program's entry path (<see cref="Program.RunAsync"/>) in process with its own writers, so help and
     /// parse errors are captured too.
     /// </summary>
-    public static async Task<CliRun> InvokeAsync(params string[] args)
+    public static Task<CliRun> InvokeAsync(params string[] args) => InvokeAsync(args, CancellationToken.None);
+
+    /// <summary>Runs the program in process as <see cref="InvokeAsync(string[])"/>; <paramref name="ctrlC"/> stops it as Ctrl-C does.</summary>
+    public static async Task<CliRun> InvokeAsync(string[] args, CancellationToken ctrlC)
     {
         using var output = new StringWriter();
         using var errors = new StringWriter();
         var clock = Stopwatch.StartNew();
-        int exit = await Program.RunAsync(args, output, errors);
+        int exit = await Program.RunAsync(args, output, errors, ctrlC);
         return new CliRun(exit, output.ToString(), errors.ToString(), clock.Elapsed);
     }
 }

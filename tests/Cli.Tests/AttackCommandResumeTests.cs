@@ -1,0 +1,92 @@
+using AttackCli.Tests.TestSupport;
+using AttackCore.Reporting;
+using AttackCore.Tests.TestSupport;
+
+namespace AttackCli.Tests;
+
+/// <summary>
+/// Ctrl-C during a run, then <c>--resume</c>: the finished images are written at once, the batch in flight is saved, the
+/// summary says it is partial, the exit code is 130, and resuming gives the results of a run that was never stopped.
+/// </summary>
+public sealed class AttackCommandResumeTests : IDisposable
+{
+    private static readonly string Root = RepoPaths.RepoRoot ?? throw new InvalidOperationException("Run the tests from a checkout.");
+    private readonly TempFolder _temp = new();
+
+    // Batch 1 (ankle boot, pullover) is fooled at once; batch 2 (two trousers) resists and runs to the query budget.
+    private static string[] Samples => [.. Directory.GetFiles(Path.Combine(Root, "samples", "fashion-mnist"), "*.png").Order(StringComparer.Ordinal).Take(6)];
+
+    private static string[] Options => ["--model", Path.Combine(Root, "models", "fashion-mnist-cnn", "model.json"), "--eps", "0.05", "--max-queries", "20000", "--batch", "2", "--seed", "4", "--provider", "cpu"];
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task CtrlC_ThenResume_SameResultsAsARunNeverStopped()
+    {
+        string straight = _temp.File("straight"), stopped = _temp.File("stopped");
+        CliRun reference = await CliRun.InvokeAsync(["attack", .. Samples, .. Options, "--out", straight]);
+        Assert.True(reference.ExitCode == 0, reference.AllText);
+
+        // Stop once the first batch is written, while the second is being attacked.
+        using var ctrlC = new CancellationTokenSource();
+        Task<CliRun> running = CliRun.InvokeAsync(["attack", .. Samples, .. Options, "--out", stopped], ctrlC.Token);
+        string first = Path.Combine(stopped, Path.GetFileNameWithoutExtension(Samples[0]), "report.json");
+        while (!File.Exists(first) && !running.IsCompleted)
+        {
+            await Task.Delay(20);
+        }
+
+        await Task.Delay(500);   // into the second batch's attack (its images need thousands of queries)
+        await ctrlC.CancelAsync();
+        CliRun interrupted = await running;
+
+        Assert.True(interrupted.ExitCode == 130, interrupted.AllText);
+        Assert.True(interrupted.Errors.Contains("Stopped: 2 inputs finished and written, 2 saved mid-attack, 2 not started", StringComparison.Ordinal), interrupted.AllText);
+        Assert.True(File.Exists(Path.Combine(stopped, ".advaudit-run", "batch.bin")));
+        Assert.False(File.Exists(Path.Combine(stopped, Path.GetFileNameWithoutExtension(Samples[2]), "report.json")));
+        AuditSummary partial = SchemaCheck.Summary(await File.ReadAllTextAsync(Path.Combine(stopped, "summary.json")));
+        Assert.StartsWith("Partial:", partial.Notes[0], StringComparison.Ordinal);
+        Assert.Equal(2, partial.Counts.Images);
+
+        CliRun resumed = await CliRun.InvokeAsync(["attack", .. Samples, .. Options, "--out", stopped, "--resume"]);
+
+        Assert.True(resumed.ExitCode == 0, resumed.AllText);
+        Assert.Contains("Resuming: 2 images finished before, 2 resumed from their saved state, 2 to attack", resumed.Errors, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(stopped, ".advaudit-run")));
+        foreach (string name in Samples.Select(f => Path.GetFileNameWithoutExtension(f)!))
+        {
+            AttackReport expected = SchemaCheck.Report(await File.ReadAllTextAsync(Path.Combine(straight, name, "report.json")));
+            AttackReport actual = SchemaCheck.Report(await File.ReadAllTextAsync(Path.Combine(stopped, name, "report.json")));
+            Assert.Equal((expected.Outcome.Status, expected.Outcome.Queries, expected.Outcome.EpsStar), (actual.Outcome.Status, actual.Outcome.Queries, actual.Outcome.EpsStar));
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(straight, name, "adversarial.png")), await File.ReadAllBytesAsync(Path.Combine(stopped, name, "adversarial.png")));
+        }
+
+        AuditSummary whole = SchemaCheck.Summary(await File.ReadAllTextAsync(Path.Combine(stopped, "summary.json")));
+        Assert.Equal(6, whole.Counts.Images);
+        Assert.DoesNotContain(whole.Notes, n => n.StartsWith("Partial:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Resume_NothingStoppedOrOtherOptions_ExitsTwoSayingWhatToDo()
+    {
+        string folder = _temp.File("out");
+        CliRun nothing = await CliRun.InvokeAsync(["attack", Samples[0], .. Options, "--out", folder, "--resume"]);
+        Assert.Equal(2, nothing.ExitCode);
+        Assert.Contains("holds no stopped run", nothing.Errors, StringComparison.Ordinal);
+
+        using var ctrlC = new CancellationTokenSource();
+        Task<CliRun> running = CliRun.InvokeAsync(["attack", .. Samples.Take(4), .. Options, "--out", folder], ctrlC.Token);
+        while (!File.Exists(Path.Combine(folder, Path.GetFileNameWithoutExtension(Samples[0]), "report.json")) && !running.IsCompleted)
+        {
+            await Task.Delay(20);
+        }
+
+        await ctrlC.CancelAsync();
+        CliRun interrupted = await running;
+        Assert.True(interrupted.ExitCode == 130, interrupted.AllText);
+
+        CliRun other = await CliRun.InvokeAsync(["attack", .. Samples.Take(4), .. Options.Select(o => o == "0.05" ? "0.1" : o), "--out", folder, "--resume"]);
+        Assert.Equal(2, other.ExitCode);
+        Assert.Contains("used other options or models", other.Errors, StringComparison.Ordinal);
+    }
+}
