@@ -172,7 +172,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
             await errors.WriteLineAsync(remote is null
                 ? $"Model {modelInfo.Name} (sha256 {modelInfo.Sha256[..12]}…), {modelInfo.Provider}{(modelInfo.ProviderNote is null ? string.Empty : " — " + modelInfo.ProviderNote)}"
                 : $"Model {modelInfo.Name}, remote — {modelInfo.ProviderNote}").ConfigureAwait(false);
-            string plan = string.Join(" then ", request.Attacks.Select(a => $"{a.AttackName} ({a.Norm.ToString().ToLowerInvariant()} eps {a.Epsilon.ToString("0.#####", Inv)}, up to {a.MaxQueries} queries, seed {a.Seed})"));
+            string plan = string.Join(" then ", request.Attacks.Select(a => $"{a.AttackName} ({a.Norm.ToString().ToLowerInvariant()} eps {a.Epsilon.ToString("0.#####", Inv)}, {Budget(a)}, seed {a.Seed})"));
             string mode = request.Attacks.Count > 1 ? (request.PlanMode == PlanMode.All ? ", every attack on every image" : ", each on the images not fooled yet") : string.Empty;
             await errors.WriteLineAsync($"Attack: {plan}{mode}, {(request.Target is null ? "untargeted" : "target " + request.Target)}; {inputs.Count} images").ConfigureAwait(false);
             var runner = new AttackRunner(classifier, modelInfo, loggers.CreateLogger<AttackRunner>(), gradients: gradients, surrogates: surrogates.Count > 0 ? surrogates : null);
@@ -403,6 +403,11 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         await errors.WriteLineAsync(string.Create(Inv, $"Stopped: {audited.Count} inputs finished and written, {saved} saved mid-attack, {unfinished.Count - saved} not started. Run the same command with --resume to go on.")).ConfigureAwait(false);
         return ExitInterrupted;
     }
+
+    /// <summary>What an attack may spend, as the run's first lines say it: the zero-query transfer attack spends surrogate gradients, not queries.</summary>
+    private static string Budget(AttackOptions attack) => attack is AttackCore.Attacks.Transfer.TransferOptions transfer
+        ? string.Create(Inv, $"{transfer.Iterations} iterations on the surrogates, 1 target query per image")
+        : string.Create(Inv, $"up to {attack.MaxQueries} queries");
 
     private async Task WriteRemoteTotalsAsync(RemoteClassifier remote)
     {

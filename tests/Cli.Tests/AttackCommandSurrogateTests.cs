@@ -27,6 +27,7 @@ public class AttackCommandSurrogateTests(ITestOutputHelper log)
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.AllText}");
         Assert.Contains("Surrogate mobilenet-v1", run.Errors, StringComparison.Ordinal);
         Assert.Contains("resized from the target's 224x224", run.Errors, StringComparison.Ordinal);
+        Assert.Contains("10 iterations on the surrogates, 1 target query per image", run.Errors, StringComparison.Ordinal);   // not "up to 10000 queries"
         Assert.Contains("surrogate gradients", run.Output, StringComparison.Ordinal);
         foreach (string photo in photos)
         {
