@@ -14,7 +14,8 @@ namespace AttackCore.Models;
 /// runs one <see cref="IClassifier.Predict"/> on the inner classifier and hands each caller its own rows of logits.
 /// Requests that queue up while the inner model runs are merged into the next call even with a zero wait, so under
 /// load batches form by themselves; the wait only helps callers that arrive a moment apart, and costs a lone caller
-/// up to <see cref="MaxWait"/> per call.</para>
+/// up to <see cref="MaxWait"/> per call. Callers that say they are working (<see cref="Enlist"/>) spare that wait: once
+/// every enlisted caller has its request in the gathered batch, nobody else is coming, and the batch goes at once.</para>
 /// <para>A request larger than <see cref="MaxBatch"/> is split into chunks of at most <see cref="MaxBatch"/> images
 /// (so it never waits for room that cannot come); a request that does not fit beside the images already gathered
 /// waits for the next call. When the inner call throws, every caller whose images were in it gets the exception.</para>
@@ -27,6 +28,7 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
     private readonly BlockingCollection<Request> _queue = new(new ConcurrentQueue<Request>());
     private readonly Thread _dispatcher;
     private readonly int _imageSize;
+    private int _enlisted;
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="BatchingClassifier"/> class and starts its dispatcher thread.</summary>
@@ -110,6 +112,21 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
         }
     }
 
+    /// <summary>Gets the callers that are enlisted now (<see cref="Enlist"/>).</summary>
+    public int Enlisted => Volatile.Read(ref _enlisted);
+
+    /// <summary>
+    /// Says that the calling piece of work (for example one attack slice) will call <see cref="Predict"/> until the lease
+    /// is disposed, one call at a time. While every enlisted caller's request is already in the batch being gathered,
+    /// the dispatcher runs it without waiting <see cref="MaxWait"/> for callers that are not coming.
+    /// </summary>
+    /// <returns>The lease; dispose it when the work is done.</returns>
+    public IDisposable Enlist()
+    {
+        Interlocked.Increment(ref _enlisted);
+        return new Lease(this);
+    }
+
     /// <summary>Stops the dispatcher after the requests already queued; the inner classifier is left alone.</summary>
     public void Dispose()
     {
@@ -145,9 +162,24 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
             {
                 TimeSpan left = MaxWait - Stopwatch.GetElapsedTime(started);
                 int waitMs = left <= TimeSpan.Zero ? 0 : (int)Math.Ceiling(left.TotalMilliseconds);
+                int enlisted = Volatile.Read(ref _enlisted);
+                if (enlisted > 0 && batch.Count >= enlisted)
+                {
+                    waitMs = 0;   // every caller that is working has its request here: take only what is queued already
+                }
+                else if (enlisted > 0)
+                {
+                    waitMs = Math.Min(waitMs, 1);   // look again soon: an enlisted caller may leave instead of calling
+                }
+
                 if (!_queue.TryTake(out Request? next, waitMs))
                 {
-                    break;
+                    if (waitMs == 0 || Stopwatch.GetElapsedTime(started) >= MaxWait || (enlisted > 0 && batch.Count >= Volatile.Read(ref _enlisted)))
+                    {
+                        break;
+                    }
+
+                    continue;
                 }
 
                 if (images + next.Count > MaxBatch)
@@ -204,6 +236,19 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
         foreach (Request r in batch)
         {
             r.Done.TrySetResult();
+        }
+    }
+
+    private sealed class Lease(BatchingClassifier owner) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref owner._enlisted);
+            }
         }
     }
 

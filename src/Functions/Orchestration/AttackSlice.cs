@@ -1,6 +1,7 @@
 using AdvAudit.Functions.Serving;
 using AdvAudit.Functions.Settings;
 using AttackCore.Engine;
+using AttackCore.Models;
 using AttackCore.Models.Remote;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -56,7 +57,9 @@ public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckp
         bool finished;
         RemoteQueryCounts? remote = null;
         using (RemoteQueryMeter? meter = model.Classifier is RemoteClassifier ? RemoteClassifier.Measure() : null)
+        using ((model.Classifier as BatchingClassifier)?.Enlist())
         {
+            // Enlisted while attacking: the batching front sends a batch as soon as every attacking slice is in it.
             finished = runner.Advance(batch, _attack.SliceBudget(), cancellationToken);
             remote = meter?.Counts;
         }

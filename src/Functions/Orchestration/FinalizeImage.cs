@@ -3,6 +3,7 @@ using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Storage;
 using AdvAudit.Functions.Upload;
 using AttackCore.Engine;
+using AttackCore.Models;
 using AttackCore.Models.Remote;
 using AttackCore.Reporting;
 using Azure;
@@ -74,6 +75,7 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
         IReadOnlyList<AttackCore.Gradients.IGradientModel>? surrogates = await _models.SurrogatesForAsync(batch.Request, input.Checkpoint.SurrogateModels, model, cancellationToken).ConfigureAwait(false);
         ImageResult result;
         using (RemoteQueryMeter? meter = model.Classifier is RemoteClassifier ? RemoteClassifier.Measure() : null)
+        using ((model.Classifier as BatchingClassifier)?.Enlist())
         {
             result = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request), surrogates).Finish(batch, cancellationToken)[0];
             if (model.Classifier is RemoteClassifier remote)

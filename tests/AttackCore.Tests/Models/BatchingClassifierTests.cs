@@ -85,6 +85,65 @@ public sealed class BatchingClassifierTests
     }
 
     [Fact]
+    public void Predict_EveryEnlistedCallerIsIn_GoesWithoutWaiting()
+    {
+        var inner = new CountingClassifier();
+        using var sut = new BatchingClassifier(inner, maxBatch: 32, maxWait: TimeSpan.FromSeconds(10));
+        using IDisposable lease = sut.Enlist();
+        var logits = new float[2];
+        var watch = Stopwatch.StartNew();
+
+        sut.Predict(Images(3), 1, logits);
+
+        // The only enlisted caller is in the batch: nobody else is coming, so the 10 s wait is not spent.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        Assert.Equal([3f, -3f], logits);
+    }
+
+    [Fact]
+    public void Predict_TwoEnlistedCallersOneLeaves_TheOtherGoesWithoutWaitingForIt()
+    {
+        var inner = new CountingClassifier();
+        using var sut = new BatchingClassifier(inner, maxBatch: 32, maxWait: TimeSpan.FromSeconds(10));
+        IDisposable leaving = sut.Enlist();
+        using IDisposable staying = sut.Enlist();
+        Assert.Equal(2, sut.Enlisted);
+        var logits = new float[2];
+        var watch = Stopwatch.StartNew();
+
+        Task call = Task.Run(() => sut.Predict(Images(4), 1, logits));
+        Thread.Sleep(200);          // the batch holds one of two enlisted callers' requests: it waits for the other
+        Assert.False(call.IsCompleted);
+        leaving.Dispose();          // ... until that caller says it is done
+        leaving.Dispose();          // twice is once
+        Assert.True(call.Wait(TimeSpan.FromSeconds(5)), $"still waiting after {watch.Elapsed}");
+
+        Assert.Equal(1, sut.Enlisted);
+        Assert.Equal([4f, -4f], logits);
+        Assert.Equal([1], inner.CallSizes);
+    }
+
+    [Fact]
+    public void Predict_TwoEnlistedCallersAtOnce_StillOneInnerCall()
+    {
+        var inner = new CountingClassifier();
+        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(10));
+        using var barrier = new Barrier(2);
+        var watch = Stopwatch.StartNew();
+
+        Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t =>
+        {
+            using IDisposable lease = sut.Enlist();
+            var logits = new float[2];
+            barrier.SignalAndWait();
+            sut.Predict(Images(t + 1), 1, logits);
+        });
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        Assert.Equal([2], inner.CallSizes);   // both enlisted before either called: merged, and sent as soon as both were in
+    }
+
+    [Fact]
     public void Predict_FullBatch_DoesNotWait()
     {
         var inner = new CountingClassifier();
