@@ -48,6 +48,9 @@ internal sealed class LinearClassifier : IClassifier, IGradientModel
 
     public IReadOnlyList<GradientLoss> SupportedLosses { get; } = Enum.GetValues<GradientLoss>();
 
+    /// <summary>Gets the model itself as the only surrogate.</summary>
+    public IReadOnlyList<IGradientModel> Surrogates => [this];
+
     /// <summary>Gets the images whose gradients were computed (not counted in <see cref="ImagesScored"/>).</summary>
     public long GradientImages => Interlocked.Read(ref _gradientImages);
 
@@ -105,6 +108,31 @@ internal sealed class LinearClassifier : IClassifier, IGradientModel
                     g[i] += (float)(derivative[k] * w[i]);
                 }
             }
+        }
+    }
+
+    public void ComputeLogitGradients(ReadOnlySpan<float> images, int count, ReadOnlySpan<float> weights, Span<float> logits, Span<float> losses, Span<float> gradients)
+    {
+        int length = Channels * InputHeight * InputWidth;
+        Score(images, count, logits);
+        Interlocked.Add(ref _gradientImages, count);
+        for (int n = 0; n < count; n++)
+        {
+            ReadOnlySpan<float> row = weights.Slice(n * NumClasses, NumClasses);
+            double loss = 0;
+            Span<float> g = gradients.Slice(n * length, length);
+            g.Clear();
+            for (int k = 0; k < NumClasses; k++)
+            {
+                loss += row[k] * (double)logits[(n * NumClasses) + k];
+                ReadOnlySpan<float> w = _weights.AsSpan(k * length, length);
+                for (int i = 0; i < length; i++)
+                {
+                    g[i] += row[k] * w[i];
+                }
+            }
+
+            losses[n] = (float)loss;
         }
     }
 
