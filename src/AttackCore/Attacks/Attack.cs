@@ -271,6 +271,110 @@ public abstract class Attack<TOptions> : IAttack
     }
 
     /// <summary>
+    /// One two-sided step (SimBA's and GFCS's) for every active image: every image's first candidate in one call; then
+    /// the second candidates of the images whose first did not improve, together with the 8-bit checks of first-round
+    /// successes, in a second call; then the 8-bit checks of second-round successes in a third (rare). Each scored
+    /// candidate costs its image one query; a second candidate is made only while the image has a query left.
+    /// </summary>
+    /// <param name="state">The state.</param>
+    /// <param name="classifier">The model.</param>
+    /// <param name="active">The running images (indices into the state); slot k is <c>active[k]</c>.</param>
+    /// <param name="queries">A buffer with room for every active image.</param>
+    /// <param name="rounds">The round lists, reused by every iteration of a slice.</param>
+    /// <param name="compose">Writes the candidate of a slot's first or second side into a buffer slot.</param>
+    /// <param name="judge">Judges a scored candidate (kept only if better); says whether it also fools the model.</param>
+    /// <returns>The queries spent.</returns>
+    protected long TwoSidedStep(AttackState state, IClassifier classifier, IReadOnlyList<int> active, QueryBuffer queries, TwoSidedRounds rounds, TwoSidedCandidate compose, TwoSidedJudge judge)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(active);
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(rounds);
+        ArgumentNullException.ThrowIfNull(compose);
+        ArgumentNullException.ThrowIfNull(judge);
+        for (int slot = 0; slot < active.Count; slot++)
+        {
+            compose(slot, second: false, slot);
+        }
+
+        long spent = queries.Predict(classifier, active.Count);
+        rounds.Second.Clear();
+        rounds.Checks.Clear();
+        for (int slot = 0; slot < active.Count; slot++)
+        {
+            AttackImageState image = state.Images[active[slot]];
+            image.Queries++;
+            if (judge(slot, slot, out bool fooled))
+            {
+                if (fooled)
+                {
+                    rounds.Checks.Add(active[slot]);
+                }
+            }
+            else if (image.Queries < Options.MaxQueries)
+            {
+                rounds.Second.Add(slot);
+            }
+        }
+
+        int second = rounds.Second.Count;
+        for (int k = 0; k < second; k++)
+        {
+            compose(rounds.Second[k], second: true, k);
+        }
+
+        int checks = PrepareGridChecks(state, rounds.Checks, queries, second);
+        spent += queries.Predict(classifier, second + checks);
+        rounds.LateChecks.Clear();
+        for (int k = 0; k < second; k++)
+        {
+            int slot = rounds.Second[k];
+            state.Images[active[slot]].Queries++;
+            if (judge(slot, k, out bool fooled) && fooled)
+            {
+                rounds.LateChecks.Add(active[slot]);
+            }
+        }
+
+        FinishGridChecks(state, rounds.Checks, queries, second);
+        checks = PrepareGridChecks(state, rounds.LateChecks, queries, 0);
+        if (checks > 0)
+        {
+            spent += queries.Predict(classifier, checks);
+            FinishGridChecks(state, rounds.LateChecks, queries, 0);
+        }
+
+        return spent;
+    }
+
+    /// <summary>Writes the candidate of one side of a two-sided step (see <see cref="TwoSidedStep"/>).</summary>
+    /// <param name="slot">The image's slot in the active list.</param>
+    /// <param name="second">Whether this is the second side (tried after the first did not improve).</param>
+    /// <param name="destination">The buffer slot to write the candidate into.</param>
+    protected delegate void TwoSidedCandidate(int slot, bool second, int destination);
+
+    /// <summary>Judges one scored candidate of a two-sided step: keeps it if better.</summary>
+    /// <param name="slot">The image's slot in the active list.</param>
+    /// <param name="destination">The buffer slot holding the candidate and its scores.</param>
+    /// <param name="fooled">Set when the kept candidate fools the model (it then gets an 8-bit check).</param>
+    /// <returns>Whether the candidate was kept.</returns>
+    protected delegate bool TwoSidedJudge(int slot, int destination, out bool fooled);
+
+    /// <summary>The lists one <see cref="TwoSidedStep"/> fills, made once per slice.</summary>
+    /// <param name="capacity">The most images of a slice.</param>
+    protected sealed class TwoSidedRounds(int capacity)
+    {
+        /// <summary>Gets the slots whose first side did not improve; second-round buffer slot k is slot <c>Second[k]</c>.</summary>
+        public List<int> Second { get; } = new(capacity);
+
+        /// <summary>Gets the images whose first side fooled the model, checked on the grid in the second call.</summary>
+        public List<int> Checks { get; } = new(capacity);
+
+        /// <summary>Gets the images whose second side fooled the model, checked on the grid in a third call.</summary>
+        public List<int> LateChecks { get; } = new(capacity);
+    }
+
+    /// <summary>
     /// The work of one <see cref="Step"/> (or <see cref="Start"/>) call: the attack's buffers, rented once and reused by
     /// every iteration of the call, and one iteration over the running images.
     /// </summary>
