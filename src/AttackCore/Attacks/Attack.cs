@@ -152,6 +152,46 @@ public abstract class Attack<TOptions> : IAttack
         return new AttackState(Options, classifier.InputHeight, classifier.InputWidth, images, classifier.Channels);
     }
 
+    /// <summary>
+    /// Scores every clean image of a new state in one batched call (one counted query each) and makes it the image's
+    /// best, with its loss; an image the model already gets wrong is finished (the clean image is on the 8-bit grid, so
+    /// it needs no grid check).
+    /// </summary>
+    /// <param name="state">A state from <see cref="NewState"/>.</param>
+    /// <param name="classifier">The model under attack.</param>
+    /// <param name="scored">Reads what the attack keeps of each image's clean scores, before its best is set; optional.</param>
+    protected void ScoreCleanImages(AttackState state, IClassifier classifier, CleanScored? scored = null)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(classifier);
+        using var queries = new QueryBuffer(state.ImageLength, classifier.NumClasses, state.Images.Count);
+        for (int i = 0; i < state.Images.Count; i++)
+        {
+            state.Images[i].Clean.CopyTo(queries.Image(i));
+        }
+
+        queries.Predict(classifier, state.Images.Count);
+        for (int i = 0; i < state.Images.Count; i++)
+        {
+            AttackImageState image = state.Images[i];
+            ReadOnlySpan<float> logits = queries.Logits(i);
+            image.Queries = 1;
+            scored?.Invoke(image, logits);
+            SetBest(image, image.Clean, logits, Loss.Evaluate(logits, image.Goal));
+            if (Criterion.IsAdversarial(logits, image.Goal))
+            {
+                image.Status = ImageAttackStatus.Succeeded;
+            }
+
+            ExhaustIfSpent(image);
+        }
+    }
+
+    /// <summary>Reads one image's clean scores for <see cref="ScoreCleanImages"/>.</summary>
+    /// <param name="image">The image.</param>
+    /// <param name="logits">Its clean scores.</param>
+    protected delegate void CleanScored(AttackImageState image, ReadOnlySpan<float> logits);
+
     /// <summary>Checks every image of <paramref name="state"/> holds what this attack keeps per image.</summary>
     /// <typeparam name="TImage">The attack's image state.</typeparam>
     /// <param name="state">The state to step.</param>

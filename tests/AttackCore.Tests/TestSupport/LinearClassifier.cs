@@ -6,8 +6,10 @@ namespace AttackCore.Tests.TestSupport;
 /// <summary>
 /// A deterministic linear classifier (logits = W x + b) for fast attack tests; counts the images it scores. Its input
 /// gradients are exact (W transposed times the loss's derivative by the logits), so white-box attacks run on it too.
+/// It is also its own surrogate (<see cref="ISurrogateModels"/>), so surrogate-based attacks run on it as well and its
+/// gradient images count their surrogate gradient evaluations.
 /// </summary>
-internal sealed class LinearClassifier : IClassifier, IGradientModel
+internal sealed class LinearClassifier : IClassifier, IGradientModel, ISurrogateModels
 {
     private readonly float[] _weights;
     private readonly float[] _bias;

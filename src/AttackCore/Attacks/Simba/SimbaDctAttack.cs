@@ -79,28 +79,7 @@ public sealed class SimbaDctAttack : Attack<SimbaDctOptions>
     public override AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
     {
         AttackState state = NewState(classifier, cleanImages, goals);
-        using var queries = new QueryBuffer(state.ImageLength, classifier.NumClasses, state.Images.Count);
-        for (int i = 0; i < state.Images.Count; i++)
-        {
-            state.Images[i].Clean.CopyTo(queries.Image(i));
-        }
-
-        queries.Predict(classifier, state.Images.Count);
-        for (int i = 0; i < state.Images.Count; i++)
-        {
-            AttackImageState image = state.Images[i];
-            ReadOnlySpan<float> logits = queries.Logits(i);
-            image.Queries = 1;
-            SetBest(image, image.Clean, logits, Loss.Evaluate(logits, image.Goal));
-            if (Criterion.IsAdversarial(logits, image.Goal))
-            {
-                // The clean image is on the 8-bit grid, so it needs no grid check.
-                image.Status = ImageAttackStatus.Succeeded;
-            }
-
-            ExhaustIfSpent(image);
-        }
-
+        ScoreCleanImages(state, classifier);
         return state;
     }
 
