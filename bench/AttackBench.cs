@@ -129,7 +129,7 @@ internal static class AttackBench
     }
 
     /// <summary>Splits <c>square,bandits-td:tileSize=8,fdLearningRate=0.1;simba-dct</c>: a comma-separated piece with <c>=</c> belongs to the attack before it.</summary>
-    private static List<string> SplitSpecs(string text)
+    internal static List<string> SplitSpecs(string text)
     {
         var specs = new List<string>();
         foreach (string piece in text.Split([',', ';'], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
@@ -165,7 +165,7 @@ internal static class AttackBench
     }
 
     /// <summary>A norm and budget, written <c>linf-0.05</c>, <c>linf-4/255</c> or <c>l2-5</c>.</summary>
-    private sealed record BenchConfig(string Name, NormKind Norm, double Epsilon)
+    internal sealed record BenchConfig(string Name, NormKind Norm, double Epsilon)
     {
         public static BenchConfig Parse(string name)
         {

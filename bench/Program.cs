@@ -13,6 +13,8 @@ const string Usage = """
       bench gray    [--data /usr/share/datasets/fashion-mnist] [--images 100] [--max-queries 1000] [--seed 0]
                     [--model models/fashion-mnist-cnn/model.json] [--provider auto|cpu|cuda]
       bench remote  [--max-queries 300] [--seed 0] [--rounds 3] [--concurrency 1,8]
+      bench gfcs    [--target SPEC [--target-preset NAME]] [--surrogate SPEC]... [--images DIR] [--configs linf-0.1,l2-1.5]
+                    [--attacks gfcs,square,simba-dct,gfcs:maxQueries=100>square] [--max-queries 10000] [--seed 0] [--provider auto|cpu|cuda]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -33,6 +35,7 @@ try
         "hostile" => HostileBench.Run(args[1..], Console.Out),
         "gray" => GrayBench.Run(args[1..], Console.Out),
         "remote" => RemoteBench.Run(args[1..], Console.Out),
+        "gfcs" => GfcsBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }
