@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace AttackCore.Attacks.Gfcs;
 
@@ -24,6 +25,7 @@ public sealed record GfcsOptions : AttackOptions
     public override string AttackName => Name;
 
     /// <summary>Gets <see langword="true"/>: GFCS crafts its directions on surrogate models.</summary>
+    [JsonIgnore]
     public override bool UsesSurrogates => true;
 
     /// <summary>
@@ -37,6 +39,7 @@ public sealed record GfcsOptions : AttackOptions
     public double? StepSize { get; init; }
 
     /// <summary>Gets <see cref="StepSize"/> or its default for the norm and eps.</summary>
+    [JsonIgnore]
     public double EffectiveStepSize => StepSize ?? (Norm == NormKind.L2 ? Math.Min(PaperL2StepSize, Epsilon) : Epsilon / 2);
 
     /// <inheritdoc />

@@ -187,7 +187,9 @@ public class GfcsAttackTests : AttackContractTests<GfcsOptions>, IClassFixture<G
         var gfcs = Assert.IsType<GfcsOptions>(sut);
         Assert.Equal(0.5, gfcs.StepSize);
         Assert.True(sut.UsesSurrogates);
-        Assert.Contains("surrogate", AttackDescriptions.Describe("gfcs").Needs, StringComparison.Ordinal);
+        AttackDescription description = AttackDescriptions.Describe("gfcs");
+        Assert.Contains("surrogate", description.Needs, StringComparison.Ordinal);
+        Assert.Equal(["stepSize", "norm", "epsilon", "maxQueries", "seed", "traceCapacity"], description.Options.Select(o => o.Name));
     }
 
     private static AttackState Run(AttackOptions options, IClassifier model, List<float[]> images, List<AttackGoal> goals)
