@@ -112,7 +112,7 @@ internal sealed class AttemptBuilder
                 Status = success ? OutcomeStatus.Fooled : OutcomeStatus.NotFooled,
                 Success = success,
                 Queries = image.Queries,
-                GradientEvaluations = options.UsesGradients ? image.GradientEvaluations : null,
+                GradientEvaluations = options.UsesGradients || options.UsesSurrogates ? image.GradientEvaluations : null,
                 VerificationQueries = record.VerifyQueries,
                 MinimizeQueries = record.MinimizeQueries,
                 ContinuousSuccessQueries = image.ContinuousSuccessQueries,

@@ -52,6 +52,22 @@ public class GfcsAttackTests : AttackContractTests<GfcsOptions>, IClassFixture<G
     }
 
     [Fact]
+    public void Run_ThroughTheRunner_VerifiedSuccessesReportQueriesAndSurrogateGradientsApart()
+    {
+        string root = RepoPaths.RepoRoot!;
+        string[] files = [.. Directory.GetFiles(Path.Combine(root, "samples", "fashion-mnist"), "*.png").Order(StringComparer.Ordinal).Take(6)];
+        var target = (OnnxClassifier)_pair.Target;
+        var images = files.Select(f => PreparedImage.Load(Path.GetFileName(f), File.ReadAllBytes(f), target.Spec)).ToList();
+        var sut = new AttackRunner(target, ModelDescription.From(target), surrogates: [_pair.Surrogate]);
+
+        IReadOnlyList<ImageResult> results = sut.Run(images, new AttackRequest { Attack = new GfcsOptions { Epsilon = 0.1, MaxQueries = 300 } });
+
+        Assert.True(results.Count(r => r.Report.Outcome.Success) >= 3, "fewer than 3 of 6 fooled through the runner");
+        Assert.All(results, r => Assert.True(r.Report.Outcome.GradientEvaluations > 0, "no surrogate gradient evaluations reported"));
+        Assert.All(results.Where(r => r.Report.Outcome.Success), r => Assert.InRange(r.Report.Outcome.Queries, 2, 300));
+    }
+
+    [Fact]
     public void Run_CountingTargetAndSurrogate_QueriesExactAndSurrogateGradientsCountedApart()
     {
         var (images, goals) = _pair.Samples();
