@@ -75,7 +75,8 @@ public sealed class GfcsAttack : Attack<GfcsOptions>
         {
             var gfcs = (GfcsImageState)image;
             gfcs.SurrogateCount = surrogates.Count;
-            gfcs.Pending = Shuffled(surrogates.Count, image.Random);
+            gfcs.Order = new int[surrogates.Count];
+            Reshuffle(gfcs);
             gfcs.RunnerUp = LogitMath.ArgMaxExcept(logits, image.Goal.TrueClass);
         });
         return state;
@@ -97,17 +98,22 @@ public sealed class GfcsAttack : Attack<GfcsOptions>
     /// <summary>A query-bounded slice starts an iteration only when three queries per running image (plus, minus, grid check) still fit.</summary>
     protected override long PlannedQueries(AttackImageState image) => QueriesPerIterationAtMost;
 
-    /// <summary>0 .. count - 1 in a random order (Fisher-Yates on the image's stream).</summary>
-    private static int[] Shuffled(int count, SeededRandom random)
+    /// <summary>A new surrogate order at a new point: 0 .. count - 1 shuffled in place (Fisher-Yates on the image's stream), none tried yet.</summary>
+    private static void Reshuffle(GfcsImageState image)
     {
-        int[] order = [.. Enumerable.Range(0, count)];
-        for (int i = count - 1; i > 0; i--)
+        int[] order = image.Order;
+        for (int i = 0; i < order.Length; i++)
         {
-            int j = random.NextInt(i + 1);
+            order[i] = i;
+        }
+
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = image.Random.NextInt(i + 1);
             (order[i], order[j]) = (order[j], order[i]);
         }
 
-        return order;
+        image.Tried = 0;
     }
 
     /// <summary>Gets the surrogates the engine gave with the target, checked against it, or says plainly that GFCS needs them.</summary>
@@ -179,7 +185,7 @@ public sealed class GfcsAttack : Attack<GfcsOptions>
         }
 
         image.RunnerUp = LogitMath.ArgMaxExcept(logits, image.Goal.TrueClass);
-        image.Pending = Shuffled(image.SurrogateCount, image.Random);
+        Reshuffle(image);
         image.UsingOds = false;
         if (Criterion.IsAdversarial(logits, image.Goal))
         {
@@ -294,10 +300,9 @@ public sealed class GfcsAttack : Attack<GfcsOptions>
                 var image = (GfcsImageState)_state.Images[active[slot]];
                 Span<float> w = Weights(slot);
                 w.Clear();
-                if (image.Pending.Length > 0)
+                if (image.Tried < image.Order.Length)
                 {
-                    _surrogateOf[slot] = image.Pending[0];
-                    image.Pending = image.Pending[1..];
+                    _surrogateOf[slot] = image.Order[image.Tried++];
                     _crossEntropy[slot] = image.Goal.IsTargeted;
                     if (!image.Goal.IsTargeted)
                     {

@@ -21,10 +21,16 @@ public sealed class GfcsImageState : AttackImageState
     public int SurrogateCount { get; set; }
 
     /// <summary>
-    /// Gets or sets the surrogates (indices) whose loss gradient has not yet been tried at the current point, next first;
-    /// refilled in a new random order whenever a step is accepted.
+    /// Gets or sets the order in which the surrogates (indices) are tried at the current point, drawn anew whenever a
+    /// step is accepted; the first <see cref="Tried"/> of them have been tried there.
     /// </summary>
-    public int[] Pending { get; set; } = [];
+    public int[] Order { get; set; } = [];
+
+    /// <summary>Gets or sets how many surrogates of <see cref="Order"/> have been tried at the current point.</summary>
+    public int Tried { get; set; }
+
+    /// <summary>Gets the surrogates not yet tried at the current point, next first (a copy).</summary>
+    public int[] Pending => Order[Tried..];
 
     /// <summary>Gets or sets a value indicating whether every surrogate gradient failed at the current point, so that ODS directions are drawn until a step is accepted.</summary>
     public bool UsingOds { get; set; }
@@ -40,12 +46,12 @@ public sealed class GfcsImageState : AttackImageState
     {
         ArgumentNullException.ThrowIfNull(writer);
         writer.Write(SurrogateCount);
-        writer.Write(Pending.Length);
-        foreach (int s in Pending)
+        foreach (int s in Order)
         {
             writer.Write(s);
         }
 
+        writer.Write(Tried);
         writer.Write(UsingOds);
         writer.Write(RunnerUp);
         writer.Write(OdsIterations);
@@ -56,20 +62,25 @@ public sealed class GfcsImageState : AttackImageState
     {
         ArgumentNullException.ThrowIfNull(reader);
         SurrogateCount = reader.ReadInt32();
-        int pending = reader.ReadInt32();
-        if (SurrogateCount < 1 || pending < 0 || pending > SurrogateCount)
+        if (SurrogateCount is < 1 or > 1024)
         {
-            throw new InvalidDataException($"The saved GFCS state has {pending} pending of {SurrogateCount} surrogates; a run has at least one surrogate and at most that many pending.");
+            throw new InvalidDataException($"The saved GFCS state has {SurrogateCount} surrogates; a run has 1 to 1024.");
         }
 
-        Pending = new int[pending];
-        for (int i = 0; i < pending; i++)
+        Order = new int[SurrogateCount];
+        for (int i = 0; i < Order.Length; i++)
         {
-            Pending[i] = reader.ReadInt32();
-            if ((uint)Pending[i] >= (uint)SurrogateCount)
+            Order[i] = reader.ReadInt32();
+            if ((uint)Order[i] >= (uint)SurrogateCount)
             {
-                throw new InvalidDataException($"The saved GFCS state names surrogate {Pending[i]} of {SurrogateCount}.");
+                throw new InvalidDataException($"The saved GFCS state names surrogate {Order[i]} of {SurrogateCount}.");
             }
+        }
+
+        Tried = reader.ReadInt32();
+        if (Tried < 0 || Tried > SurrogateCount)
+        {
+            throw new InvalidDataException($"The saved GFCS state has tried {Tried} of {SurrogateCount} surrogates.");
         }
 
         UsingOds = reader.ReadBoolean();
