@@ -151,6 +151,41 @@ public class GfcsAttackTests : AttackContractTests<GfcsOptions>, IClassFixture<G
     }
 
     [Fact]
+    public void Step_TwoSurrogates_EachTriedOnceAtAPointBeforeOdsAndAfreshAfterAnAcceptedStep()
+    {
+        var (target, images, goals) = AttackResume.LinearProblem(1);
+        CountingGradients[] surrogates = [new(new LinearClassifier(8, 10, seed: 98)), new(new LinearClassifier(8, 10, seed: 99))];
+        var model = new SurrogateGuidedModel(target, surrogates);
+        IAttack sut = new GfcsOptions { Epsilon = 0.05, MaxQueries = 400 }.CreateAttack();
+        AttackState state = sut.Start(model, images, goals);
+        var image = (GfcsImageState)state.Images[0];
+
+        int gradientSteps = 0, odsSteps = 0;
+        while (!state.IsFinished)
+        {
+            int tried = image.Tried, ods = image.OdsIterations, next = tried < 2 ? image.Order[tried] : -1;
+            long[] before = [.. surrogates.Select(s => s.Images)];
+            sut.Step(state, model, StepBudget.Iterations(1));
+            int[] called = [.. Enumerable.Range(0, 2).Where(k => surrogates[k].Images > before[k])];
+            Assert.Single(called);
+            if (next >= 0)
+            {
+                // A surrogate not yet tried at this point: its margin gradient, not ODS.
+                Assert.Equal(next, called[0]);
+                Assert.Equal(ods, image.OdsIterations);
+                gradientSteps++;
+            }
+            else
+            {
+                Assert.Equal(ods + 1, image.OdsIterations);
+                odsSteps++;
+            }
+        }
+
+        Assert.True(gradientSteps >= 2 && odsSteps >= 1, $"{gradientSteps} gradient and {odsSteps} ODS iterations");
+    }
+
+    [Fact]
     public void Step_ResumedWithOtherSurrogates_ThrowsSayingHowMany()
     {
         var (target, images, goals) = AttackResume.LinearProblem(2);
