@@ -14,7 +14,7 @@ ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
 FROM ${SDK_IMAGE} AS build
 WORKDIR /src
 # Only what the Functions app is built from (the ImageNet labels are embedded into AttackCore).
-COPY global.json Directory.Build.props Directory.Packages.props host.json ./
+COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props host.json ./
 COPY models/imagenet_labels.txt models/
 COPY src/AttackCore/ src/AttackCore/
 COPY src/Functions/ src/Functions/

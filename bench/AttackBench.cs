@@ -21,7 +21,10 @@ internal static class AttackBench
     public static int Run(IReadOnlyList<string> args, TextWriter output)
     {
         BenchArgs a = BenchArgs.Parse(args, Known);
-        List<string> specs = a.Last("--attacks") is string attackText ? SplitSpecs(attackText) : [.. AttackCatalog.Names];
+        // Attacks that craft on surrogates need a second model: bench transfer measures them.
+        List<string> specs = a.Last("--attacks") is string attackText
+            ? SplitSpecs(attackText)
+            : [.. AttackCatalog.Names.Where(n => !AttackCatalog.Parse(n, new CommonAttackSettings()).UsesSurrogates)];
         List<BenchConfig> configs = (a.Last("--configs") ?? DefaultConfigs)
             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(BenchConfig.Parse)

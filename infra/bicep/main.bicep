@@ -95,6 +95,9 @@ param modelBlobName string = ''
 @description('Transfer models: comma-separated ONNX files in the models container, each with a sidecar JSON, that also classify every adversarial image; empty for none.')
 param modelTransferBlobNames string = ''
 
+@description('Surrogate models: comma-separated ONNX files in the models container, each with a sidecar JSON, that the transfer attack crafts on (the served model is then only queried to check); empty for none.')
+param modelSurrogateBlobNames string = ''
+
 @description('SHA-256 (64 hex digits) the model file must have; empty takes the preset\'s.')
 param modelSha256 string = ''
 
@@ -267,6 +270,7 @@ module appSettings 'modules/app-settings.bicep' = {
     modelPreset: modelPreset
     modelBlobName: modelBlobName
     modelTransferBlobNames: modelTransferBlobNames
+    modelSurrogateBlobNames: modelSurrogateBlobNames
     modelSha256: modelSha256
     modelProvider: compute.provider
     modelMaxBatch: modelMaxBatch == 0 ? compute.maxBatch : modelMaxBatch

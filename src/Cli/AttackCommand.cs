@@ -39,6 +39,18 @@ internal static class AttackCommand
             Arity = ArgumentArity.OneOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
+        var surrogates = new Option<string[]>("--surrogate")
+        {
+            Description = "A surrogate model you own, for attacks that craft on surrogates (transfer): its gradients shape the image and the --model target is only queried to check it (repeatable; a preset name, a .onnx file with a .json spec beside it or a --surrogate-preset, or a .json spec). A surrogate with another input size sees the target's crop resized.",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var surrogatePresets = new Option<string[]>("--surrogate-preset")
+        {
+            Description = "The preset that describes the .onnx file of the --surrogate in the same position (repeat once per --surrogate, in the same order).",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
         var attack = new Option<string[]>(CliNames[AttackSetting.Attacks], "-a")
         {
             Description = $"The attack: {string.Join(", ", AttackCatalog.Names)}. Repeat it for a plan: the attacks run in order (see --plan-mode). Per-attack options after a colon, e.g. simba-dct:maxQueries=5000,stepSize=0.1.",
@@ -69,7 +81,7 @@ internal static class AttackCommand
 
         var command = new Command("attack", "Attack images and write, per input: clean.png, adversarial.png, perturbation.png, report.json and report.html.")
         {
-            inputs, outDir, model, preset, transferModels, transferPresets, attack, planMode, norm, eps, maxQueries, pInit, seed, targeted, noMinimize, minimizeSteps, quantization, batch, provider, cacheDir, maxImageMb, recursive, labels, verbose,
+            inputs, outDir, model, preset, transferModels, transferPresets, surrogates, surrogatePresets, attack, planMode, norm, eps, maxQueries, pInit, seed, targeted, noMinimize, minimizeSteps, quantization, batch, provider, cacheDir, maxImageMb, recursive, labels, verbose,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -109,6 +121,8 @@ internal static class AttackCommand
                 Preset = parse.GetValue(preset),
                 TransferModels = parse.GetValue(transferModels) ?? [],
                 TransferPresets = parse.GetValue(transferPresets) ?? [],
+                Surrogates = parse.GetValue(surrogates) ?? [],
+                SurrogatePresets = parse.GetValue(surrogatePresets) ?? [],
                 AttackValues = attackValues,
                 Batch = parse.GetValue(batch),
                 Provider = parse.GetValue(provider) switch { "cuda" => ExecutionProviderKind.Cuda, "cpu" => ExecutionProviderKind.Cpu, _ => ExecutionProviderKind.Auto },
@@ -205,6 +219,12 @@ internal sealed record AttackJobSettings
     public string[] TransferModels { get; init; } = [];
 
     public string[] TransferPresets { get; init; } = [];
+
+    /// <summary>Gets the <c>--surrogate</c> models, in order.</summary>
+    public string[] Surrogates { get; init; } = [];
+
+    /// <summary>Gets the <c>--surrogate-preset</c> of each surrogate, in order (empty, or one per surrogate).</summary>
+    public string[] SurrogatePresets { get; init; } = [];
 
     /// <summary>Gets the attack settings as the user typed them, read by <see cref="AttackSettings"/>.</summary>
     public IReadOnlyList<KeyValuePair<AttackSetting, string>> AttackValues { get; init; } = [];

@@ -75,6 +75,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         using var remoteHttp = new HttpClient { Timeout = Timeout.InfiniteTimeSpan }; // the remote pipeline times each attempt
         OnnxGradientModel? gradients = null;
         var transferClassifiers = new List<OnnxClassifier>();
+        var surrogates = new List<OnnxGradientModel>();
         try
         {
             ModelSpec spec = await ResolveModelAsync(settings.Model, settings.Preset, "--preset", "--model", cancellationToken).ConfigureAwait(false);
@@ -112,10 +113,20 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
 
                 transferClassifiers.Add(new OnnxClassifier(transferSpec, new OnnxClassifierOptions { Provider = settings.Provider }, loggers.CreateLogger<OnnxClassifier>()));
             }
+
+            if (request.Attacks.Any(a => a.UsesSurrogates))
+            {
+                surrogates.AddRange(await LoadSurrogatesAsync(classifier, runtime, loggers, cancellationToken).ConfigureAwait(false));
+            }
+            else if (settings.Surrogates.Length > 0)
+            {
+                await errors.WriteLineAsync($"note: --surrogate is only used by attacks that craft on surrogates ({string.Join(", ", AttackCatalog.Names.Where(n => ((AttackOptions)Activator.CreateInstance(AttackCatalog.OptionsType(n)!)!).UsesSurrogates))}); this plan has none, so it is not loaded.").ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is ModelSpecException or ModelUnavailableException or GradientNotSupportedException or InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             transferClassifiers.ForEach(c => c.Dispose());
+            surrogates.ForEach(s => s.Dispose());
             gradients?.Dispose();
             remote?.Dispose();
             await errors.WriteLineAsync($"error: {UserMessage(ex)}").ConfigureAwait(false);
@@ -123,6 +134,7 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
         }
 
         using var transferModels = new OwnedClassifiers(transferClassifiers);
+        using var surrogateModels = new OwnedGradientModels(surrogates);
         Dictionary<string, string> trueClasses;
         try
         {
@@ -145,7 +157,12 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
             string plan = string.Join(" then ", request.Attacks.Select(a => $"{a.AttackName} ({a.Norm.ToString().ToLowerInvariant()} eps {a.Epsilon.ToString("0.#####", Inv)}, up to {a.MaxQueries} queries, seed {a.Seed})"));
             string mode = request.Attacks.Count > 1 ? (request.PlanMode == PlanMode.All ? ", every attack on every image" : ", each on the images not fooled yet") : string.Empty;
             await errors.WriteLineAsync($"Attack: {plan}{mode}, {(request.Target is null ? "untargeted" : "target " + request.Target)}; {inputs.Count} images").ConfigureAwait(false);
-            var runner = new AttackRunner(classifier, modelInfo, loggers.CreateLogger<AttackRunner>(), gradients: gradients);
+            var runner = new AttackRunner(classifier, modelInfo, loggers.CreateLogger<AttackRunner>(), gradients: gradients, surrogates: surrogates.Count > 0 ? surrogates : null);
+            foreach (OnnxGradientModel surrogate in surrogates)
+            {
+                await errors.WriteLineAsync(string.Create(Inv, $"Surrogate {surrogate.Spec.Name} (sha256 {surrogate.ModelSha256[..12]}…), input {surrogate.Spec.InputSize}{(surrogate.Spec.InputSize == classifier.InputHeight ? string.Empty : $", resized from the target's {classifier.InputHeight}x{classifier.InputWidth}")}, {surrogate.ProviderName}")).ConfigureAwait(false);
+            }
+
             var transfer = new TransferEvaluator([.. transferClassifiers.Select(TransferTarget.From)], loggers.CreateLogger<TransferEvaluator>());
             foreach (TransferTarget target in transfer.Targets)
             {
@@ -195,12 +212,14 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                 }
                 catch (ArgumentException ex)
                 {
+                    progress.Finish();
                     await errors.WriteLineAsync($"error: {UserMessage(ex)}").ConfigureAwait(false);
                     return ExitUsage;
                 }
                 catch (RemoteModelException ex)
                 {
                     // The service failed for good: this batch has no results; the ones written before it stay.
+                    progress.Finish();
                     await errors.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
                     foreach ((InputFile input, _) in prepared)
                     {
@@ -266,6 +285,16 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
             throw new ArgumentException($"--transfer-preset is given {settings.TransferPresets.Length} times but --transfer-model {settings.TransferModels.Length} times; give one preset per transfer model, in the same order.");
         }
 
+        if (settings.SurrogatePresets.Length > 0 && settings.SurrogatePresets.Length != settings.Surrogates.Length)
+        {
+            throw new ArgumentException($"--surrogate-preset is given {settings.SurrogatePresets.Length} times but --surrogate {settings.Surrogates.Length} times; give one preset per surrogate, in the same order.");
+        }
+
+        if (settings.Surrogates.Length == 0 && request.Attacks.FirstOrDefault(a => a.UsesSurrogates) is { } crafted)
+        {
+            throw new ArgumentException($"--attack {crafted.AttackName} crafts on surrogate models and none was given: name one or more with --surrogate (a preset, a .onnx file with its .json or a --surrogate-preset, or a .json spec), for example --surrogate mobilenet_v1.onnx --surrogate-preset mobilenet-v1.");
+        }
+
         if (settings.MaxImageBytes <= 0)
         {
             throw new ArgumentException("--max-image-mb must be at least 1.");
@@ -286,30 +315,44 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
             : exception.Message;
     }
 
-    /// <summary>Resolves a model argument (<c>--model</c>, or one <c>--transfer-model</c>) with its optional preset.</summary>
-    private async Task<ModelSpec> ResolveModelAsync(string model, string? presetName, string presetOption, string modelOption, CancellationToken cancellationToken)
+    /// <summary>
+    /// Loads every <c>--surrogate</c> as a gradient model on the target's pixel grid (resized inside its graph when its
+    /// input differs), refusing remote specs and surrogates whose classes differ from the target's.
+    /// </summary>
+    private async Task<List<OnnxGradientModel>> LoadSurrogatesAsync(IClassifier target, OnnxClassifierOptions runtime, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        if (presetName is not null)
+        var loaded = new List<OnnxGradientModel>();
+        try
         {
-            if (!ModelPresets.TryGet(presetName, out ModelSpec? preset))
+            for (int s = 0; s < settings.Surrogates.Length; s++)
             {
-                throw new ModelSpecException($"Unknown preset \"{presetName}\". Presets: {string.Join(", ", ModelPresets.Names)}.");
+                string? surrogatePreset = settings.SurrogatePresets.Length > 0 ? settings.SurrogatePresets[s] : null;
+                ModelSpec spec = await ResolveModelAsync(settings.Surrogates[s], surrogatePreset, "--surrogate-preset", "--surrogate", cancellationToken).ConfigureAwait(false);
+                if (spec.Remote is not null)
+                {
+                    throw new ModelSpecException($"--surrogate {settings.Surrogates[s]} describes a remote model; a surrogate must be a model you own, as an ONNX file (give a .onnx, a .json with onnxPath, or a preset).");
+                }
+
+                if (spec.NumClasses != target.NumClasses)
+                {
+                    throw new ModelSpecException($"--surrogate {settings.Surrogates[s]} has {spec.NumClasses} classes and the target {target.NumClasses}; a surrogate must share the target's classes and label order.");
+                }
+
+                loaded.Add(OnnxGradientModel.ForPixelGrid(spec, target.InputHeight, target.InputWidth, target.Channels, runtime, settings.CacheDir is null ? null : Path.Combine(settings.CacheDir, "gradients"), loggers.CreateLogger<OnnxGradientModel>()));
             }
 
-            if (!File.Exists(model))
-            {
-                throw new ModelSpecException($"{presetOption} needs {modelOption} to name an .onnx file; \"{model}\" does not exist.");
-            }
-
-            // The preset describes preprocessing and classes; the user's file has its own hash.
-            return preset with { OnnxPath = Path.GetFullPath(model), Sha256 = null, DownloadUrl = null };
+            return loaded;
         }
-
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
-        var resolver = new ModelResolver(http, settings.CacheDir);
-        var bar = new DownloadBar(errors);
-        return await resolver.ResolveAsync(model, bar, cancellationToken).ConfigureAwait(false);
+        catch
+        {
+            loaded.ForEach(m => m.Dispose());
+            throw;
+        }
     }
+
+    /// <summary>Resolves a model argument (<c>--model</c>, or one <c>--transfer-model</c>) with its optional preset.</summary>
+    private Task<ModelSpec> ResolveModelAsync(string model, string? presetName, string presetOption, string modelOption, CancellationToken cancellationToken) =>
+        ModelArgument.ResolveAsync(model, presetName, presetOption, modelOption, settings.CacheDir, errors, cancellationToken);
 
     /// <summary>Creates the output folder and writes and deletes a probe file in it; says what is wrong, or null.</summary>
     private static string? OutputFolderProblem(string outDir)

@@ -49,6 +49,8 @@ public static class Program
         root.Subcommands.Add(AttackCommand.Create(output, errors));
         root.Subcommands.Add(ModelsCommand.Create(output));
         root.Subcommands.Add(AttacksCommand.Create(output, errors));
+        root.Subcommands.Add(ServeCommand.Create(output, errors));
+        root.Subcommands.Add(SchemaCommand.Create(output, errors));
         return root;
     }
 }

@@ -15,13 +15,15 @@ internal static class RunSummary
 {
     /// <summary>Gets whether a run with these settings writes a summary.</summary>
     public static bool IsWanted(AttackJobSettings settings, AttackRequest request, int inputs) =>
-        inputs > 1 || settings.Labels is not null || settings.TransferModels.Length > 0 || request.Attacks.Count > 1;
+        inputs > 1 || settings.Labels is not null || settings.TransferModels.Length > 0 || request.Attacks.Count > 1 || request.Attacks.Any(a => a.UsesSurrogates);
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public static void Write(TextWriter output, AttackJobSettings settings, AuditAttack attack, AttackRequest request, IReadOnlyList<AuditImageInput> images, DateTimeOffset startedUtc)
     {
-        AuditSummary summary = AuditSummaryBuilder.Build("advaudit-attack", string.Join(", ", settings.Inputs), attack, images, startedUtc, DateTimeOffset.UtcNow);
+        // The run's id: when it started, as a bulk audit's id names one audit.
+        string runId = "run-" + startedUtc.UtcDateTime.ToString("yyyyMMdd-HHmmss", Inv);
+        AuditSummary summary = AuditSummaryBuilder.Build(runId, string.Join(", ", settings.Inputs), attack, images, startedUtc, DateTimeOffset.UtcNow);
         string root = Path.GetFullPath(settings.OutDir);
         Directory.CreateDirectory(root);
         File.WriteAllText(Path.Combine(root, "summary.json"), AuditSummaryJson.Serialize(summary));
@@ -42,6 +44,26 @@ internal static class RunSummary
         {
             PrintMatrix(output, summary.Transfer ?? []);
         }
+
+        if (summary.SurrogateTransfer is { Count: > 0 } surrogate)
+        {
+            PrintSurrogateTransfer(output, surrogate);
+        }
+    }
+
+    /// <summary>Prints one line per set of surrogates, target and attack: fooled / attacked, the rate and what each image cost.</summary>
+    public static void PrintSurrogateTransfer(TextWriter output, IReadOnlyList<SurrogateTransferRow> rows)
+    {
+        output.WriteLine();
+        output.WriteLine("Transfer from surrogates (images crafted on the surrogates, then sent to the target):");
+        PrintTable(
+            output,
+            ["surrogates", "target model", "attack", "fooled", "of", "rate", "target queries/image", "surrogate gradients/image"],
+            rows.Select(r => new[]
+            {
+                string.Join(" + ", r.Surrogates), r.TargetModel, $"{r.Attack} {r.Norm} {r.Eps.ToString("0.#####", Inv)}", r.Fooled.ToString(Inv), r.Attacked.ToString(Inv), Pct(r.Rate),
+                r.MeanTargetQueries.ToString("0.##", Inv), r.MeanSurrogateGradientEvaluations.ToString("0.#", Inv),
+            }).ToList());
     }
 
     /// <summary>Prints one line per attack of the plan: fooled / attempted and its queries and eps*.</summary>
@@ -99,4 +121,10 @@ internal static class RunSummary
 internal sealed class OwnedClassifiers(List<OnnxClassifier> classifiers) : IDisposable
 {
     public void Dispose() => classifiers.ForEach(c => c.Dispose());
+}
+
+/// <summary>Disposes the surrogates' gradient models together.</summary>
+internal sealed class OwnedGradientModels(List<AttackCore.Gradients.OnnxGradientModel> models) : IDisposable
+{
+    public void Dispose() => models.ForEach(m => m.Dispose());
 }

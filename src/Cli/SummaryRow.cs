@@ -4,7 +4,7 @@ using AttackCore.Reporting;
 namespace AttackCli;
 
 /// <summary>One line of the final summary table.</summary>
-internal sealed record SummaryRow(string Image, string Clean, string Adversarial, string Queries, string EpsStar, string Verified, string? Error, string Gradients = "-")
+internal sealed record SummaryRow(string Image, string Clean, string Adversarial, string Queries, string EpsStar, string Verified, string? Error, string Gradients = "-", bool SurrogateGradients = false)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -22,16 +22,18 @@ internal sealed record SummaryRow(string Image, string Clean, string Adversarial
             _ => "failed",
         };
         string eps = report.Outcome.EpsStar is double e ? e.ToString("0.0000", Inv) : "-";
-        string gradients = report.Outcome.GradientEvaluations is int g ? g.ToString(Inv) : "-";
-        return new SummaryRow(image, Describe(clean), adversarial, report.Outcome.Queries.ToString(Inv), eps, verified, null, gradients);
+        string gradients = (report.Outcome.GradientEvaluations ?? report.Outcome.SurrogateGradientEvaluations) is int g ? g.ToString(Inv) : "-";
+        return new SummaryRow(image, Describe(clean), adversarial, report.Outcome.Queries.ToString(Inv), eps, verified, null, gradients, report.Outcome.GradientEvaluations is null && report.Outcome.SurrogateGradientEvaluations is not null);
     }
 
     public static void WriteTable(TextWriter output, List<SummaryRow> rows, string outRoot)
     {
-        // White-box runs also show their gradient evaluations (forward and backward passes), which queries do not count.
+        // White-box runs also show their gradient evaluations (forward and backward passes), which queries do not count;
+        // surrogate-based runs show their surrogates' (the target is only queried).
         bool gradients = rows.Any(r => r.Gradients != "-");
+        string gradientHeader = rows.Where(r => r.Gradients != "-").All(r => r.SurrogateGradients) ? "surrogate gradients" : "gradients";
         string[] header = gradients
-            ? ["image", "clean label (conf)", "adversarial label (conf)", "queries", "gradients", "eps*", "verified"]
+            ? ["image", "clean label (conf)", "adversarial label (conf)", "queries", gradientHeader, "eps*", "verified"]
             : ["image", "clean label (conf)", "adversarial label (conf)", "queries", "eps*", "verified"];
         var cells = rows.Select(r => gradients
             ? new[] { r.Image, r.Clean, r.Adversarial, r.Queries, r.Gradients, r.EpsStar, r.Verified }

@@ -139,5 +139,5 @@ public class AttackCommandEndToEndTests(SharedPhotosRunFixture fixture, ITestOut
     }
 
     private AttackReport ReadReport(string photo) =>
-        ReportJson.Deserialize(File.ReadAllText(Path.Combine(Folder(photo), "report.json")));
+        SchemaCheck.Report(File.ReadAllText(Path.Combine(Folder(photo), "report.json")));
 }

@@ -24,7 +24,7 @@ public class AttackCommandLabelsTests
 
         Assert.True(run.ExitCode == 0, run.AllText);
         Assert.Contains($"True classes from {csv}: 3 of 3 images; 1 entries name no input (first: missing.png).", run.Errors, StringComparison.Ordinal);
-        AuditSummary summary = AuditSummaryJson.Deserialize(File.ReadAllText(Path.Combine(temp.File("out"), "summary.json")));
+        AuditSummary summary = SchemaCheck.Summary(File.ReadAllText(Path.Combine(temp.File("out"), "summary.json")));
         Assert.Equal((2, 3), (summary.CleanAccuracy.Count, summary.CleanAccuracy.Of));   // the pullover was labelled Dress (3)
         Assert.Equal(["Ankle boot", "3", "Trouser"], summary.Images.OrderBy(i => i.Input, StringComparer.Ordinal).Select(i => i.TrueClass));
         Assert.Contains(summary.Robustness!.Line, run.Output, StringComparison.Ordinal);
@@ -45,7 +45,7 @@ public class AttackCommandLabelsTests
 
         Assert.True(run.ExitCode == 0, run.AllText);
         Assert.Contains("True classes from folder names: 3 classes over 4 images.", run.Errors, StringComparison.Ordinal);
-        AuditSummary summary = AuditSummaryJson.Deserialize(File.ReadAllText(Path.Combine(temp.File("out"), "summary.json")));
+        AuditSummary summary = SchemaCheck.Summary(File.ReadAllText(Path.Combine(temp.File("out"), "summary.json")));
         Assert.Equal((3, 4), (summary.CleanAccuracy.Count, summary.CleanAccuracy.Of));
         Assert.Equal(["Ankle boot", "Coat", "Trouser"], summary.PerClass.Select(c => c.TrueClass).Order(StringComparer.Ordinal));
     }
@@ -87,7 +87,7 @@ public class AttackCommandLabelsTests
         CliRun run = await CliRun.InvokeAsync(["attack", Sample("0000-ankle-boot.png"), Sample("0002-trouser.png"), .. Quick(temp.File("out"))]);
 
         Assert.True(run.ExitCode == 0, run.AllText);
-        AuditSummary summary = AuditSummaryJson.Deserialize(File.ReadAllText(Path.Combine(temp.File("out"), "summary.json")));
+        AuditSummary summary = SchemaCheck.Summary(File.ReadAllText(Path.Combine(temp.File("out"), "summary.json")));
         Assert.Equal(2, summary.Counts.Images);
         Assert.True(File.Exists(Path.Combine(temp.File("out"), "summary.html")));
         Assert.Contains("robust accuracy", run.Output, StringComparison.Ordinal);
@@ -109,6 +109,6 @@ public class AttackCommandLabelsTests
             Assert.True((bytes[24], bytes[25]) == (8, 0), $"{png}: bit depth {bytes[24]}, colour type {bytes[25]} (8-bit grayscale is 8, 0)");   // IHDR
         }
 
-        Assert.Equal(1, ReportJson.Deserialize(File.ReadAllText(Path.Combine(folder, "report.json"))).Model.Channels);
+        Assert.Equal(1, SchemaCheck.Report(File.ReadAllText(Path.Combine(folder, "report.json"))).Model.Channels);
     }
 }

@@ -137,5 +137,5 @@ public sealed class AttackCommandRemoteTests : IAsyncLifetime, IDisposable
         }
         """);
 
-    private AttackReport Report(string run, string name) => ReportJson.Deserialize(File.ReadAllText(Path.Combine(_temp.File(run), name, "report.json")));
+    private AttackReport Report(string run, string name) => SchemaCheck.Report(File.ReadAllText(Path.Combine(_temp.File(run), name, "report.json")));
 }

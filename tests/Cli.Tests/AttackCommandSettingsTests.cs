@@ -49,7 +49,7 @@ public class AttackCommandSettingsTests
         CliRun run = await CliRun.InvokeAsync(["attack", sample, .. BundledModelArgs, "--attack", "square:maxQueries=3", "--attack", "square:pInit=0.4,maxQueries=3", "--plan-mode", "all", "--p-init", "0.2", "--quantization", "after-success", "--no-minimize", "--out", outDir]);
 
         Assert.True(run.ExitCode == 0, run.AllText);
-        AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(outDir, "0000-ankle-boot", "report.json")));
+        AttackReport report = SchemaCheck.Report(File.ReadAllText(Path.Combine(outDir, "0000-ankle-boot", "report.json")));
         Assert.Equal(2, report.Attempts.Count);
         Assert.Equal(("0.2", "AfterSuccess"), (report.Attempts[0].Attack.Options["pInit"], report.Attempts[0].Attack.Options["quantization"]));
         Assert.Equal(("0.4", "AfterSuccess"), (report.Attempts[1].Attack.Options["pInit"], report.Attempts[1].Attack.Options["quantization"]));

@@ -22,7 +22,7 @@ public class AttackCommandTests(ITestOutputHelper log)
         foreach (string photo in photos)
         {
             string folder = Path.Combine(outDir, Path.GetFileNameWithoutExtension(photo));
-            AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(folder, "report.json")));
+            AttackReport report = SchemaCheck.Report(File.ReadAllText(Path.Combine(folder, "report.json")));
             Assert.Equal("l2", report.Attack.Norm, ignoreCase: true);
             Assert.Equal(5.0, report.Attack.Eps, 9);
             Assert.Contains(report.Outcome.Status, new[] { OutcomeStatus.Fooled, OutcomeStatus.NotFooled });
@@ -45,7 +45,7 @@ public class AttackCommandTests(ITestOutputHelper log)
 
         Assert.True(run.ExitCode == 0, run.AllText);
         string folder = Path.Combine(outDir, "cat");
-        AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(folder, "report.json")));
+        AttackReport report = SchemaCheck.Report(File.ReadAllText(Path.Combine(folder, "report.json")));
         Assert.True(report.Attack.Targeted);
         Assert.NotNull(report.Attack.TargetClass);
         Assert.Equal("toaster", report.Attack.TargetClass.Label.Split(',')[0].Trim(), ignoreCase: true);
@@ -103,7 +103,7 @@ public class AttackCommandTests(ITestOutputHelper log)
         Assert.True(File.Exists(temp.File("deep/top/report.json")));
         Assert.True(File.Exists(temp.File("deep/sub/nested/report.json")));
         Assert.True(File.Exists(temp.File("deep/sub/nested/adversarial.png")));
-        Assert.Equal("sub/nested.png", ReportJson.Deserialize(File.ReadAllText(temp.File("deep/sub/nested/report.json"))).Input.Name);
+        Assert.Equal("sub/nested.png", SchemaCheck.Report(File.ReadAllText(temp.File("deep/sub/nested/report.json"))).Input.Name);
     }
 
     [SharedPhotosFact]

@@ -69,7 +69,7 @@ public class AttackCommandTransferTests(TransferRunsFixture fixture, ITestOutput
     public void Attack_WithTransferModel_HtmlShowsTransferTableAndMatrix()
     {
         string folder = Path.Combine(fixture.V2ToV1Out, "cat");
-        AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(folder, "report.json")));
+        AttackReport report = SchemaCheck.Report(File.ReadAllText(Path.Combine(folder, "report.json")));
         string html = File.ReadAllText(Path.Combine(folder, "report.html"));
 
         Assert.Equal(report.Transfer is not null, html.Contains("id=\"transfer\"", StringComparison.Ordinal));
@@ -98,7 +98,7 @@ public class AttackCommandTransferTests(TransferRunsFixture fixture, ITestOutput
         foreach (string photo in TransferRunsFixture.Photos)
         {
             string folder = Path.Combine(outDir, Path.GetFileNameWithoutExtension(photo));
-            AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(folder, "report.json")));
+            AttackReport report = SchemaCheck.Report(File.ReadAllText(Path.Combine(folder, "report.json")));
             Assert.Equal(source, report.Model.Name);
             if (report.Outcome.Status != OutcomeStatus.Fooled)
             {
@@ -121,7 +121,7 @@ public class AttackCommandTransferTests(TransferRunsFixture fixture, ITestOutput
         }
 
         Assert.True(evaluated >= 3, $"only {evaluated} of {TransferRunsFixture.Photos.Length} photos fooled the source model");
-        AuditSummary summary = AuditSummaryJson.Deserialize(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        AuditSummary summary = SchemaCheck.Summary(File.ReadAllText(Path.Combine(outDir, "summary.json")));
         TransferMatrixCell cell = Assert.Single(summary.Transfer!);
         Assert.Equal((source, "square", "linf", spec!.Name), (cell.SourceModel, cell.Attack, cell.Norm, cell.TargetModel));
         Assert.Equal((evaluated, fooled, agreed), (cell.Evaluated, cell.Fooled, cell.AgreedOnClean));

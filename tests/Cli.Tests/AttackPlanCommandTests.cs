@@ -25,12 +25,12 @@ public class AttackPlanCommandTests
         Assert.True(run.ExitCode == 0, run.AllText);
         Assert.Contains("square (linf eps 0.05, up to 2 queries, seed 0) then square (linf eps 0.2, up to 2000 queries, seed 3)", run.Errors, StringComparison.Ordinal);
         Assert.Contains("Attacks of the plan", run.Output, StringComparison.Ordinal);
-        AuditSummary summary = AuditSummaryJson.Deserialize(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        AuditSummary summary = SchemaCheck.Summary(File.ReadAllText(Path.Combine(outDir, "summary.json")));
         Assert.Equal(("square:maxQueries=2;square:epsilon=0.2,seed=3", "all"), (summary.Attack.Attacks, summary.Attack.PlanMode));
         Assert.Equal([(0.05, samples.Length), (0.2, samples.Length)], summary.Attacks!.Select(r => (r.Eps, r.Attempted)));
         foreach (string sample in samples)
         {
-            AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(outDir, Path.GetFileNameWithoutExtension(sample), "report.json")));
+            AttackReport report = SchemaCheck.Report(File.ReadAllText(Path.Combine(outDir, Path.GetFileNameWithoutExtension(sample), "report.json")));
             Assert.Equal(2, report.Attempts.Count);
             Assert.Equal((2, 0.05), (report.Attempts[0].Attack.MaxQueries, report.Attempts[0].Attack.Eps));
             Assert.Equal((2000, 0.2, 3L), (report.Attempts[1].Attack.MaxQueries, report.Attempts[1].Attack.Eps, report.Attempts[1].Attack.Seed));
@@ -60,7 +60,7 @@ public class AttackPlanCommandTests
 
         Assert.True(run.ExitCode == 0, run.AllText);
         string folder = Path.Combine(outDir, "0001-pullover");
-        AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(folder, "report.json")));
+        AttackReport report = SchemaCheck.Report(File.ReadAllText(Path.Combine(folder, "report.json")));
         Assert.Equal(spec.Split(':')[0], report.Attack.Name);
         Assert.Equal((norm, eps), (report.Attack.Norm, report.Attack.Eps));
         Assert.True(report.Outcome.Success, report.Outcome.Message);
@@ -83,7 +83,7 @@ public class AttackPlanCommandTests
 
         Assert.True(run.ExitCode == 0, run.AllText);
         Assert.Contains("gradients", run.Output, StringComparison.Ordinal);
-        AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(outDir, "0001-pullover", "report.json")));
+        AttackReport report = SchemaCheck.Report(File.ReadAllText(Path.Combine(outDir, "0001-pullover", "report.json")));
         Assert.Equal(spec.Split(':')[0], report.Attack.Name);
         Assert.True(report.Outcome.Success, report.Outcome.Message);
         Assert.True(report.Adversarial!.Verified);
@@ -101,7 +101,7 @@ public class AttackPlanCommandTests
         CliRun run = await CliRun.InvokeAsync(["attack", Sample("0001-pullover.png"), Sample("0013-dress.png"), .. BundledModelArgs, "--attack", "standard", "--eps", "8/255", "--cache-dir", temp.File("cache"), "--out", outDir]);
 
         Assert.True(run.ExitCode == 0, run.AllText);
-        AttackReport report = ReportJson.Deserialize(File.ReadAllText(Path.Combine(outDir, "0013-dress", "report.json")));
+        AttackReport report = SchemaCheck.Report(File.ReadAllText(Path.Combine(outDir, "0013-dress", "report.json")));
         Assert.Equal("apgd-ce", report.Attempts![0].Attack.Name);
         Assert.Contains("apgd-ce,apgd-t,square", report.Attack.Options["plan"], StringComparison.Ordinal);
         Assert.Contains("robust accuracy", File.ReadAllText(Path.Combine(outDir, "summary.html")), StringComparison.Ordinal);

@@ -45,6 +45,9 @@ param modelBlobName string
 @description('Transfer models (Model__TransferBlobNames): comma-separated ONNX blobs in the models container, each with a sidecar JSON; empty for none.')
 param modelTransferBlobNames string
 
+@description('Surrogate models (Model__SurrogateBlobNames): comma-separated ONNX blobs in the models container, each with a sidecar JSON, for the transfer attack; empty for none.')
+param modelSurrogateBlobNames string
+
 @description('Expected SHA-256 of the ONNX file (Model__Sha256); empty takes the preset\'s.')
 param modelSha256 string
 
@@ -128,6 +131,7 @@ output settings object = {
   Model__Preset: modelPreset
   Model__BlobName: modelBlobName
   Model__TransferBlobNames: modelTransferBlobNames
+  Model__SurrogateBlobNames: modelSurrogateBlobNames
   Model__LocalPath: ''
   Model__Sha256: modelSha256
   Model__Provider: modelProvider

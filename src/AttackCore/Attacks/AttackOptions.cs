@@ -23,6 +23,7 @@ namespace AttackCore.Attacks;
 [JsonDerivedType(typeof(AttackCore.Attacks.Pgd.PgdOptions), AttackCore.Attacks.Pgd.PgdOptions.Name)]
 [JsonDerivedType(typeof(AttackCore.Attacks.Apgd.ApgdCeOptions), AttackCore.Attacks.Apgd.ApgdCeOptions.Name)]
 [JsonDerivedType(typeof(AttackCore.Attacks.Apgd.ApgdTOptions), AttackCore.Attacks.Apgd.ApgdTOptions.Name)]
+[JsonDerivedType(typeof(AttackCore.Attacks.Transfer.TransferOptions), AttackCore.Attacks.Transfer.TransferOptions.Name)]
 [JsonDerivedType(typeof(AttackCore.Attacks.Gfcs.GfcsOptions), AttackCore.Attacks.Gfcs.GfcsOptions.Name)]
 public abstract record AttackOptions
 {
@@ -81,6 +82,14 @@ public abstract record AttackOptions
     /// <returns>The attack.</returns>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public abstract IAttack CreateAttack(TimeProvider? timeProvider = null);
+
+    /// <summary>
+    /// Describes the loss this attack records in its trace (the attack's own loss, lower is better for it), which the
+    /// report's loss chart is labelled with; a decision-based attack records its distance to the clean image.
+    /// </summary>
+    /// <param name="targeted">Whether the run is targeted (several attacks switch losses then).</param>
+    /// <returns>The loss's name, chart label and definition.</returns>
+    public abstract AttackCore.Reporting.LossInfo TraceLoss(bool targeted);
 
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>

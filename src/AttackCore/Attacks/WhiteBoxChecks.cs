@@ -31,4 +31,13 @@ internal static class WhiteBoxChecks
             throw new ArgumentException($"{name} must be between {min} and {max} ({what}); got {value}.", name);
         }
     }
+
+    /// <summary>Checks an optional step length is above 0 (in [0,1] pixel units); <see langword="null"/> (the attack's default) passes.</summary>
+    public static void StepSize(double? step, string name)
+    {
+        if (step is double value && (!double.IsFinite(value) || value <= 0))
+        {
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name} must be above 0 (in [0,1] pixel units); got {value}."), name);
+        }
+    }
 }

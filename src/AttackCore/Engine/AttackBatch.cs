@@ -63,7 +63,10 @@ public sealed record AttackAttempt
     /// <summary>Gets the progress points of this attempt.</summary>
     public IReadOnlyList<TracePoint> Trace { get; init; } = [];
 
-    /// <summary>Gets the wall time of the attack (the whole batch's, shared by its images), in milliseconds.</summary>
+    /// <summary>
+    /// Gets this image's share of the attack's wall time, in milliseconds: each slice's time is split over the batch's
+    /// images by the model calls each made in it (see <see cref="AttackBatch.ImageAttackMs"/>).
+    /// </summary>
     public double AttackMs { get; init; }
 
     /// <summary>Gets this image's share of the minimization time, in milliseconds.</summary>
@@ -121,6 +124,14 @@ public sealed class AttackBatch
     /// <summary>Gets or sets the wall time spent in the running attack's steps so far, in milliseconds.</summary>
     public double AttackMs { get; set; }
 
+    /// <summary>
+    /// Gets or sets each image's share of <see cref="AttackMs"/>, indexed like the running attack's images: the time of
+    /// every slice is split over the images by the model calls (queries and gradient evaluations) each made in it, as
+    /// a batched model call costs about in proportion to its rows; a slice without calls is split evenly.
+    /// </summary>
+    /// <value>Empty while no attack runs.</value>
+    public double[] ImageAttackMs { get; set; } = [];
+
     /// <summary>Gets a value indicating whether every attack of the plan is over for every image.</summary>
     public bool IsAttackFinished => State is null;
 
@@ -160,7 +171,22 @@ public sealed class AttackBatch
             }
         }
 
-        return new AttackProgress(done, _jobs.Length, queries, lowest);
+        int stageImages = 0, stageDone = 0, finished = 0;
+        bool lastStage = State is null || Stage >= Request.Attacks.Count - 1;
+        foreach (ImageJob job in _jobs)
+        {
+            if (job.StateIndex >= 0 && State is not null)
+            {
+                stageImages++;
+                stageDone += State.Images[job.StateIndex].Status == ImageAttackStatus.Running ? 0 : 1;
+            }
+            else if (lastStage || job.EarlyOutcome is not null || (Request.PlanMode == PlanMode.FirstSuccess && job.Attempts.Any(a => a.Outcome.Success)))
+            {
+                finished++;   // no later attack of the plan takes it
+            }
+        }
+
+        return new AttackProgress(done, _jobs.Length, queries, lowest, State?.Options.AttackName, Stage, Request.Attacks.Count, stageImages, stageDone, finished);
     }
 
     /// <summary>Replaces one job (the runner records attempts and state indices this way).</summary>

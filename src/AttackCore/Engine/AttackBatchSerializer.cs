@@ -11,7 +11,7 @@ namespace AttackCore.Engine;
 public static class AttackBatchSerializer
 {
     private const uint Magic = 0x42514154; // "TAQB"
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Returns the bytes of <paramref name="batch"/>.</summary>
@@ -29,6 +29,12 @@ public static class AttackBatchSerializer
             writer.Write(JsonSerializer.Serialize(batch.Jobs, Json));
             writer.Write(batch.Stage);
             writer.Write(batch.AttackMs);
+            writer.Write(batch.ImageAttackMs.Length);
+            foreach (double ms in batch.ImageAttackMs)
+            {
+                writer.Write(ms);
+            }
+
             writer.Write(batch.State is not null);
         }
 
@@ -68,8 +74,20 @@ public static class AttackBatchSerializer
                 ?? throw new InvalidDataException("The saved batch has no jobs.");
             int stage = reader.ReadInt32();
             double attackMs = reader.ReadDouble();
+            int shares = reader.ReadInt32();
+            if (shares is < 0 or > 1_000_000)
+            {
+                throw new InvalidDataException($"The saved attack batch names {shares} per-image times.");
+            }
+
+            var imageAttackMs = new double[shares];
+            for (int i = 0; i < shares; i++)
+            {
+                imageAttackMs[i] = reader.ReadDouble();
+            }
+
             AttackState? state = reader.ReadBoolean() ? AttackStateSerializer.Read(memory) : null;
-            return new AttackBatch(request, jobs, state, stage) { AttackMs = attackMs };
+            return new AttackBatch(request, jobs, state, stage) { AttackMs = attackMs, ImageAttackMs = imageAttackMs };
         }
         catch (EndOfStreamException ex)
         {

@@ -124,4 +124,20 @@ public enum PlanMode
 /// <param name="ImagesTotal">Images in the batch.</param>
 /// <param name="Queries">Queries spent so far, summed over images.</param>
 /// <param name="LowestMargin">The lowest best-margin among images still running (zero or below means fooled); <see langword="null"/> when none runs.</param>
-public sealed record AttackProgress(int ImagesDone, int ImagesTotal, long Queries, double? LowestMargin);
+/// <param name="Attack">The name of the running attack of the plan, or <see langword="null"/> when the plan is over.</param>
+/// <param name="Stage">The running attack's position in the plan, from 0.</param>
+/// <param name="Stages">The attacks in the plan.</param>
+/// <param name="StageImages">Images the running attack works on (in a first-success plan, those no earlier attack fooled).</param>
+/// <param name="StageDone">Of those, the images it is done with.</param>
+/// <param name="ImagesFinished">Images no attack of the plan will work on again.</param>
+public sealed record AttackProgress(
+    int ImagesDone,
+    int ImagesTotal,
+    long Queries,
+    double? LowestMargin,
+    string? Attack = null,
+    int Stage = 0,
+    int Stages = 1,
+    int StageImages = 0,
+    int StageDone = 0,
+    int ImagesFinished = 0);

@@ -74,7 +74,7 @@ public sealed class AttackRunner
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         _minimizer = new PerturbationMinimizer(classifier);
-        _reports = new AttemptBuilder(classifier.Labels, model, _time);
+        _reports = new AttemptBuilder(classifier.Labels, model, _time, surrogates is { Count: > 0 } ? [.. surrogates.Select(ModelDescription.Surrogate)] : null);
         BackgroundOffset = model.BackgroundOffset;
         LabelOnly = model.LabelOnly;
     }
@@ -211,8 +211,9 @@ public sealed class AttackRunner
         if (!state.IsFinished)
         {
             long started = _time.GetTimestamp();
+            long[] before = ModelCalls(state);
             state.Options.CreateAttack(_time).Step(state, AttackClassifier(state.Options), budget, cancellationToken);
-            batch.AttackMs += _time.GetElapsedTime(started).TotalMilliseconds;
+            ChargeTime(batch, state, before, _time.GetElapsedTime(started).TotalMilliseconds);
         }
 
         if (state.IsFinished)
@@ -252,6 +253,7 @@ public sealed class AttackRunner
 
         batch.State = null;
         batch.AttackMs = 0;
+        batch.ImageAttackMs = [];
         if (jobIndices.Count == 0 || stage >= batch.Request.Attacks.Count)
         {
             batch.Stage = Math.Min(stage, batch.Request.Attacks.Count - 1);
@@ -266,7 +268,8 @@ public sealed class AttackRunner
             ? fromStart.Start(AttackClassifier(options), cleans, goals, TargetExamples(batch, jobIndices, cleans, goals))
             : attack.Start(AttackClassifier(options), cleans, goals);
         batch.Stage = stage;
-        batch.AttackMs = _time.GetElapsedTime(started).TotalMilliseconds;
+        batch.ImageAttackMs = new double[jobIndices.Count];
+        ChargeTime(batch, batch.State!, new long[jobIndices.Count], _time.GetElapsedTime(started).TotalMilliseconds);
         for (int k = 0; k < jobIndices.Count; k++)
         {
             batch.SetJob(jobIndices[k], batch.Jobs[jobIndices[k]] with { StateIndex = k });
@@ -371,8 +374,9 @@ public sealed class AttackRunner
             }
 
             long started = _time.GetTimestamp();
+            long[] before = ModelCalls(state);
             attack.Step(state, AttackClassifier(options), StepBudget.Unlimited, cancellationToken);
-            batch.AttackMs += _time.GetElapsedTime(started).TotalMilliseconds;
+            ChargeTime(batch, state, before, _time.GetElapsedTime(started).TotalMilliseconds);
         }
 
         var next = new List<int>();
@@ -405,6 +409,41 @@ public sealed class AttackRunner
         }
 
         StartStage(batch, startNext ? batch.Stage + 1 : batch.Request.Attacks.Count, next, nextCleans);
+    }
+
+    /// <summary>The model calls (queries and gradient evaluations) of each image of the running attack so far.</summary>
+    private static long[] ModelCalls(AttackState state)
+    {
+        var calls = new long[state.Images.Count];
+        for (int i = 0; i < calls.Length; i++)
+        {
+            calls[i] = (long)state.Images[i].Queries + state.Images[i].GradientEvaluations;
+        }
+
+        return calls;
+    }
+
+    /// <summary>Adds a slice's time to the batch and to each image's share, by the model calls each made in the slice.</summary>
+    private static void ChargeTime(AttackBatch batch, AttackState state, long[] before, double ms)
+    {
+        batch.AttackMs += ms;
+        double[] shares = batch.ImageAttackMs;
+        if (shares.Length != state.Images.Count)
+        {
+            return;
+        }
+
+        long[] after = ModelCalls(state);
+        long total = 0;
+        for (int i = 0; i < after.Length; i++)
+        {
+            total += after[i] - before[i];
+        }
+
+        for (int i = 0; i < shares.Length; i++)
+        {
+            shares[i] += total > 0 ? ms * (after[i] - before[i]) / total : ms / shares.Length;
+        }
     }
 
     /// <summary>The model as the attack may see it: with its gradients for a white-box attack, whole, or its top-1 label only for a decision-based attack.</summary>

@@ -29,16 +29,19 @@ internal sealed class AttemptBuilder
     private readonly IReadOnlyList<string> _labels;
     private readonly ModelInfo _model;
     private readonly TimeProvider _time;
+    private readonly IReadOnlyList<SurrogateInfo>? _surrogates;
 
     /// <summary>Initializes a new instance of the <see cref="AttemptBuilder"/> class.</summary>
     /// <param name="labels">The model's labels.</param>
     /// <param name="model">What reports say about the model.</param>
     /// <param name="timeProvider">The clock of the reports' creation time.</param>
-    public AttemptBuilder(IReadOnlyList<string> labels, ModelInfo model, TimeProvider timeProvider)
+    /// <param name="surrogates">What reports of surrogate-based attacks say about the surrogates; <see langword="null"/> when there are none.</param>
+    public AttemptBuilder(IReadOnlyList<string> labels, ModelInfo model, TimeProvider timeProvider, IReadOnlyList<SurrogateInfo>? surrogates = null)
     {
         _labels = labels;
         _model = model;
         _time = timeProvider;
+        _surrogates = surrogates;
     }
 
     /// <summary>Gets the name and version written into reports.</summary>
@@ -90,6 +93,7 @@ internal sealed class AttemptBuilder
         string? message = status switch
         {
             ImageAttackStatus.Exhausted when image.StopReason is not null => image.StopReason,
+            ImageAttackStatus.Exhausted when options.UsesSurrogates => $"The image crafted on the surrogates ({image.GradientEvaluations} surrogate gradient evaluations) did not fool the target in {image.Queries} {(image.Queries == 1 ? "query" : "queries")} at eps {options.Epsilon.ToString("R", CultureInfo.InvariantCulture)}.",
             ImageAttackStatus.Exhausted when options.UsesGradients => $"Not fooled within {image.GradientEvaluations} gradient evaluations at eps {options.Epsilon.ToString("R", CultureInfo.InvariantCulture)}.",
             ImageAttackStatus.Exhausted when image.Queries >= options.MaxQueries => $"Not fooled within {options.MaxQueries} queries at eps {options.Epsilon.ToString("R", CultureInfo.InvariantCulture)}.",
             ImageAttackStatus.Exhausted => "The attack ended without an adversarial image that survives being written as PNG.",
@@ -112,7 +116,8 @@ internal sealed class AttemptBuilder
                 Status = success ? OutcomeStatus.Fooled : OutcomeStatus.NotFooled,
                 Success = success,
                 Queries = image.Queries,
-                GradientEvaluations = options.UsesGradients || options.UsesSurrogates ? image.GradientEvaluations : null,
+                GradientEvaluations = options.UsesGradients ? image.GradientEvaluations : null,
+                SurrogateGradientEvaluations = options.UsesSurrogates ? image.GradientEvaluations : null,
                 VerificationQueries = record.VerifyQueries,
                 MinimizeQueries = record.MinimizeQueries,
                 ContinuousSuccessQueries = image.ContinuousSuccessQueries,
@@ -131,7 +136,7 @@ internal sealed class AttemptBuilder
                 Amplification = rendering.Amplification,
             },
             Trace = TraceDownsampler.Downsample(trace, TracePointsInReport),
-            AttackMs = batch.AttackMs,
+            AttackMs = job.StateIndex >= 0 && job.StateIndex < batch.ImageAttackMs.Length ? batch.ImageAttackMs[job.StateIndex] : batch.AttackMs / Math.Max(1, state.Images.Count),
             MinimizeMs = minimizeMs,
             VerifyMs = verifyMs,
             AdversarialPng = record.Png,
@@ -175,6 +180,7 @@ internal sealed class AttemptBuilder
                 Success = a.Outcome.Success,
                 Queries = a.Outcome.Queries,
                 GradientEvaluations = a.Outcome.GradientEvaluations,
+                SurrogateGradientEvaluations = a.Outcome.SurrogateGradientEvaluations,
                 MinimizeQueries = a.Outcome.MinimizeQueries,
                 VerificationQueries = a.Outcome.VerificationQueries,
                 EpsStar = a.Outcome.EpsStar,
@@ -189,15 +195,18 @@ internal sealed class AttemptBuilder
         return new ImageResult(report, job.CleanPng ?? [], written.AdversarialPng, written.PerturbationPng);
     }
 
-    private static AttackInfo AttackInfo(AttackBatch batch, ImageJob job, AttackOptions options) => new()
+    private AttackInfo AttackInfo(AttackBatch batch, ImageJob job, AttackOptions options) => new()
     {
         Name = options.AttackName,
         Norm = options.Norm == NormKind.LInf ? "linf" : "l2",
         Eps = options.Epsilon,
+        EpsUsed = Reporting.AttackInfo.BudgetUsed(options.Norm == NormKind.LInf ? "linf" : "l2", options.Epsilon),
+        Loss = options.TraceLoss(batch.Request.Target is not null),
         Targeted = batch.Request.Target is not null,
         TargetClass = job.Target,
         Seed = unchecked((long)options.Seed),
         MaxQueries = options.MaxQueries,
         Options = batch.Request.Describe(options),
+        Surrogates = options.UsesSurrogates ? _surrogates : null,
     };
 }

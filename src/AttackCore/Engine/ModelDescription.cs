@@ -29,6 +29,18 @@ public static class ModelDescription
         };
     }
 
+    /// <summary>Describes a surrogate for the reports of surrogate-based attacks.</summary>
+    /// <param name="surrogate">The surrogate's gradient model.</param>
+    /// <param name="index">Its place among the run's surrogates (from 0), naming a surrogate that is not an ONNX model.</param>
+    /// <returns>The surrogate's name, SHA-256 and own input size.</returns>
+    public static SurrogateInfo Surrogate(Gradients.IGradientModel surrogate, int index)
+    {
+        ArgumentNullException.ThrowIfNull(surrogate);
+        return surrogate is Gradients.OnnxGradientModel onnx
+            ? new SurrogateInfo { Name = onnx.Spec.Name, Sha256 = onnx.ModelSha256, InputSize = onnx.Spec.InputSize }
+            : new SurrogateInfo { Name = string.Create(CultureInfo.InvariantCulture, $"surrogate {index + 1}"), InputSize = surrogate.InputHeight };
+    }
+
     /// <summary>Describes a model reached over HTTP for reports.</summary>
     /// <param name="classifier">The remote classifier.</param>
     /// <returns>The report's model section: provider <c>remote</c>, the endpoint, and the fingerprint of the spec as the hash.</returns>

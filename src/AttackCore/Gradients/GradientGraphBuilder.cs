@@ -13,8 +13,9 @@ internal sealed record DerivedGraph(byte[] Model, IReadOnlyList<GradientLoss> Lo
 
 /// <summary>
 /// Builds the derived graph of a classifier: [0, 1] CHW pixels in the attack's space (RGB, or one gray plane for a
-/// grayscale model, <see cref="ModelSpec.AttackChannels"/>); the model's preprocessing, the model,
-/// every supported loss; logits, the selected loss and d loss / d pixels out (see <see cref="ReverseModeBuilder"/>).
+/// grayscale model, <see cref="ModelSpec.AttackChannels"/>); for a surrogate on another grid, a bilinear resize from
+/// that grid to the model's input; the model's preprocessing, the model, every supported loss; logits, the selected
+/// loss and d loss / d pixels out (see <see cref="ReverseModeBuilder"/>).
 /// </summary>
 internal static class GradientGraphBuilder
 {
@@ -55,17 +56,23 @@ internal static class GradientGraphBuilder
     /// <summary>Builds the derived graph of a classifier.</summary>
     /// <param name="modelBytes">The ONNX file as read from disk.</param>
     /// <param name="spec">The spec (input and output names, preprocessing, channels, classes).</param>
+    /// <param name="pixelGrid">
+    /// The height and width of the pixels the graph takes when they differ from the model's input (a surrogate on the
+    /// target's grid): they are resized bilinearly to the model's input inside the graph; <see langword="null"/> takes
+    /// the model's own input size.
+    /// </param>
     /// <exception cref="GradientNotSupportedException">The graph cannot be differentiated.</exception>
-    public static DerivedGraph BuildForClassifier(byte[] modelBytes, ModelSpec spec)
+    public static DerivedGraph BuildForClassifier(byte[] modelBytes, ModelSpec spec, (int Height, int Width)? pixelGrid = null)
     {
         ArgumentNullException.ThrowIfNull(modelBytes);
         ArgumentNullException.ThrowIfNull(spec);
         spec = ModelSpecLoader.ResolveChannels(spec, OnnxModelEditor.ReadInputs(modelBytes));
+        var grid = pixelGrid ?? (spec.InputSize, spec.InputSize);
         var symbolic = OnnxModelEditor.MakeBatchDimensionSymbolic(modelBytes);
         DerivedGraph? batched;
         try
         {
-            batched = Compose(symbolic, spec, probeBatch: 2);
+            batched = Compose(symbolic, spec, grid, probeBatch: 2);
         }
         catch (OnnxRuntimeException)
         {
@@ -73,7 +80,7 @@ internal static class GradientGraphBuilder
         }
 
         // The model hard-codes its batch of 1 somewhere (a Reshape to [1, -1]): differentiate it one image at a time.
-        return batched ?? Compose(modelBytes, spec, probeBatch: 1)
+        return batched ?? Compose(modelBytes, spec, grid, probeBatch: 1)
             ?? throw new ModelSpecException($"Model '{spec.Name}': one image does not give one row of {spec.NumClasses} logits.");
     }
 
@@ -109,7 +116,7 @@ internal static class GradientGraphBuilder
     }
 
     /// <summary>Builds the derived graph, or returns <see langword="null"/> when the probe batch does not give one row of logits per image.</summary>
-    private static DerivedGraph? Compose(byte[] modelBytes, ModelSpec spec, int probeBatch)
+    private static DerivedGraph? Compose(byte[] modelBytes, ModelSpec spec, (int Height, int Width) grid, int probeBatch)
     {
         var model = ModelProto.Parser.ParseFrom(modelBytes);
         int opset = OpsetNormalizer.Normalize(model);
@@ -126,8 +133,8 @@ internal static class GradientGraphBuilder
         // The model's own intermediate shapes may name its batch differently (or fix it); ONNX Runtime infers them
         // again from the pixels' "batch", the name the declared gradient shapes use too (see DeclareGradientShapes).
         graph.ValueInfo.Clear();
-        long size = spec.InputSize, channels = spec.AttackChannels;
-        graph.Input.Add(TensorInfo(PixelsName, (int)TensorProto.Types.DataType.Float, ["batch", channels, size, size]));
+        long height = grid.Height, width = grid.Width, channels = spec.AttackChannels;
+        graph.Input.Add(TensorInfo(PixelsName, (int)TensorProto.Types.DataType.Float, ["batch", channels, height, width]));
         graph.Input.Add(TensorInfo(LabelsName, (int)TensorProto.Types.DataType.Int64, ["batch"]));
         graph.Input.Add(TensorInfo(TargetsName, (int)TensorProto.Types.DataType.Int64, ["batch"]));
         graph.Input.Add(TensorInfo(LossWeightsName, (int)TensorProto.Types.DataType.Float, [losses.Count + 1]));
@@ -136,7 +143,7 @@ internal static class GradientGraphBuilder
         // The preprocessing nodes go first: the model's nodes consume their output.
         var writer = new GraphWriter(graph);
         int modelNodeCount = graph.Node.Count;
-        EmitPreprocessing(writer, spec, modelInput.Name);
+        EmitPreprocessing(writer, spec, grid, modelInput.Name);
         var preprocessing = graph.Node.Skip(modelNodeCount).ToList();
         for (int i = 0; i < preprocessing.Count; i++)
         {
@@ -159,7 +166,7 @@ internal static class GradientGraphBuilder
         graph.Output.Add(TensorInfo(LogitsName, (int)TensorProto.Types.DataType.Float, ["batch", spec.NumClasses]));
         graph.Output.Add(TensorInfo(LossName, (int)TensorProto.Types.DataType.Float, ["batch"]));
 
-        var facts = ShapeProbe.Run(model, ProbeFeeds(spec, probeBatch, losses.Count));
+        var facts = ShapeProbe.Run(model, ProbeFeeds(spec, grid, probeBatch, losses.Count));
         if (facts[LogitsName].ElemType != (int)TensorProto.Types.DataType.Float)
         {
             throw new ModelSpecException($"Model '{spec.Name}': output '{scores}' is not float32.");
@@ -173,7 +180,7 @@ internal static class GradientGraphBuilder
         // A second probe one image larger tells which dimensions are the batch.
         if (probeBatch > 1)
         {
-            ShapeProbe.MarkBatchLeading(facts, ShapeProbe.Run(model, ProbeFeeds(spec, probeBatch + 1, losses.Count)), probeBatch);
+            ShapeProbe.MarkBatchLeading(facts, ShapeProbe.Run(model, ProbeFeeds(spec, grid, probeBatch + 1, losses.Count)), probeBatch);
         }
 
         string seed = writer.Op("ConstantOfShape", [writer.Op("Shape", [LossName])], Attr.Tensor("value", GraphWriter.MakeTensor((int)TensorProto.Types.DataType.Float, [1], [1.0])));
@@ -182,7 +189,7 @@ internal static class GradientGraphBuilder
         DeclareGradientShapes(graph, reverse.ShapedLike, facts);
 
         graph.Node.Add(Identity(grads[PixelsName], GradientName));
-        graph.Output.Add(TensorInfo(GradientName, (int)TensorProto.Types.DataType.Float, ["batch", channels, size, size]));
+        graph.Output.Add(TensorInfo(GradientName, (int)TensorProto.Types.DataType.Float, ["batch", channels, height, width]));
         model.MetadataProps.Add(new StringStringEntryProto { Key = BatchingKey, Value = probeBatch > 1 ? "true" : "false" });
         return new DerivedGraph(model.ToByteArray(), losses);
     }
@@ -209,14 +216,38 @@ internal static class GradientGraphBuilder
     /// <summary>
     /// The model's input from attack pixels, exactly as <see cref="OnnxClassifier"/> computes it on the CPU: each model
     /// channel gathered from its plane (a gray plane feeds every channel of a three-channel gray model), then
-    /// (x - subtract) * multiply per channel, in float32.
+    /// (x - subtract) * multiply per channel, in float32. Pixels on another grid are first resized to the model's
+    /// input as PyTorch's bilinear interpolation does (align_corners false, no antialiasing), per plane
+    /// Y = R_y X R_x^T: two MatMuls with constant interpolation matrices, which the reverse pass differentiates.
     /// </summary>
-    private static void EmitPreprocessing(GraphWriter w, ModelSpec spec, string modelInput)
+    private static void EmitPreprocessing(GraphWriter w, ModelSpec spec, (int Height, int Width) grid, string modelInput)
     {
         const int Float = (int)TensorProto.Types.DataType.Float;
         int channels = spec.InputChannels;
         var scaling = Enumerable.Range(0, channels).Select(c => OnnxClassifier.ChannelScaling(spec, c)).ToArray();
         string x = PixelsName;
+        int size = spec.InputSize;
+        if (grid.Height != size)
+        {
+            x = w.Op("MatMul", [w.Constant(Float, [size, grid.Height], Imaging.AxisMap.Bilinear(grid.Height, size).ToDense()), x]);
+        }
+
+        if (grid.Width != size)
+        {
+            // R_x^T: the dense map is size x width; its transpose has the width rows a row vector times it reads.
+            double[] rx = Imaging.AxisMap.Bilinear(grid.Width, size).ToDense();
+            double[] transposed = new double[rx.Length];
+            for (int i = 0; i < size; i++)
+            {
+                for (int k = 0; k < grid.Width; k++)
+                {
+                    transposed[(k * size) + i] = rx[(i * grid.Width) + k];
+                }
+            }
+
+            x = w.Op("MatMul", [x, w.Constant(Float, [grid.Width, size], transposed)]);
+        }
+
         if (Enumerable.Range(0, channels).Any(c => scaling[c].Source != c))
         {
             x = w.Op("Gather", [x, w.Int64s([.. scaling.Select(s => (long)s.Source)])], Attr.Int("axis", 1));
@@ -295,11 +326,11 @@ internal static class GradientGraphBuilder
         w.OpNamed("ReduceSum", [weighted, w.Int64s(1)], [LossName], Attr.Int("keepdims", 0));
     }
 
-    private static List<ShapeProbe.Feed> ProbeFeeds(ModelSpec spec, int batch, int lossCount)
+    private static List<ShapeProbe.Feed> ProbeFeeds(ModelSpec spec, (int Height, int Width) grid, int batch, int lossCount)
     {
         var random = new Random(20261201);
-        long size = spec.InputSize, channels = spec.AttackChannels;
-        var pixels = new float[batch * channels * size * size];
+        long height = grid.Height, width = grid.Width, channels = spec.AttackChannels;
+        var pixels = new float[batch * channels * height * width];
         for (int i = 0; i < pixels.Length; i++)
         {
             pixels[i] = random.NextSingle();
@@ -307,7 +338,7 @@ internal static class GradientGraphBuilder
 
         return
         [
-            new(PixelsName, [batch, channels, size, size], pixels),
+            new(PixelsName, [batch, channels, height, width], pixels),
             new(LabelsName, [batch], Enumerable.Range(0, batch).Select(i => (long)(i % spec.NumClasses)).ToArray()),
             new(TargetsName, [batch], Enumerable.Range(0, batch).Select(i => (long)((i + 1) % spec.NumClasses)).ToArray()),
             new(LossWeightsName, [lossCount + 1], Enumerable.Repeat(1f, lossCount + 1).ToArray()),

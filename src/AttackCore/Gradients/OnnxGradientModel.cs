@@ -48,6 +48,11 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
     /// <exception cref="ModelSpecException">The spec is invalid, or the file is missing or has the wrong SHA-256.</exception>
     /// <exception cref="GradientNotSupportedException">The model contains an operator (named in the message) that cannot be differentiated.</exception>
     public OnnxGradientModel(ModelSpec spec, OnnxClassifierOptions? options = null, string? cacheDirectory = null, ILogger? logger = null)
+        : this(spec, options, cacheDirectory, logger, pixelGrid: null)
+    {
+    }
+
+    private OnnxGradientModel(ModelSpec spec, OnnxClassifierOptions? options, string? cacheDirectory, ILogger? logger, (int Height, int Width)? pixelGrid)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ModelSpecLoader.Validate(spec);
@@ -69,15 +74,50 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
 
         Spec = spec = ModelSpecLoader.ResolveChannels(spec, OnnxModelEditor.ReadInputs(bytes));
         Labels = LabelSet.Resolve(spec);
-        imageSize = spec.AttackChannels * spec.InputSize * spec.InputSize;
-        string key = CacheKey(spec, ModelSha256);
+        (InputHeight, InputWidth) = pixelGrid ?? (spec.InputSize, spec.InputSize);
+        imageSize = spec.AttackChannels * InputHeight * InputWidth;
+        string key = CacheKey(spec, ModelSha256, pixelGrid);
         CachePath = Path.Combine(cacheDirectory ?? DefaultCacheDirectory, key + ".onnx");
-        var derived = MemoryCache.GetOrAdd(CachePath, path => new Lazy<DerivedGraph>(() => LoadOrBuild(bytes, spec, path, log))).Value;
+        var grid = pixelGrid;
+        var derived = MemoryCache.GetOrAdd(CachePath, path => new Lazy<DerivedGraph>(() => LoadOrBuild(bytes, spec, grid, path, log))).Value;
         SupportedLosses = derived.Losses;
         lossSlots = [.. Enum.GetValues<GradientLoss>().Select(l => derived.Losses.ToList().IndexOf(l))];
         (session, ProviderName, _) = OnnxSessions.Create(derived.Model, this.options, spec.Name, log);
         SupportsBatching = !session.ModelMetadata.CustomMetadataMap.TryGetValue(GradientGraphBuilder.BatchingKey, out var batching) || batching == "true";
         LogLoaded(log, spec.Name, ProviderName, SupportsBatching, CachePath);
+    }
+
+    /// <summary>
+    /// Loads a surrogate for attacks on another model's pixel grid: the derived graph takes images of
+    /// <paramref name="height"/> x <paramref name="width"/> and resizes them bilinearly to the surrogate's own input
+    /// inside the graph (as PyTorch's <c>F.interpolate(mode="bilinear", align_corners=False)</c>), so its gradient is
+    /// with respect to the target's pixels. The surrogate's own preprocessing follows the resize, as for any model.
+    /// </summary>
+    /// <param name="spec">The surrogate, as for the constructor.</param>
+    /// <param name="height">The target's input height.</param>
+    /// <param name="width">The target's input width.</param>
+    /// <param name="channels">The target's planes (3 RGB, 1 gray); the surrogate must take the same.</param>
+    /// <param name="options">Runtime settings; <see langword="null"/> takes the defaults.</param>
+    /// <param name="cacheDirectory">Where derived graphs are kept; <see langword="null"/> takes <see cref="DefaultCacheDirectory"/>.</param>
+    /// <param name="logger">Receives the provider choice and cache use; <see langword="null"/> logs nothing.</param>
+    /// <returns>The surrogate's gradient model on the target's grid.</returns>
+    /// <exception cref="ModelSpecException">The spec is invalid, the file is missing, or its channels differ from the target's.</exception>
+    /// <exception cref="GradientNotSupportedException">The model contains an operator that cannot be differentiated.</exception>
+    public static OnnxGradientModel ForPixelGrid(ModelSpec spec, int height, int width, int channels, OnnxClassifierOptions? options = null, string? cacheDirectory = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        var model = new OnnxGradientModel(spec, options, cacheDirectory, logger, (height, width));
+        if (model.Channels != channels)
+        {
+            string Kind(int c) => c == 1 ? "gray (1 channel)" : "RGB (3 channels)";
+            model.Dispose();
+            throw new ModelSpecException(
+                $"Surrogate '{spec.Name}' takes {Kind(model.Channels)} images and the target {Kind(channels)}; a surrogate must see the target's channels. Use a surrogate trained on {Kind(channels)} images.");
+        }
+
+        return model;
     }
 
     /// <summary>Gets the default folder of derived graphs: <c>gradients/</c> inside <see cref="ModelDownloader.DefaultCacheDirectory"/>.</summary>
@@ -99,10 +139,12 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
     public bool SupportsBatching { get; }
 
     /// <inheritdoc/>
-    public int InputHeight => Spec.InputSize;
+    /// <value>The model's input size, or the target's grid for a surrogate (<see cref="ForPixelGrid"/>).</value>
+    public int InputHeight { get; }
 
     /// <inheritdoc/>
-    public int InputWidth => Spec.InputSize;
+    /// <value>The model's input size, or the target's grid for a surrogate (<see cref="ForPixelGrid"/>).</value>
+    public int InputWidth { get; }
 
     /// <inheritdoc/>
     public int Channels => Spec.AttackChannels;
@@ -234,7 +276,7 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
     }
 
     /// <summary>The cache file name: model hash, builder version, and a hash of everything else baked into the graph.</summary>
-    internal static string CacheKey(ModelSpec spec, string modelSha256)
+    internal static string CacheKey(ModelSpec spec, string modelSha256, (int Height, int Width)? pixelGrid = null)
     {
         var baked = string.Join(
             "|",
@@ -249,12 +291,13 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
             string.Join(",", spec.Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
             spec.NumClasses.ToString(CultureInfo.InvariantCulture),
             spec.Output,
-            string.Join(",", GradientGraphBuilder.LossesFor(spec.NumClasses)));
+            string.Join(",", GradientGraphBuilder.LossesFor(spec.NumClasses)))
+            + (pixelGrid is { } grid && grid != (spec.InputSize, spec.InputSize) ? Invariant($"|grid {grid.Height}x{grid.Width}") : string.Empty);
         string bakedHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(baked)))[..16];
         return Invariant($"{modelSha256}-grad{GradientGraphBuilder.Version}-{bakedHash}");
     }
 
-    private static DerivedGraph LoadOrBuild(byte[] bytes, ModelSpec spec, string path, ILogger logger)
+    private static DerivedGraph LoadOrBuild(byte[] bytes, ModelSpec spec, (int Height, int Width)? grid, string path, ILogger logger)
     {
         var losses = GradientGraphBuilder.LossesFor(spec.NumClasses);
         if (File.Exists(path))
@@ -263,7 +306,7 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
             return new DerivedGraph(File.ReadAllBytes(path), losses);
         }
 
-        var derived = GradientGraphBuilder.BuildForClassifier(bytes, spec);
+        var derived = GradientGraphBuilder.BuildForClassifier(bytes, spec, grid);
         try
         {
             // Written to a temporary name and moved, so a concurrent reader never sees a partial file.
@@ -353,8 +396,7 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
                 logitWeights.CopyTo(logitWeightValues);
             }
 
-            long size = InputHeight;
-            using var pixelValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, length), [n, Channels, size, size]);
+            using var pixelValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, length), [n, Channels, InputHeight, InputWidth]);
             using var labelValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, classes.AsMemory(0, n), [n]);
             using var targetValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, classes.AsMemory(n, n), [n]);
             using var weightValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, weights.AsMemory(0, slots), [slots]);

@@ -29,6 +29,13 @@ public sealed record AttackOutcome
     /// </summary>
     public int? GradientEvaluations { get; init; }
 
+    /// <summary>
+    /// Gets the surrogate gradient evaluations a surrogate-based attack spent on this image (one per surrogate per
+    /// evaluation, on models the attacker owns); they are not target queries, which <see cref="Queries"/> counts alone.
+    /// Omitted for attacks that use no surrogate.
+    /// </summary>
+    public int? SurrogateGradientEvaluations { get; init; }
+
     /// <summary>Gets the queries spent verifying the PNG read back.</summary>
     public int VerificationQueries { get; init; }
 

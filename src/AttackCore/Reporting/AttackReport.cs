@@ -16,7 +16,7 @@ public sealed record AttackReport
 {
     /// <summary>The schema version this build writes and the only one it reads.</summary>
     /// <remarks>Bump it on any change that an existing reader could misread (a renamed, removed or re-meant field).</remarks>
-    public const int CurrentSchemaVersion = 1;
+    public const int CurrentSchemaVersion = 2;
 
     /// <summary>Gets the version of the report schema.</summary>
     /// <value>Defaults to <see cref="CurrentSchemaVersion"/>.</value>

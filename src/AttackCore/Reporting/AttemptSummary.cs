@@ -22,6 +22,9 @@ public sealed record AttemptSummary
     /// <summary>Gets the gradient evaluations of a white-box attack; omitted for attacks that only query.</summary>
     public int? GradientEvaluations { get; init; }
 
+    /// <summary>Gets the surrogate gradient evaluations of a surrogate-based attack (not target queries); omitted for other attacks.</summary>
+    public int? SurrogateGradientEvaluations { get; init; }
+
     /// <summary>Gets the queries spent shrinking the perturbation after success.</summary>
     public int MinimizeQueries { get; init; }
 
@@ -43,7 +46,7 @@ public sealed record AttemptSummary
     /// <summary>Gets whether this attempt's image is the one written beside the report.</summary>
     public required bool Written { get; init; }
 
-    /// <summary>Gets the wall time of the attack itself, in milliseconds.</summary>
+    /// <summary>Gets this image's share of the attack's wall time, in milliseconds (see <see cref="TimingInfo.AttackMs"/>).</summary>
     public required double AttackMs { get; init; }
 
     /// <summary>Gets why the attempt ended as it did, when that needs words.</summary>

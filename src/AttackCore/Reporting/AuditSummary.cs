@@ -14,7 +14,7 @@ namespace AttackCore.Reporting;
 public sealed record AuditSummary
 {
     /// <summary>The schema version this build writes.</summary>
-    public const int CurrentSchemaVersion = 1;
+    public const int CurrentSchemaVersion = 2;
 
     /// <summary>Gets the schema version.</summary>
     /// <value>Defaults to <see cref="CurrentSchemaVersion"/>.</value>
@@ -59,7 +59,11 @@ public sealed record AuditSummary
     /// <summary>Gets the headline result as RobustBench reports it: clean and robust accuracy at the audit's eps, the images and the attacks.</summary>
     public AuditRobustness? Robustness { get; init; }
 
-    /// <summary>Gets robust accuracy as a function of eps, from 0 to the attack's eps.</summary>
+    /// <summary>
+    /// Gets robust accuracy as a function of eps, from 0 to the budget used (<see cref="AuditAttack.EpsUsed"/>), in
+    /// increasing eps: 21 evenly spaced points plus one at each fooled image's eps* within that budget, so the curve is
+    /// exact as a step function (robust accuracy drops at each eps* and is constant in between).
+    /// </summary>
     public required IReadOnlyList<RobustAccuracyPoint> RobustAccuracy { get; init; }
 
     /// <summary>Gets the per-class table, by true class, in order of the class name.</summary>
@@ -76,6 +80,13 @@ public sealed record AuditSummary
     /// fool the target too; omitted when no report has a transfer section.
     /// </summary>
     public IReadOnlyList<TransferMatrixCell>? Transfer { get; init; }
+
+    /// <summary>
+    /// Gets the surrogate transfer table: for each set of surrogates, target and surrogate-based attack, the share of
+    /// attacked images that fooled the target, with the target queries and surrogate gradient evaluations spent per
+    /// image; omitted when no attack used surrogates.
+    /// </summary>
+    public IReadOnlyList<SurrogateTransferRow>? SurrogateTransfer { get; init; }
 
     /// <summary>Gets one row per input, in input order.</summary>
     public required IReadOnlyList<AuditImageRow> Images { get; init; }
@@ -97,11 +108,12 @@ public sealed record AuditSummary
 /// <param name="CleanAccuracy">The share of evaluated images classified correctly; omitted when none was evaluated.</param>
 /// <param name="RobustAccuracy">The share of evaluated images classified correctly and not fooled within eps; omitted when none was evaluated.</param>
 /// <param name="Norm">The norm: <c>linf</c> or <c>l2</c>.</param>
-/// <param name="Eps">The budget on the [0, 1] pixel scale.</param>
+/// <param name="Eps">The budget asked for, on the [0, 1] pixel scale.</param>
+/// <param name="EpsUsed">The budget used on the 8-bit grid (see <see cref="AuditAttack.EpsUsed"/>); robust accuracy is at this budget.</param>
 /// <param name="Images">The evaluated images (the denominator of both rates).</param>
 /// <param name="Attacks">The attacks of the plan, in order.</param>
 /// <param name="Line">The same in one line of text.</param>
-public sealed record AuditRobustness(double? CleanAccuracy, double? RobustAccuracy, string Norm, double Eps, int Images, IReadOnlyList<string> Attacks, string Line);
+public sealed record AuditRobustness(double? CleanAccuracy, double? RobustAccuracy, string Norm, double Eps, double EpsUsed, int Images, IReadOnlyList<string> Attacks, string Line);
 
 /// <summary>The attack of an audit.</summary>
 public sealed record AuditAttack
@@ -119,6 +131,12 @@ public sealed record AuditAttack
 
     /// <summary>Gets the budget on the [0, 1] pixel scale.</summary>
     public required double Eps { get; init; }
+
+    /// <summary>
+    /// Gets the budget an image on the 8-bit grid can use within <see cref="Eps"/> (for L-inf the largest whole number
+    /// of 8-bit steps: 0.01 is 2/255; for L2 <see cref="Eps"/> itself). Computed; ignored when read.
+    /// </summary>
+    public double EpsUsed => AttackInfo.BudgetUsed(Norm, Eps);
 
     /// <summary>Gets the query budget per image.</summary>
     public required int MaxQueries { get; init; }
@@ -263,6 +281,18 @@ public sealed record AuditImageRow
 
     /// <summary>Gets eps* of a fooled image; omitted otherwise.</summary>
     public double? EpsStar { get; init; }
+
+    /// <summary>Gets this image's time in the attacks, in milliseconds; omitted without a report.</summary>
+    public double? AttackMs { get; init; }
+
+    /// <summary>
+    /// Gets the image file in <see cref="ResultFolder"/> to show for this input: the adversarial image (or best attempt)
+    /// of an attacked image, else the clean crop; omitted without a report.
+    /// </summary>
+    public string? Thumbnail { get; init; }
+
+    /// <summary>Gets the surrogate gradient evaluations of a surrogate-based attack (not target queries); omitted for other attacks.</summary>
+    public int? SurrogateGradientEvaluations { get; init; }
 
     /// <summary>Gets the failure's reason; omitted unless the input failed.</summary>
     public string? Reason { get; init; }

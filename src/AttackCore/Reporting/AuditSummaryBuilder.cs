@@ -100,18 +100,29 @@ public static class AuditSummaryBuilder
                 AdversarialLabel = report.Adversarial is { Top5.Count: > 0 } adversarial ? adversarial.Top5[0].Label : null,
                 Queries = report.Outcome.Queries,
                 EpsStar = fooledAt,
+                AttackMs = report.Timings.AttackMs,
+                Thumbnail = report.Images.Adversarial ?? report.Images.Clean,
+                SurrogateGradientEvaluations = report.Outcome.SurrogateGradientEvaluations,
             });
         }
 
         int n = evaluated.Count;
-        double maxEps = Math.Max(attack.Eps, epsStars.Count > 0 ? epsStars.Max() : 0);
-        var curve = new List<RobustAccuracyPoint>(CurvePoints);
-        for (int i = 0; i < CurvePoints; i++)
+        double used = attack.EpsUsed;
+        double maxEps = Math.Max(used, epsStars.Count > 0 ? epsStars.Max() : 0);
+        // Evenly spaced points to the budget used, and one at each eps* within it, where the step function drops.
+        var budgets = Enumerable.Range(0, CurvePoints).Select(i => i == CurvePoints - 1 ? used : used * i / (CurvePoints - 1))
+            .Concat(epsStars.Where(e => e > 0 && !AtOrBelow(used, e)))
+            .Order()
+            .ToList();
+        var curve = new List<RobustAccuracyPoint>(budgets.Count);
+        foreach (double eps in budgets)
         {
-            double eps = attack.Eps * i / (CurvePoints - 1);
-            // eps* is measured on float32 pixels (2/255 reads as 0.0078431666), the budget in double (0.0078431373):
-            // within float32 precision of a budget is at it, or a success at the full budget would count as robust.
-            int robust = evaluated.Count(e => e.CleanCorrect && !(e.FooledAt is double at && at <= (eps * (1 + EpsTolerance)) + 1e-12));
+            if (curve.Count > 0 && AtOrBelow(eps, curve[^1].Eps))
+            {
+                continue;
+            }
+
+            int robust = evaluated.Count(e => e.CleanCorrect && !(e.FooledAt is double at && AtOrBelow(at, eps)));
             curve.Add(new RobustAccuracyPoint(eps, robust, n, Rate(robust, n)));
         }
 
@@ -137,6 +148,7 @@ public static class AuditSummaryBuilder
             PerClass = PerClass(rows),
             Attacks = AttackComparisonRow.Build(images.Select(i => i.Report)) is { Count: > 0 } comparison ? comparison : null,
             Transfer = TransferMatrix.Build(images.Select(i => i.Report)) is { Count: > 0 } transfer ? transfer : null,
+            SurrogateTransfer = Reporting.SurrogateTransfer.Build(images.Select(i => i.Report)) is { Count: > 0 } surrogate ? surrogate : null,
             Images = rows,
             Failures = failures,
             Timings = new AuditTimings
@@ -155,25 +167,47 @@ public static class AuditSummaryBuilder
                 "Attack success is given under both conventions: over all evaluated images, and over correctly classified images only. Without labels they are equal.",
                 "Queries: statistics over fooled images (one query for the initialization plus one per iteration, as in the Square Attack paper); the histogram's bins are log2-spaced. meanQueriesAllAttacked also counts images not fooled (their full budget).",
                 "Transfer matrix (when transfer models were given): each adversarial image that fooled the source model is classified by each target; untargeted, the target is fooled when its top-1 class on the adversarial image differs from its top-1 on the clean crop; targeted, when its top-1 label is the target label. Rate = fooled / evaluated.",
+                "Surrogate transfer (when an attack crafted on surrogate models, such as transfer): per set of surrogates, target and attack, fooled / attacked images of the target, verified through the 8-bit PNG; target queries are the attack's own (minimization and verification apart), surrogate gradient evaluations are one per surrogate per evaluation and are not queries to the target.",
                 "eps*: the smallest perturbation norm that still fools the model after the binary search (or the final perturbation's norm when minimization is off).",
                 "Robust accuracy at eps: correctly classified images that the attack did not fool with eps* <= eps. An image the attack did not fool counts as robust up to the attack's eps (the only budget tested); robust accuracy at eps 0 is the clean accuracy, and at the attack's eps it is 1 - (attack success over all images) when every image is correctly classified.",
             ],
         };
     }
 
+    /// <summary>
+    /// Whether <paramref name="epsStar"/> is within <paramref name="budget"/>: eps* is measured on float32 pixels
+    /// (2/255 reads as 0.0078431666), budgets in double (0.0078431373), so within float32 precision of a budget is at it,
+    /// or a success at the full budget would count as robust.
+    /// </summary>
+    private static bool AtOrBelow(double epsStar, double budget) => epsStar <= (budget * (1 + EpsTolerance)) + 1e-12;
+
     /// <summary>The RobustBench-style headline: clean and robust accuracy at the audit's eps, the images and the attacks.</summary>
     private static AuditRobustness Robustness(AuditAttack attack, double? clean, double? robust, int images)
     {
         CultureInfo inv = CultureInfo.InvariantCulture;
         string[] attacks = [.. attack.Attacks.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.Split(':')[0])];
-        double steps = attack.Eps * 255;
-        string eps = attack.Norm == "linf" && Math.Abs(steps - Math.Round(steps)) < 1e-6
-            ? string.Create(inv, $"{Math.Round(steps)}/255")
-            : attack.Eps.ToString("0.####", inv);
+        string eps = EpsText(attack.Norm, attack.EpsUsed);
+        if (Math.Abs(attack.EpsUsed - attack.Eps) > 1e-9)
+        {
+            eps += string.Create(inv, $" (asked {attack.Eps:0.#####})");
+        }
+
         string Pct(double? rate) => rate is double r ? (100 * r).ToString("0.##", inv) + " %" : "n/a";
         string norm = attack.Norm == "linf" ? "L-inf" : attack.Norm == "l2" ? "L2" : attack.Norm;
         string line = string.Create(inv, $"Clean accuracy {Pct(clean)}, robust accuracy {Pct(robust)} at {norm} eps {eps} (n = {images}; attacks: {string.Join(", ", attacks)}).");
-        return new AuditRobustness(clean, robust, attack.Norm, attack.Eps, images, attacks, line);
+        return new AuditRobustness(clean, robust, attack.Norm, attack.Eps, attack.EpsUsed, images, attacks, line);
+    }
+
+    /// <summary>A budget as people read it: L-inf in 8-bit steps (<c>2/255</c>) when it is a whole number of them, else decimal; L2 always decimal.</summary>
+    /// <param name="norm">The norm: <c>linf</c> or <c>l2</c>.</param>
+    /// <param name="eps">The budget on the [0, 1] scale.</param>
+    /// <returns>The text.</returns>
+    public static string EpsText(string norm, double eps)
+    {
+        double steps = eps * 255;
+        return norm == "linf" && Math.Abs(steps - Math.Round(steps)) < 1e-6
+            ? string.Create(Inv, $"{Math.Round(steps)}/255")
+            : eps.ToString("0.#####", Inv);
     }
 
     /// <summary>Gets whether a given label names the clean top-1 class: an integer is an output index, anything else a label (case-insensitive).</summary>

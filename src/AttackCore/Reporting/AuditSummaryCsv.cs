@@ -8,7 +8,7 @@ public static class AuditSummaryCsv
 {
     /// <summary>The header line's columns.</summary>
     public static IReadOnlyList<string> Columns { get; } =
-        ["input", "status", "true_class", "clean_label", "clean_correct", "adversarial_label", "queries", "eps_star", "result_folder", "reason"];
+        ["input", "status", "true_class", "clean_label", "clean_correct", "adversarial_label", "queries", "eps_star", "result_folder", "reason", "surrogate_gradient_evaluations"];
 
     /// <summary>Renders the CSV.</summary>
     /// <param name="summary">The summary.</param>
@@ -32,6 +32,7 @@ public static class AuditSummaryCsv
                 row.EpsStar?.ToString("R", CultureInfo.InvariantCulture),
                 row.ResultFolder,
                 row.Reason,
+                row.SurrogateGradientEvaluations?.ToString(CultureInfo.InvariantCulture),
             ]);
         }
 

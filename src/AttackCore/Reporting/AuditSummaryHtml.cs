@@ -22,26 +22,39 @@ public static partial class AuditSummaryHtml
         td.n, th.n { text-align:right; font-variant-numeric:tabular-nums; }
         .bar { background:#2f6fdf; height:12px; display:inline-block; vertical-align:middle; }
         .muted { color:#5b6474; } ul { margin:0; padding-left:20px; }
+        img.thumb { width:48px; height:48px; object-fit:contain; image-rendering:pixelated; border:1px solid #d9dee7; background:#eee; vertical-align:middle; }
+        svg.curve text { font-size:11px; fill:#5b6474; }
         """;
 
     /// <summary>Renders the page.</summary>
     /// <param name="summary">The summary.</param>
+    /// <param name="resultsRoot">
+    /// The relative path from the page's folder to the folder that <see cref="AuditImageRow.ResultFolder"/> is relative
+    /// to, ending in <c>/</c> (empty when the page sits there, as the command line's <c>summary.html</c> does); the
+    /// images table links each image's <c>report.html</c> and shows its thumbnail through it.
+    /// </param>
     /// <returns>The HTML text.</returns>
-    public static string Render(AuditSummary summary)
+    public static string Render(AuditSummary summary, string resultsRoot = "")
     {
         ArgumentNullException.ThrowIfNull(summary);
+        ArgumentNullException.ThrowIfNull(resultsRoot);
         var h = new StringBuilder();
         AuditCounts c = summary.Counts;
+        AuditAttack a = summary.Attack;
+        string plan = string.Join(" then ", summary.Robustness?.Attacks ?? [a.Attacks]);
+        string budget = Budget(a);
+        string title = $"{plan} ({Norm(a.Norm)} eps {budget})" + (summary.Model is { } m ? $" on {m.Name}" : string.Empty);
         h.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-        h.Append("<title>Audit ").Append(E(summary.AuditId)).Append("</title><style>").Append(Css).Append("</style></head><body><main>");
-        h.Append("<header><h1>Robustness audit ").Append(E(summary.AuditId)).Append("</h1><p class=\"muted\">").Append(E(summary.Source));
+        h.Append("<title>").Append(E($"Audit {summary.AuditId}: {title}")).Append("</title><style>").Append(Css).Append("</style></head><body><main>");
+        h.Append("<header><h1>").Append(E("Robustness audit: " + title)).Append("</h1><p class=\"muted\" id=\"subtitle\">")
+            .Append(E($"Audit {summary.AuditId} of {summary.Source}, {N(c.Images)} input{(c.Images == 1 ? string.Empty : "s")}"));
         if (summary.Model is { } model)
         {
             h.Append(" &middot; model ").Append(E(model.Name)).Append(" (").Append(E(model.Preprocessing)).Append(')');
         }
 
-        AuditAttack a = summary.Attack;
-        h.Append(" &middot; ").Append(E(string.Join(", ", summary.Robustness?.Attacks ?? [a.Attacks]))).Append(", ").Append(E(a.Norm)).Append(" eps ").Append(N(a.Eps)).Append(", ").Append(N(a.MaxQueries)).Append(" queries per image, target ").Append(E(a.Target)).Append(", seed ").Append(N(a.Seed)).Append("</p></header>");
+        h.Append(" &middot; plan ").Append(E(a.Attacks)).Append(" (").Append(E(a.PlanMode)).Append("), ").Append(N(a.MaxQueries)).Append(" queries per image and attack, target ").Append(E(a.Target))
+            .Append(", seed ").Append(N(a.Seed)).Append(a.Minimize ? ", eps* searched" : ", eps* not searched").Append("</p></header>");
 
         if (summary.Robustness is { } robustness)
         {
@@ -68,7 +81,7 @@ public static partial class AuditSummaryHtml
         Rate(h, "Attack success over correctly classified images", summary.AttackSuccessOverCorrectlyClassified);
         h.Append("</table></section>");
 
-        h.Append("<section><h2>Robust accuracy by eps</h2>").Append(Curve(summary.RobustAccuracy)).Append("<table><tr><th class=\"n\">eps</th><th class=\"n\">robust</th><th class=\"n\">of</th><th class=\"n\">accuracy</th></tr>");
+        h.Append("<section><h2>Robust accuracy by eps</h2>").Append(Curve(summary.RobustAccuracy, a)).Append("<table><tr><th class=\"n\">eps</th><th class=\"n\">robust</th><th class=\"n\">of</th><th class=\"n\">accuracy</th></tr>");
         foreach (RobustAccuracyPoint p in summary.RobustAccuracy)
         {
             h.Append("<tr><td class=\"n\">").Append(p.Eps.ToString("0.#####", Inv)).Append("</td><td class=\"n\">").Append(N(p.Robust)).Append("</td><td class=\"n\">").Append(N(p.Of)).Append("</td><td class=\"n\">").Append(Pct(p.Accuracy)).Append("</td></tr>");
@@ -85,6 +98,7 @@ public static partial class AuditSummaryHtml
 
         AppendAttacks(h, summary.Attacks);
         AppendTransfer(h, summary.Transfer);
+        AppendSurrogateTransfer(h, summary.SurrogateTransfer);
         h.Append("<section><h2>Per class</h2><table><tr><th>true class</th><th class=\"n\">images</th><th class=\"n\">clean correct</th><th class=\"n\">fooled</th><th class=\"n\">not fooled</th><th class=\"n\">failed</th><th class=\"n\">mean queries</th></tr>");
         foreach (AuditClassRow row in summary.PerClass)
         {
@@ -111,12 +125,37 @@ public static partial class AuditSummaryHtml
             h.Append("</table>");
         }
 
-        h.Append("</section><section><h2>Images</h2><table><tr><th>input</th><th>status</th><th>true class</th><th>clean</th><th>adversarial</th><th class=\"n\">queries</th><th class=\"n\">eps*</th></tr>");
+        h.Append("</section><section><h2>Images</h2><table id=\"images\"><tr><th>image</th><th>input</th><th>status</th><th>true class</th><th>clean</th><th>adversarial</th><th class=\"n\">queries</th><th class=\"n\">eps*</th><th class=\"n\">attack time</th></tr>");
         foreach (AuditImageRow row in summary.Images)
         {
-            h.Append("<tr><td>").Append(E(row.Input)).Append("</td><td>").Append(E(row.Status)).Append("</td><td>").Append(E(row.TrueClass)).Append("</td><td>").Append(E(row.CleanLabel))
+            string folder = resultsRoot + string.Join('/', row.ResultFolder.Split('/').Select(Uri.EscapeDataString)) + "/";
+            h.Append("<tr><td>");
+            if (row.Thumbnail is string thumbnail)
+            {
+                h.Append("<a href=\"").Append(E(folder + AttackCore.Engine.ResultFolder.ReportHtml)).Append("\"><img class=\"thumb\" src=\"").Append(E(folder + Uri.EscapeDataString(thumbnail)))
+                    .Append("\" alt=\"").Append(E(row.Input)).Append("\"></a>");
+            }
+
+            h.Append("</td><td>");
+            if (row.Thumbnail is not null)
+            {
+                h.Append("<a href=\"").Append(E(folder + AttackCore.Engine.ResultFolder.ReportHtml)).Append("\">").Append(E(row.Input)).Append("</a>");
+            }
+            else
+            {
+                h.Append(E(row.Input));
+            }
+
+            string epsStar = row.Status switch
+            {
+                "fooled" => row.EpsStar is double e ? a.Norm == "linf" ? $"{e.ToString("0.#####", Inv)} ({(e * 255).ToString("0.##", Inv)}/255)" : e.ToString("0.#####", Inv) : "-",
+                "notFooled" => "does not apply (not fooled)",
+                "alreadyMisclassified" => "does not apply (not attacked)",
+                _ => "-",
+            };
+            h.Append("</td><td>").Append(E(row.Status)).Append("</td><td>").Append(E(row.TrueClass)).Append("</td><td>").Append(E(row.CleanLabel))
                 .Append("</td><td>").Append(E(row.AdversarialLabel)).Append("</td><td class=\"n\">").Append(row.Queries?.ToString(Inv) ?? "-").Append("</td><td class=\"n\">")
-                .Append(row.EpsStar?.ToString("0.#####", Inv) ?? "-").Append("</td></tr>");
+                .Append(E(epsStar)).Append("</td><td class=\"n\">").Append(row.AttackMs is double ms ? E(ms >= 10_000 ? (ms / 1000).ToString("0.0", Inv) + " s" : ms.ToString("0.#", Inv) + " ms") : "-").Append("</td></tr>");
         }
 
         h.Append("</table></section><section><h2>Definitions</h2><ul>");
@@ -175,29 +214,89 @@ public static partial class AuditSummaryHtml
         h.Append("</table></section>");
     }
 
-    private static string Curve(IReadOnlyList<RobustAccuracyPoint> points)
+    /// <summary>
+    /// The robust-accuracy curve as a step function (accuracy holds until the next eps, where it drops), from 0 to the
+    /// budget used, with axis titles and ticks at round values of eps (8-bit steps for L-inf) and every 25 % of accuracy.
+    /// </summary>
+    private static string Curve(IReadOnlyList<RobustAccuracyPoint> points, AuditAttack attack)
     {
-        if (points.Count < 2 || points[^1].Eps <= 0)
+        var drawn = points.Where(p => p.Accuracy is not null).ToList();
+        if (drawn.Count < 2 || drawn[^1].Eps <= 0)
         {
             return string.Empty;
         }
 
-        const int W = 480, H = 200, L = 48, B = 28, T = 10, R = 12;
-        double maxEps = points[^1].Eps;
-        var path = new StringBuilder();
-        foreach (RobustAccuracyPoint p in points.Where(p => p.Accuracy is not null))
+        const int W = 560, H = 240, L = 56, B = 44, T = 12, R = 16;
+        double maxEps = drawn[^1].Eps;
+        double X(double eps) => L + ((W - L - R) * eps / maxEps);
+        double Y(double accuracy) => T + ((H - T - B) * (1 - accuracy));
+        var svg = new StringBuilder();
+        svg.Append(Inv, $"<svg class=\"curve\" data-chart=\"robust-accuracy\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"robust accuracy by eps\" xmlns=\"http://www.w3.org/2000/svg\">");
+        foreach (int percent in new[] { 0, 25, 50, 75, 100 })
         {
-            double x = L + ((W - L - R) * p.Eps / maxEps);
-            double y = T + ((H - T - B) * (1 - p.Accuracy!.Value));
-            path.Append(path.Length == 0 ? "M" : " L").Append(x.ToString("0.#", Inv)).Append(',').Append(y.ToString("0.#", Inv));
+            double y = Y(percent / 100.0);
+            svg.Append(Inv, $"<line x1=\"{L}\" y1=\"{F(y)}\" x2=\"{W - R}\" y2=\"{F(y)}\" stroke=\"#eceff4\"/><text class=\"y-tick\" x=\"{L - 6}\" y=\"{F(y + 4)}\" text-anchor=\"end\">{percent}%</text>");
         }
 
-        return $"<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"robust accuracy by eps\">"
-            + $"<line x1=\"{L}\" y1=\"{H - B}\" x2=\"{W - R}\" y2=\"{H - B}\" stroke=\"#999\"/><line x1=\"{L}\" y1=\"{T}\" x2=\"{L}\" y2=\"{H - B}\" stroke=\"#999\"/>"
-            + $"<text x=\"4\" y=\"{T + 10}\" font-size=\"11\">100%</text><text x=\"4\" y=\"{H - B}\" font-size=\"11\">0%</text>"
-            + $"<text x=\"{L}\" y=\"{H - 8}\" font-size=\"11\">0</text><text x=\"{W - R - 40}\" y=\"{H - 8}\" font-size=\"11\">{maxEps.ToString("0.####", Inv)}</text>"
-            + $"<path d=\"{path}\" fill=\"none\" stroke=\"#2f6fdf\" stroke-width=\"2\"/></svg>";
+        foreach ((double eps, string label) in Ticks(attack.Norm, maxEps))
+        {
+            double x = X(eps);
+            svg.Append(Inv, $"<line x1=\"{F(x)}\" y1=\"{H - B}\" x2=\"{F(x)}\" y2=\"{H - B + 4}\" stroke=\"#999\"/><text class=\"x-tick\" x=\"{F(x)}\" y=\"{H - B + 16}\" text-anchor=\"middle\">{E(label)}</text>");
+        }
+
+        svg.Append(Inv, $"<line x1=\"{L}\" y1=\"{H - B}\" x2=\"{W - R}\" y2=\"{H - B}\" stroke=\"#999\"/><line x1=\"{L}\" y1=\"{T}\" x2=\"{L}\" y2=\"{H - B}\" stroke=\"#999\"/>")
+            .Append(Inv, $"<text class=\"x-title\" x=\"{F(L + ((W - L - R) / 2.0))}\" y=\"{H - 6}\" text-anchor=\"middle\">{E($"eps ({Norm(attack.Norm)}, budget used {Budget(attack)})")}</text>")
+            .Append(Inv, $"<text class=\"y-title\" x=\"14\" y=\"{F(T + ((H - T - B) / 2.0))}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {F(T + ((H - T - B) / 2.0))})\">robust accuracy</text>");
+        var path = new StringBuilder();
+        for (int i = 0; i < drawn.Count; i++)
+        {
+            double x = X(drawn[i].Eps), y = Y(drawn[i].Accuracy!.Value);
+            if (i == 0)
+            {
+                path.Append(Inv, $"M{F(x)},{F(y)}");
+            }
+            else
+            {
+                // Accuracy at eps counts every image fooled within eps: it holds from the last point and drops here.
+                path.Append(Inv, $" H{F(x)} V{F(y)}");
+            }
+        }
+
+        svg.Append(Inv, $"<path class=\"step\" d=\"{path}\" fill=\"none\" stroke=\"#2f6fdf\" stroke-width=\"2\"/></svg>");
+        return svg.ToString();
     }
+
+    /// <summary>About five ticks from 0 to <paramref name="max"/>: whole 8-bit steps for L-inf when they fit, else 1, 2 or 5 times a power of ten.</summary>
+    private static IEnumerable<(double Eps, string Label)> Ticks(string norm, double max)
+    {
+        if (norm == "linf" && max * 255 >= 1 - 1e-9)
+        {
+            int levels = (int)Math.Floor((max * 255) + 1e-6);
+            int step = Math.Max(1, (int)ReportHtml.NiceStep(levels));
+            for (int k = 0; k <= levels; k += step)
+            {
+                yield return (k / 255.0, k == 0 ? "0" : string.Create(Inv, $"{k}/255"));
+            }
+
+            yield break;
+        }
+
+        double s = ReportHtml.NiceStep(max);
+        for (int k = 0; k * s <= max * (1 + 1e-9); k++)
+        {
+            yield return (k * s, ReportHtml.TickText(k * s, s));
+        }
+    }
+
+    private static string Budget(AuditAttack attack)
+    {
+        string used = AuditSummaryBuilder.EpsText(attack.Norm, attack.EpsUsed);
+        return Math.Abs(attack.EpsUsed - attack.Eps) > 1e-9 ? $"{used}, asked {attack.Eps.ToString("0.#####", Inv)}" : used;
+    }
+
+    private static string Norm(string norm) => norm switch { "linf" => "L-inf", "l2" => "L2", _ => norm };
+
+    private static string F(double value) => value.ToString("0.#", Inv);
 
     private static string Pct(double? rate) => rate is double r ? (100 * r).ToString("0.0", Inv) + "%" : "-";
 

@@ -100,6 +100,7 @@ public static partial class ReportHtml
         AppendTop5(sb, report);
         AppendTransfer(sb, report);
         AppendTrace(sb, report);
+        AppendAttempts(sb, report);
         AppendMetrics(sb, report);
         AppendOptions(sb, report);
         AppendDetails(sb, report);
@@ -129,10 +130,16 @@ public static partial class ReportHtml
           .Append("<dl class=\"summary\">\n");
         Summary(sb, "Model", $"{r.Model.Name} ({r.Model.Provider})");
         Summary(sb, "Attack", $"{attack.Name} {attack.Norm}, {mode}");
-        Summary(sb, "Eps", EpsText(attack.Eps));
+        if (attack.Surrogates is { Count: > 0 } surrogates)
+        {
+            Summary(sb, "Surrogates", string.Join(", ", surrogates.Select(s => $"{s.Name} ({s.InputSize.ToString(Inv)} px)")));
+        }
+
+        Summary(sb, "Eps", BudgetText(attack));
         Summary(sb, "Queries", $"{r.Outcome.Queries.ToString("N0", Inv)} of {attack.MaxQueries.ToString("N0", Inv)}" +
-            (r.Outcome.GradientEvaluations is int gradients ? $", and {gradients.ToString("N0", Inv)} gradient evaluations" : string.Empty));
-        Summary(sb, "Eps*", r.Outcome.EpsStar is { } epsStar ? EpsText(epsStar) : "not searched");
+            (r.Outcome.GradientEvaluations is int gradients ? $", and {gradients.ToString("N0", Inv)} gradient evaluations" : string.Empty) +
+            (r.Outcome.SurrogateGradientEvaluations is int surrogate ? $" to the target, and {surrogate.ToString("N0", Inv)} surrogate gradient evaluations" : string.Empty));
+        Summary(sb, "Eps*", EpsStarText(r.Outcome.Status, r.Outcome.EpsStar, attack.Norm));
         Summary(sb, "True class", $"{r.Clean.TrueClass.Label} (#{r.Clean.TrueClass.Index.ToString(Inv)}, {r.Clean.TrueClassSource})");
         if (r.Adversarial is { } adv)
         {
@@ -216,11 +223,25 @@ public static partial class ReportHtml
 
     private static void AppendTrace(StringBuilder sb, AttackReport r)
     {
-        sb.Append("<section>\n<h2>Confidence and loss over queries</h2>\n");
+        sb.Append(r.Attack.Loss.IsDistance ? "<section>\n<h2>Distance over queries</h2>\n" : "<section>\n<h2>Confidence and loss over queries</h2>\n");
         var trace = r.Trace;
         if (trace.Count == 0)
         {
             sb.Append("<p>No trace was recorded.</p>\n</section>\n");
+            return;
+        }
+
+        // A white-box attack's progress is in gradient evaluations: its trace points count them with the queries.
+        string xTitle = r.Outcome.GradientEvaluations is null ? "Queries" : "Queries and gradient evaluations";
+        LossInfo lossInfo = r.Attack.Loss;
+        var loss = new[] { new Series(lossInfo.Label, LossColor, trace.Select(p => p.Loss).ToArray()) };
+        if (lossInfo.IsDistance)
+        {
+            // A decision-based attack sees labels only: its points are all adversarial, and what it shrinks is their
+            // distance to the clean image, drawn against the budget. It has no confidences to chart.
+            sb.Append("<p class=\"legend\">This attack reads the model's top-1 label only, so it has no confidences to show; every point it keeps is adversarial, and it moves it towards the clean image.</p>\n");
+            LineChart(sb, "loss", trace, loss, lossInfo.Label, 200, fixedMin: 0, fixedMax: null, $"{lossInfo.Label} over queries; the attack has succeeded at or below eps", xTitle, r.Attack.EpsUsed);
+            sb.Append(Inv, $"<p class=\"legend\"><span style=\"background:var(--loss)\"></span>{E(lossInfo.Definition)}<span style=\"background:#8a94a6\"></span>eps used ({E(BudgetValue(r.Attack.Norm, r.Attack.EpsUsed))})</p>\n</section>\n");
             return;
         }
 
@@ -230,19 +251,45 @@ public static partial class ReportHtml
             new Series("true class", TrueColor, trace.Select(p => p.TrueConfidence).ToArray()),
             new Series(winName, WinColor, trace.Select(p => p.WinningConfidence).ToArray()),
         };
-        // A white-box attack's progress is in gradient evaluations: its trace points count them with the queries.
-        string xTitle = r.Outcome.GradientEvaluations is null ? "Queries" : "Queries and gradient evaluations";
-        LineChart(sb, trace, confidence, "Probability", 220, fixedMin: 0, fixedMax: 1, "Softmax probability of the true class and of the " + winName + " over queries", xTitle);
+        LineChart(sb, "confidence", trace, confidence, "Probability", 220, fixedMin: 0, fixedMax: 1, "Softmax probability of the true class and of the " + winName + " over queries", xTitle);
         sb.Append(Inv, $"<p class=\"legend\"><span style=\"background:var(--true)\"></span>true class<span style=\"background:var(--win)\"></span>{E(winName)}</p>\n");
 
-        var loss = new[] { new Series("loss", LossColor, trace.Select(p => p.Loss).ToArray()) };
-        LineChart(sb, trace, loss, "Loss", 160, fixedMin: null, fixedMax: null, "Margin loss over queries; the attack has succeeded below zero", xTitle);
-        sb.Append("<p class=\"legend\"><span style=\"background:var(--loss)\"></span>margin loss (success below 0)</p>\n</section>\n");
+        LineChart(sb, "loss", trace, loss, lossInfo.Label, 160, fixedMin: null, fixedMax: null, $"{lossInfo.Label} over queries (lower is better for the attack)", xTitle);
+        sb.Append(Inv, $"<p class=\"legend\"><span style=\"background:var(--loss)\"></span>{E(lossInfo.Label)}: {E(lossInfo.Definition)}</p>\n</section>\n");
+    }
+
+    private static void AppendAttempts(StringBuilder sb, AttackReport r)
+    {
+        if (r.Attempts.Count == 0)
+        {
+            return;
+        }
+
+        sb.Append(Inv, $"<section>\n<h2>Attacks of the plan ({r.Attempts.Count.ToString(Inv)})</h2>\n")
+          .Append("<p class=\"legend\">Every attack that ran on this image, in plan order; the other sections show the attempt whose image was written.</p>\n")
+          .Append("<table id=\"attempts\">\n<tr><th>attack</th><th>eps</th><th>status</th><th class=\"num\">queries</th><th class=\"num\">gradients</th><th>eps*</th><th class=\"num\">L∞</th><th class=\"num\">L2</th><th>top-1 after</th><th class=\"num\">time</th><th>written</th></tr>\n");
+        foreach (AttemptSummary a in r.Attempts)
+        {
+            string status = a.Status switch
+            {
+                OutcomeStatus.Fooled => "fooled",
+                OutcomeStatus.NotFooled => "not fooled",
+                OutcomeStatus.AlreadyMisclassified => "already misclassified",
+                _ => "failed",
+            };
+            string top1 = a.AdversarialTop1 is { } c ? $"{c.Label} (#{c.Index.ToString(Inv)})" : "-";
+            sb.Append(Inv, $"<tr><td>{E(a.Attack.Name)} {E(a.Attack.Norm)}</td><td>{E(BudgetText(a.Attack))}</td><td title=\"{E(a.Message)}\">{E(status)}</td>")
+              .Append(Inv, $"<td class=\"num\">{a.Queries.ToString("N0", Inv)}</td><td class=\"num\">{(a.GradientEvaluations is int g ? g.ToString("N0", Inv) : "-")}</td>")
+              .Append(Inv, $"<td>{E(EpsStarText(a.Status, a.EpsStar, a.Attack.Norm))}</td><td class=\"num\">{F(a.LInf * 255.0, "0.##")}/255</td><td class=\"num\">{F(a.L2, "0.####")}</td>")
+              .Append(Inv, $"<td>{E(top1)}</td><td class=\"num\">{E(Ms(a.AttackMs))}</td><td>{(a.Written ? "yes" : "no")}</td></tr>\n");
+        }
+
+        sb.Append("</table>\n</section>\n");
     }
 
     private sealed record Series(string Name, string Color, double[] Values);
 
-    private static void LineChart(StringBuilder sb, IReadOnlyList<TracePoint> trace, Series[] series, string yTitle, int height, double? fixedMin, double? fixedMax, string description, string xTitle = "Queries")
+    private static void LineChart(StringBuilder sb, string name, IReadOnlyList<TracePoint> trace, Series[] series, string yTitle, int height, double? fixedMin, double? fixedMax, string description, string xTitle, double? reference = null)
     {
         var plotW = ChartWidth - ChartLeft - ChartRight;
         var plotH = height - ChartTop - ChartBottom;
@@ -255,7 +302,7 @@ public static partial class ReportHtml
         }
 
         var yMin = fixedMin ?? series.SelectMany(s => s.Values).Min();
-        var yMax = fixedMax ?? series.SelectMany(s => s.Values).Max();
+        var yMax = fixedMax ?? Math.Max(series.SelectMany(s => s.Values).Max(), reference ?? double.MinValue);
         if (fixedMin is null || fixedMax is null)
         {
             // Include zero when the loss crosses it, and leave headroom so lines do not touch the frame.
@@ -272,7 +319,7 @@ public static partial class ReportHtml
         double X(double q) => ChartLeft + ((q - xMin) / (xMax - xMin) * plotW);
         double Y(double v) => ChartTop + ((yMax - v) / (yMax - yMin) * plotH);
 
-        sb.Append(Inv, $"<svg class=\"chart\" viewBox=\"0 0 {ChartWidth} {height}\" role=\"img\" aria-label=\"{E(description)}\" xmlns=\"http://www.w3.org/2000/svg\">\n")
+        sb.Append(Inv, $"<svg class=\"chart\" data-chart=\"{name}\" viewBox=\"0 0 {ChartWidth} {height}\" role=\"img\" aria-label=\"{E(description)}\" xmlns=\"http://www.w3.org/2000/svg\">\n")
           .Append(Inv, $"<title>{E(description)}</title>\n");
 
         var yStep = NiceStep(yMax - yMin);
@@ -291,15 +338,19 @@ public static partial class ReportHtml
               .Append(Inv, $"<text x=\"{F(x)}\" y=\"{F(ChartTop + plotH + 16)}\" text-anchor=\"middle\">{TickText(q, xStep)}</text>\n");
         }
 
-        if (yMin < 0 && yMax > 0)
+        if (reference is double level)
+        {
+            sb.Append(Inv, $"<line class=\"zero reference\" x1=\"{F(ChartLeft)}\" y1=\"{F(Y(level))}\" x2=\"{F(ChartLeft + plotW)}\" y2=\"{F(Y(level))}\"/>\n");
+        }
+        else if (yMin < 0 && yMax > 0)
         {
             sb.Append(Inv, $"<line class=\"zero\" x1=\"{F(ChartLeft)}\" y1=\"{F(Y(0))}\" x2=\"{F(ChartLeft + plotW)}\" y2=\"{F(Y(0))}\"/>\n");
         }
 
         sb.Append(Inv, $"<line class=\"axis\" x1=\"{F(ChartLeft)}\" y1=\"{F(ChartTop)}\" x2=\"{F(ChartLeft)}\" y2=\"{F(ChartTop + plotH)}\"/>")
           .Append(Inv, $"<line class=\"axis\" x1=\"{F(ChartLeft)}\" y1=\"{F(ChartTop + plotH)}\" x2=\"{F(ChartLeft + plotW)}\" y2=\"{F(ChartTop + plotH)}\"/>\n")
-          .Append(Inv, $"<text x=\"{F(ChartLeft + (plotW / 2.0))}\" y=\"{F(height - 6)}\" text-anchor=\"middle\">{E(xTitle)}</text>\n")
-          .Append(Inv, $"<text x=\"14\" y=\"{F(ChartTop + (plotH / 2.0))}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {F(ChartTop + (plotH / 2.0))})\">{E(yTitle)}</text>\n");
+          .Append(Inv, $"<text class=\"x-title\" x=\"{F(ChartLeft + (plotW / 2.0))}\" y=\"{F(height - 6)}\" text-anchor=\"middle\">{E(xTitle)}</text>\n")
+          .Append(Inv, $"<text class=\"y-title\" x=\"14\" y=\"{F(ChartTop + (plotH / 2.0))}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {F(ChartTop + (plotH / 2.0))})\">{E(yTitle)}</text>\n");
 
         foreach (var s in series)
         {
@@ -353,13 +404,18 @@ public static partial class ReportHtml
             Row(sb, "Gradient evaluations (forward and backward)", evaluations.ToString("N0", Inv));
         }
 
+        if (o.SurrogateGradientEvaluations is int surrogateEvaluations)
+        {
+            Row(sb, "Surrogate gradient evaluations (not target queries)", surrogateEvaluations.ToString("N0", Inv));
+        }
+
         Row(sb, "Verification", o.VerificationQueries.ToString("N0", Inv));
         Row(sb, "Minimization", o.MinimizeQueries.ToString("N0", Inv));
         Row(sb, "Total", ((long)o.Queries + o.VerificationQueries + o.MinimizeQueries).ToString("N0", Inv));
         sb.Append("</table>\n</div>\n<div>\n<h2>Timings</h2>\n<table>\n");
         var t = r.Timings;
         Row(sb, "Prepare", Ms(t.PrepareMs));
-        Row(sb, "Attack", Ms(t.AttackMs));
+        Row(sb, "Attack (this image's share of its batch)", Ms(t.AttackMs));
         Row(sb, "Minimize", Ms(t.MinimizeMs));
         Row(sb, "Verify", Ms(t.VerifyMs));
         Row(sb, "Total", Ms(t.TotalMs));
@@ -373,7 +429,8 @@ public static partial class ReportHtml
         sb.Append("<section>\n<h2>Attack settings</h2>\n<table>\n<tr><th>Option</th><th>Value</th></tr>\n");
         Row(sb, "name", a.Name, numeric: false);
         Row(sb, "norm", a.Norm, numeric: false);
-        Row(sb, "eps", EpsText(a.Eps), numeric: false);
+        Row(sb, "eps", BudgetText(a), numeric: false);
+        Row(sb, "loss (trace)", $"{a.Loss.Name}: {a.Loss.Definition}", numeric: false);
         Row(sb, "targeted", a.Targeted ? "true" : "false", numeric: false);
         if (a.TargetClass is { } target)
         {
@@ -416,7 +473,7 @@ public static partial class ReportHtml
     }
 
     /// <summary>The tick step 1, 2 or 5 times a power of ten that gives about five ticks over the range.</summary>
-    private static double NiceStep(double range)
+    internal static double NiceStep(double range)
     {
         var raw = range / 5.0;
         var magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
@@ -425,14 +482,33 @@ public static partial class ReportHtml
         return nice * magnitude;
     }
 
-    private static string TickText(double value, double step)
+    internal static string TickText(double value, double step)
     {
         var decimals = Math.Clamp(-(int)Math.Floor(Math.Log10(step)), 0, 6);
         var rounded = Math.Round(value, decimals);
         return (rounded == 0 ? 0.0 : rounded).ToString("F" + decimals.ToString(Inv), Inv);
     }
 
-    private static string EpsText(double eps) => $"{F(eps, "0.#####")} ({F(eps * 255.0, "0.##")}/255)";
+    /// <summary>The budget asked for and, when the 8-bit grid makes it smaller, the budget used beside it.</summary>
+    private static string BudgetText(AttackInfo a)
+    {
+        string asked = F(a.Eps, "0.#####");
+        return Math.Abs(a.EpsUsed - a.Eps) > 1e-9 * Math.Max(1, a.Eps)
+            ? $"{asked} asked, {BudgetValue(a.Norm, a.EpsUsed)} used (the 8-bit grid)"
+            : a.Norm == "linf" ? BudgetValue(a.Norm, a.Eps) : asked;
+    }
+
+    /// <summary>An L-inf value with its 8-bit steps (0.00784 = 2/255); an L2 value as a plain number, which has no such unit.</summary>
+    private static string BudgetValue(string norm, double eps) =>
+        norm == "linf" ? $"{F(eps, "0.#####")} ({F(eps * 255.0, "0.##")}/255)" : F(eps, "0.#####");
+
+    private static string EpsStarText(OutcomeStatus status, double? epsStar, string norm) => status switch
+    {
+        OutcomeStatus.NotFooled => "does not apply (not fooled)",
+        OutcomeStatus.AlreadyMisclassified => "does not apply (not attacked)",
+        OutcomeStatus.Failed => "does not apply (failed)",
+        _ => epsStar is double e ? BudgetValue(norm, e) : "not searched (minimization off)",
+    };
 
     private static string Pct(double probability) => F(probability * 100.0, "0.00") + "%";
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Unicode;
 
@@ -64,6 +65,12 @@ public static class ReportJson
             throw new JsonException("Not an attack report: the numeric field 'schemaVersion' is missing.");
         }
 
+        if (version.TryGetInt32(out var old) && old == 1)
+        {
+            // Results written before version 2 stay readable (an audit resumed after an upgrade summarizes them).
+            return UpgradeFromVersion1(root);
+        }
+
         if (!version.TryGetInt32(out var schemaVersion) || schemaVersion != AttackReport.CurrentSchemaVersion)
         {
             var shown = version.GetRawText();
@@ -72,7 +79,7 @@ public static class ReportJson
                 : string.Empty;
             throw new JsonException(string.Format(
                 CultureInfo.InvariantCulture,
-                "Unsupported report schema version {0}: this build reads version {1} only.{2}",
+                "Unsupported report schema version {0}: this build reads versions 1 and {1}.{2}",
                 shown,
                 AttackReport.CurrentSchemaVersion,
                 hint));
@@ -81,6 +88,39 @@ public static class ReportJson
         return root.Deserialize<AttackReport>(Options)
             ?? throw new JsonException("An attack report must be a JSON object, not null.");
     }
+
+    /// <summary>
+    /// Reads a version-1 report as version 2: every attack section gets the budget it used (computed as version 2
+    /// writes it) and a loss that says version 1 did not record which loss its trace holds.
+    /// </summary>
+    private static AttackReport UpgradeFromVersion1(JsonElement root)
+    {
+        JsonObject report = JsonNode.Parse(root.GetRawText())!.AsObject();
+        report["schemaVersion"] = AttackReport.CurrentSchemaVersion;
+        var attacks = new List<JsonObject>();
+        if (report["attack"] is JsonObject attack)
+        {
+            attacks.Add(attack);
+        }
+
+        if (report["attempts"] is JsonArray attempts)
+        {
+            attacks.AddRange(attempts.OfType<JsonObject>().Select(a => a["attack"]).OfType<JsonObject>());
+        }
+
+        foreach (JsonObject info in attacks)
+        {
+            string norm = info["norm"]?.GetValue<string>() ?? "linf";
+            double eps = info["eps"]?.GetValue<double>() ?? 0;
+            info["epsUsed"] ??= AttackInfo.BudgetUsed(norm, eps);
+            info["loss"] ??= JsonSerializer.SerializeToNode(Version1Loss, Options);
+        }
+
+        return report.Deserialize<AttackReport>(Options)
+            ?? throw new JsonException("An attack report must be a JSON object, not null.");
+    }
+
+    private static readonly LossInfo Version1Loss = new("unrecorded", "Loss (not recorded by report version 1)", "a version-1 report does not say which loss its trace holds: the attack's own (margin for Square Attack)");
 
     private static JsonSerializerOptions CreateOptions()
     {

@@ -278,7 +278,8 @@ public sealed partial class AuditApi
             Blobs = blobs,
             Labels = labels,
             Request = attack,
-            TransferModels = options.TransferModels is null ? null : TransferModels(options.TransferModels),
+            TransferModels = options.TransferModels is null ? null : ModelBlobNames(options.TransferModels, "transferModels"),
+            SurrogateModels = options.SurrogateModels is null ? null : ModelBlobNames(options.SurrogateModels, "surrogateModels"),
             Attack = settings.Describe(attack),
             CreatedUtc = now,
             ChunkSize = _options.ImagesPerExecution,
@@ -341,8 +342,8 @@ public sealed partial class AuditApi
             ["blobs", int] => BlobEntryMessage(raw),
             ["labels", ..] => LabelsMessage,
             ["options"] => "'options' must be an object, e.g. {\"norm\": \"linf\", \"eps\": 0.03, \"maxQueries\": 1000}.",
-            ["options", "transferModels"] => $"options.transferModels must be {TransferModelsAllowed}, with at most {MaxTransferModels} names.",
-            ["options", "transferModels", int] => $"options.transferModels has {raw}; allowed: {TransferModelsAllowed} (names without commas, at most 1024 characters).",
+            ["options", "transferModels" or "surrogateModels"] => $"options.{segments[1]} must be {TransferModelsAllowed}, with at most {MaxTransferModels} names.",
+            ["options", "transferModels" or "surrogateModels", int] => $"options.{segments[1]} has {raw}; allowed: {TransferModelsAllowed} (names without commas, at most 1024 characters).",
             ["options", string option, ..] => $"options.{option} is {raw}; allowed: {OptionAllowed(option)}.",
             _ => $"The body has a value of the wrong type at {path}; send an object such as {Example}.",
         };
@@ -459,12 +460,12 @@ public sealed partial class AuditApi
         return labels;
     }
 
-    /// <summary>Reads <c>options.transferModels</c>: blob names in the models container, in order (empty for none).</summary>
-    private static List<string> TransferModels(List<string?> given)
+    /// <summary>Reads <c>options.transferModels</c> or <c>options.surrogateModels</c>: blob names in the models container, in order (empty for none).</summary>
+    private static List<string> ModelBlobNames(List<string?> given, string option)
     {
         if (given.Count > MaxTransferModels)
         {
-            throw new AuditRequestException($"options.transferModels must be {TransferModelsAllowed}, with at most {MaxTransferModels} names.");
+            throw new AuditRequestException($"options.{option} must be {TransferModelsAllowed}, with at most {MaxTransferModels} names.");
         }
 
         var names = new List<string>();
@@ -473,7 +474,7 @@ public sealed partial class AuditApi
             string? text = name?.Trim();
             if (string.IsNullOrEmpty(text) || text.Contains(',', StringComparison.Ordinal) || text.Length > 1024)
             {
-                throw new AuditRequestException($"options.transferModels has {JsonSerializer.Serialize(name)}; allowed: {TransferModelsAllowed} (names without commas, at most 1024 characters).");
+                throw new AuditRequestException($"options.{option} has {JsonSerializer.Serialize(name)}; allowed: {TransferModelsAllowed} (names without commas, at most 1024 characters).");
             }
 
             names.Add(text);

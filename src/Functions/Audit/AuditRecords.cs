@@ -39,6 +39,12 @@ public sealed record AuditPlan
     /// </summary>
     public IReadOnlyList<string>? TransferModels { get; init; }
 
+    /// <summary>
+    /// Gets the surrogate models the body named (blob names in the models container; empty for none), or
+    /// <see langword="null"/> when it named none and the app's <see cref="Settings.SettingNames.ModelSurrogateBlobNames"/> applies.
+    /// </summary>
+    public IReadOnlyList<string>? SurrogateModels { get; init; }
+
     /// <summary>Gets the resolved attack, for the summary.</summary>
     public required AuditAttack Attack { get; init; }
 

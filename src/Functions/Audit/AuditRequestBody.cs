@@ -42,7 +42,7 @@ internal sealed record AuditRequestBody
 internal sealed record AuditRequestOptions
 {
     /// <summary>The names of the options, as the caller writes them.</summary>
-    public static readonly string[] Fields = ["attacks", "planMode", "norm", "eps", "maxQueries", "seed", "target", "minimize", "transferModels"];
+    public static readonly string[] Fields = ["attacks", "planMode", "norm", "eps", "maxQueries", "seed", "target", "minimize", "transferModels", "surrogateModels"];
 
     /// <summary>Gets the plan: one spec, or an array of specs.</summary>
     public JsonElement Attacks { get; init; }
@@ -70,4 +70,7 @@ internal sealed record AuditRequestOptions
 
     /// <summary>Gets the transfer models (blob names in the models container).</summary>
     public List<string?>? TransferModels { get; init; }
+
+    /// <summary>Gets the surrogate models (blob names in the models container) that surrogate-based attacks craft on.</summary>
+    public List<string?>? SurrogateModels { get; init; }
 }

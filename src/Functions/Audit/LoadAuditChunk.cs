@@ -49,6 +49,7 @@ public sealed class LoadAuditChunk : IActivity<AuditChunkInput, AuditChunk>
                     ResultFolder = item.ResultFolder,
                     Request = plan.Request,
                     TransferModels = plan.TransferModels,
+                    SurrogateModels = plan.SurrogateModels,
                     WorkId = AuditStore.ImageInstanceId(plan.AuditId, plan.Container, item.Name, item.ETag, input.Resume),
                 }),
             ],

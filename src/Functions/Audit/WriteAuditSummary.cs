@@ -56,7 +56,7 @@ public sealed partial class WriteAuditSummary : IActivity<AuditSummaryInput, Aud
         string folder = AuditStore.ResultsFolder(plan.AuditId);
         string results = _audits.Storage.ResultsContainer;
         await _audits.Blobs.WriteAsync(results, BlobStore.Join(folder, "summary.csv"), BinaryData.FromString(AuditSummaryCsv.Render(summary)), "text/csv; charset=utf-8", cancellationToken).ConfigureAwait(false);
-        await _audits.Blobs.WriteAsync(results, BlobStore.Join(folder, "summary.html"), BinaryData.FromString(AuditSummaryHtml.Render(summary)), "text/html; charset=utf-8", cancellationToken).ConfigureAwait(false);
+        await _audits.Blobs.WriteAsync(results, BlobStore.Join(folder, "summary.html"), BinaryData.FromString(AuditSummaryHtml.Render(summary, UpToContainer(folder))), "text/html; charset=utf-8", cancellationToken).ConfigureAwait(false);
         string json = BlobStore.Join(folder, AuditStore.SummaryJson);
         await _audits.Blobs.WriteAsync(results, json, BinaryData.FromString(AuditSummaryJson.Serialize(summary)), "application/json", cancellationToken).ConfigureAwait(false);
         // Checkpoints of image runs that failed or were stopped (a finished run deletes its own).
@@ -64,6 +64,10 @@ public sealed partial class WriteAuditSummary : IActivity<AuditSummaryInput, Aud
         Log.Summarized(_logger, plan.AuditId, summary.Counts.Images, summary.Counts.Fooled, summary.Counts.Failed, orphans);
         return new AuditResult(json, summary.Counts.Images, summary.Counts.Fooled, summary.Counts.Failed);
     }
+
+    /// <summary>The relative path from a folder of the results container to the container's root, where result folders are named from.</summary>
+    private static string UpToContainer(string folder) =>
+        string.Concat(Enumerable.Repeat("../", folder.Split('/', StringSplitOptions.RemoveEmptyEntries).Length));
 
     private async Task<AuditImageInput> ReadImageAsync(AuditPlan plan, string name, string etag, string folder, string? label, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using AdvAudit.Functions.Storage;
+using AttackCore.Models.Remote;
 using Microsoft.DurableTask;
 
 namespace AdvAudit.Functions.Orchestration;
@@ -8,7 +9,9 @@ namespace AdvAudit.Functions.Orchestration;
 /// A storage outage (<see cref="StorageUnavailableException"/>: storage stayed unreachable through every blob retry)
 /// is retried with backoff (5 s, 10 s, 20 s, ... at most 60 s apart) for as long as the outage tolerance allows, so an
 /// audit rides out storage being down for minutes; any other failure (a bug, a worker recycled mid-slice) gets
-/// <see cref="OtherAttempts"/> attempts, 5 s and 10 s apart, and then fails the image.
+/// <see cref="OtherAttempts"/> attempts, 5 s and 10 s apart, and then fails the image. A permanent failure of a remote
+/// model (<see cref="PermanentRemoteModelException"/>: a 401, a 400, an answer of the wrong shape) is not retried: the
+/// same request would get the same answer, and each retry would spend the service's quota.
 /// </summary>
 /// <remarks>The tolerance travels in the orchestration's input (not read from settings in the orchestrator), so a
 /// replay always makes the same decisions.</remarks>
@@ -31,7 +34,7 @@ public static class ActivityRetry
         TimeSpan tolerance = TimeSpan.FromMinutes(outageToleranceMinutes ?? DefaultOutageToleranceMinutes);
         return TaskOptions.FromRetryHandler(async retry =>
         {
-            if (NextDelay(retry.LastAttemptNumber, IsOutage(retry.LastFailure), retry.TotalRetryTime, tolerance) is not TimeSpan delay)
+            if (IsPermanent(retry.LastFailure) || NextDelay(retry.LastAttemptNumber, IsOutage(retry.LastFailure), retry.TotalRetryTime, tolerance) is not TimeSpan delay)
             {
                 return false;
             }
@@ -62,11 +65,18 @@ public static class ActivityRetry
     /// <summary>Tells whether a failure (or one it wraps) is a <see cref="StorageUnavailableException"/>.</summary>
     /// <param name="failure">The failure details.</param>
     /// <returns><see langword="true"/> for a storage outage.</returns>
-    public static bool IsOutage(TaskFailureDetails? failure)
+    public static bool IsOutage(TaskFailureDetails? failure) => IsCausedBy(failure, typeof(StorageUnavailableException));
+
+    /// <summary>Tells whether a failure (or one it wraps) is one that no retry can fix (<see cref="PermanentRemoteModelException"/>).</summary>
+    /// <param name="failure">The failure details.</param>
+    /// <returns><see langword="true"/> when retrying is pointless.</returns>
+    public static bool IsPermanent(TaskFailureDetails? failure) => IsCausedBy(failure, typeof(PermanentRemoteModelException));
+
+    private static bool IsCausedBy(TaskFailureDetails? failure, Type type)
     {
         for (TaskFailureDetails? f = failure; f is not null; f = f.InnerFailure)
         {
-            if (f.ErrorType == typeof(StorageUnavailableException).FullName)
+            if (f.ErrorType == type.FullName)
             {
                 return true;
             }

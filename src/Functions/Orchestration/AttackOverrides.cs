@@ -21,6 +21,9 @@ namespace AdvAudit.Functions.Orchestration;
 /// <item><term><c>advaudit_transfer_models</c></term><description>comma-separated ONNX blob names in the models container
 /// (each with a sidecar JSON) that also classify the adversarial image; <c>none</c> for none. Not an attack option: it
 /// replaces <see cref="SettingNames.ModelTransferBlobNames"/> for this image (see <see cref="TransferModelsOf"/>).</description></item>
+/// <item><term><c>advaudit_surrogate_models</c></term><description>comma-separated ONNX blob names in the models container
+/// (each with a sidecar JSON) that surrogate-based attacks such as <c>transfer</c> craft on; <c>none</c> for none. It
+/// replaces <see cref="SettingNames.ModelSurrogateBlobNames"/> for this image (see <see cref="SurrogateModelsOf"/>).</description></item>
 /// </list>
 /// </remarks>
 public static class AttackOverrides
@@ -52,6 +55,9 @@ public static class AttackOverrides
     /// <summary>The metadata key of the transfer models (comma-separated blob names, or <c>none</c>).</summary>
     public const string TransferModels = "advaudit_transfer_models";
 
+    /// <summary>The metadata key of the surrogate models (comma-separated blob names, or <c>none</c>).</summary>
+    public const string SurrogateModels = "advaudit_surrogate_models";
+
     /// <summary>Gets the metadata's names of the attack settings (<c>advaudit_max_queries</c>, ...; any case), as its errors name them.</summary>
     public static AttackSettingNames Names { get; } = new(
         new Dictionary<AttackSetting, string>
@@ -70,7 +76,7 @@ public static class AttackOverrides
         MaxQueriesLimit = AttackDefaults.MaxQueriesLimit,
     };
 
-    private static readonly string[] Known = [.. Names.Names, TransferModels];
+    private static readonly string[] Known = [.. Names.Names, TransferModels, SurrogateModels];
 
     /// <summary>Reads the transfer models an image's metadata names.</summary>
     /// <param name="metadata">The blob's metadata (or an audit's resolved options).</param>
@@ -78,19 +84,15 @@ public static class AttackOverrides
     /// The blob names in order; empty for <c>none</c>; <see langword="null"/> when the key is absent (the app's
     /// <see cref="SettingNames.ModelTransferBlobNames"/> applies).
     /// </returns>
-    public static IReadOnlyList<string>? TransferModelsOf(IReadOnlyDictionary<string, string> metadata)
-    {
-        ArgumentNullException.ThrowIfNull(metadata);
-        foreach ((string key, string value) in metadata)
-        {
-            if (string.Equals(key, TransferModels, StringComparison.OrdinalIgnoreCase))
-            {
-                return string.Equals(value.Trim(), "none", StringComparison.OrdinalIgnoreCase) ? [] : Serving.ModelProvider.ParseBlobNames(value);
-            }
-        }
+    public static IReadOnlyList<string>? TransferModelsOf(IReadOnlyDictionary<string, string> metadata) => BlobNamesOf(metadata, TransferModels);
 
-        return null;
-    }
+    /// <summary>Reads the surrogate models an image's metadata names.</summary>
+    /// <param name="metadata">The blob's metadata.</param>
+    /// <returns>
+    /// The blob names in order; empty for <c>none</c>; <see langword="null"/> when the key is absent (the app's
+    /// <see cref="SettingNames.ModelSurrogateBlobNames"/> applies).
+    /// </returns>
+    public static IReadOnlyList<string>? SurrogateModelsOf(IReadOnlyDictionary<string, string> metadata) => BlobNamesOf(metadata, SurrogateModels);
 
     /// <summary>Builds the request for one image.</summary>
     /// <param name="defaults">The app's attack settings.</param>
@@ -122,12 +124,27 @@ public static class AttackOverrides
                 throw new ArgumentException($"Unknown metadata key '{key}'; known keys: {string.Join(", ", Known)}.");
             }
 
-            if (!string.Equals(key, TransferModels, StringComparison.OrdinalIgnoreCase))
+            if (!string.Equals(key, TransferModels, StringComparison.OrdinalIgnoreCase) && !string.Equals(key, SurrogateModels, StringComparison.OrdinalIgnoreCase))
             {
                 values.Add(new(key, value));
             }
         }
 
         return defaults.ToSettings().Apply(values, Names);
+    }
+
+    /// <summary>A comma-separated list of model blobs under <paramref name="name"/>: empty for <c>none</c>, <see langword="null"/> when absent.</summary>
+    private static IReadOnlyList<string>? BlobNamesOf(IReadOnlyDictionary<string, string> metadata, string name)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        foreach ((string key, string value) in metadata)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return string.Equals(value.Trim(), "none", StringComparison.OrdinalIgnoreCase) ? [] : Serving.ModelProvider.ParseBlobNames(value);
+            }
+        }
+
+        return null;
     }
 }

@@ -1,6 +1,7 @@
 using AdvAudit.Functions.Serving;
 using AdvAudit.Functions.Settings;
 using AttackCore.Engine;
+using AttackCore.Models.Remote;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -50,8 +51,16 @@ public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckp
         }
 
         ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
-        var runner = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request));
-        bool finished = runner.Advance(batch, _attack.SliceBudget(), cancellationToken);
+        IReadOnlyList<AttackCore.Gradients.IGradientModel>? surrogates = await _models.SurrogatesForAsync(batch.Request, input.SurrogateModels, model, cancellationToken).ConfigureAwait(false);
+        var runner = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request), surrogates);
+        bool finished;
+        RemoteQueryCounts? remote = null;
+        using (RemoteQueryMeter? meter = model.Classifier is RemoteClassifier ? RemoteClassifier.Measure() : null)
+        {
+            finished = runner.Advance(batch, _attack.SliceBudget(), cancellationToken);
+            remote = meter?.Counts;
+        }
+
         string stateBlob = input.StateBlobAfter(next);
         await _checkpoints.WriteStateAsync(stateBlob, batch, cancellationToken).ConfigureAwait(false);
         if (input.Slice >= 1)
@@ -62,7 +71,7 @@ public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckp
 
         AttackProgress progress = batch.Progress();
         Log.Sliced(_logger, input.WorkPrefix, next, progress.Queries, progress.LowestMargin, finished);
-        return input with
+        return input.WithRemote(remote) with
         {
             StateBlob = stateBlob,
             Slice = next,

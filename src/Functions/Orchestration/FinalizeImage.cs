@@ -3,6 +3,7 @@ using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Storage;
 using AdvAudit.Functions.Upload;
 using AttackCore.Engine;
+using AttackCore.Models.Remote;
 using AttackCore.Reporting;
 using Azure;
 using Microsoft.Extensions.Logging;
@@ -70,7 +71,19 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
         }
 
         ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
-        ImageResult result = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request)).Finish(batch, cancellationToken)[0];
+        IReadOnlyList<AttackCore.Gradients.IGradientModel>? surrogates = await _models.SurrogatesForAsync(batch.Request, input.Checkpoint.SurrogateModels, model, cancellationToken).ConfigureAwait(false);
+        ImageResult result;
+        using (RemoteQueryMeter? meter = model.Classifier is RemoteClassifier ? RemoteClassifier.Measure() : null)
+        {
+            result = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(batch.Request), surrogates).Finish(batch, cancellationToken)[0];
+            if (model.Classifier is RemoteClassifier remote)
+            {
+                // The image's own accounting: every activity of this image measured its calls apart from other images.
+                RemoteQueryCounts total = (input.Checkpoint.Remote ?? default).Plus(meter!.Counts);
+                result = result with { Report = result.Report with { Remote = ModelDescription.Queries(remote, total, batchImages: 1) } };
+            }
+        }
+
         if (input.Source is { } described)
         {
             result = result with { Report = result.Report with { Input = result.Report.Input with { Version = described.ETag } } };

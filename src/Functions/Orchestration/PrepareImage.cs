@@ -5,6 +5,7 @@ using AdvAudit.Functions.Upload;
 using AttackCore.Engine;
 using AttackCore.Gradients;
 using AttackCore.Imaging;
+using AttackCore.Models.Remote;
 using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -73,12 +74,30 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         AttackRequest request;
         PreparedImage image;
         AttackBatch batch;
+        using RemoteQueryMeter? meter = model.Classifier is RemoteClassifier ? RemoteClassifier.Measure() : null;
+        IReadOnlyList<string>? surrogateNames = null;
         try
         {
             request = input.Request ?? AttackOverrides.Apply(_attack, input.Metadata);
             var limits = new DecodeLimits { MaxBytes = (long)_trigger.MaxImageMb * 1024 * 1024 };
             image = PreparedImage.Load(input.Name, content.ToArray(), model.Spec, limits);
-            batch = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(request)).Begin([image], request);
+            if (request.Attacks.Any(a => a.UsesSurrogates))
+            {
+                surrogateNames = (input.SurrogateModels ?? AttackOverrides.SurrogateModelsOf(input.Metadata) ?? _models.DefaultSurrogateBlobNames) is { Count: > 0 } named ? named : null;
+                if (surrogateNames is null)
+                {
+                    throw new ArgumentException(
+                        $"{request.Attacks.First(a => a.UsesSurrogates).AttackName} crafts on surrogate models and none is named: set {SettingNames.ModelSurrogateBlobNames}, the upload's {AttackOverrides.SurrogateModels} metadata or an audit's surrogateModels option to ONNX blobs in the models container (each with a sidecar JSON).");
+                }
+            }
+
+            IReadOnlyList<IGradientModel>? surrogates = await _models.SurrogatesForAsync(request, surrogateNames, model, cancellationToken).ConfigureAwait(false);
+            batch = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(request), surrogates).Begin([image], request);
+        }
+        catch (Exception e) when (surrogateNames is not null && e is AttackCore.Models.ModelSpecException or AttackCore.Models.ModelUnavailableException)
+        {
+            // A surrogate that is missing or misdescribed: no retry fixes it, and without it the attack cannot run.
+            return await RejectAsync(input, "SurrogateUnavailable", $"A surrogate model ({string.Join(", ", surrogateNames)}) could not be loaded: {e.Message}", cancellationToken).ConfigureAwait(false);
         }
         catch (GradientNotSupportedException e)
         {
@@ -105,6 +124,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
             SlicesPerExecution = _attack.SlicesPerExecution,
             MaxQueries = request.Attacks.Sum(a => a.MaxQueries),
             TransferModels = (input.TransferModels ?? AttackOverrides.TransferModelsOf(input.Metadata) ?? _models.DefaultTransferBlobNames) is { Count: > 0 } transfer ? transfer : null,
+            SurrogateModels = surrogateNames,
         };
         await _checkpoints.WriteJobAsync(checkpoint.JobBlob, new CheckpointJob(request, batch.Jobs), cancellationToken).ConfigureAwait(false);
         if (batch.State is not null)
@@ -115,7 +135,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
 
         AttackProgress progress = batch.Progress();
         Log.Prepared(_logger, input.Container, input.Name, batch.Jobs[0].Clean.TrueClass.Label, progress.Queries);
-        return new PrepareResult(checkpoint with
+        return new PrepareResult(checkpoint.WithRemote(meter?.Counts) with
         {
             Queries = progress.Queries,
             LowestMargin = progress.LowestMargin,

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using AttackCore.Models.Remote;
 using AttackCore.Reporting;
 
 namespace AdvAudit.Functions.Orchestration;
@@ -53,8 +54,26 @@ public sealed record ImageCheckpoint
     /// </summary>
     public IReadOnlyList<string>? TransferModels { get; init; }
 
+    /// <summary>
+    /// Gets the surrogate models (blob names in the models container) that surrogate-based attacks craft on, fixed when
+    /// the image is prepared (so every slice uses the same); <see langword="null"/> when the plan has no such attack.
+    /// </summary>
+    public IReadOnlyList<string>? SurrogateModels { get; init; }
+
     /// <summary>Gets the query budget (bounds the number of slices).</summary>
     public int MaxQueries { get; init; }
+
+    /// <summary>
+    /// Gets what a remote model did for this image so far (queries, cache hits, requests, retries, failures), summed over
+    /// the activities that ran it; <see langword="null"/> for a local model. The report's <c>remote</c> section.
+    /// </summary>
+    public RemoteQueryCounts? Remote { get; init; }
+
+    /// <summary>Gets the checkpoint with <paramref name="more"/> added to <see cref="Remote"/>.</summary>
+    /// <param name="more">What the remote model did in one activity, or <see langword="null"/> for a local model.</param>
+    /// <returns>The checkpoint.</returns>
+    public ImageCheckpoint WithRemote(RemoteQueryCounts? more) =>
+        more is { } m ? this with { Remote = (Remote ?? default).Plus(m) } : this;
 
     /// <summary>Gets the name of the state blob after <paramref name="slice"/> slices.</summary>
     /// <param name="slice">The slices done.</param>

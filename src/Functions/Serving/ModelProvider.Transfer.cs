@@ -12,7 +12,7 @@ namespace AdvAudit.Functions.Serving;
 /// </content>
 public sealed partial class ModelProvider
 {
-    private readonly Dictionary<string, Task<OnnxClassifier>> _transferModels = new(StringComparer.Ordinal);
+    private readonly SharedLoads<OnnxClassifier> _transferModels;
 
     /// <summary>Gets the transfer models of <see cref="SettingNames.ModelTransferBlobNames"/>, in order (empty when unset).</summary>
     public IReadOnlyList<string> DefaultTransferBlobNames => ParseBlobNames(_options.TransferBlobNames);
@@ -44,44 +44,18 @@ public sealed partial class ModelProvider
         return targets;
     }
 
-    private Task<OnnxClassifier> TransferModel(string blobName)
-    {
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_transferModels.TryGetValue(blobName, out Task<OnnxClassifier>? loading) || loading.IsFaulted || loading.IsCanceled)
-            {
-                loading = Task.Run(() => LoadTransferModelAsync(blobName), CancellationToken.None);
-                _transferModels[blobName] = loading;
-            }
-
-            return loading;
-        }
-    }
+    private Task<OnnxClassifier> TransferModel(string blobName) => _transferModels.Get(blobName, () => LoadTransferModelAsync(blobName));
 
     private async Task<OnnxClassifier> LoadTransferModelAsync(string blobName)
     {
-        ModelSpec spec = await FetchBlobAsync(blobName, CancellationToken.None, transfer: true).ConfigureAwait(false);
+        ModelSpec spec = await FetchBlobAsync(blobName, CancellationToken.None, "The transfer model list").ConfigureAwait(false);
         ExecutionProviderKind provider = Enum.TryParse(_options.Provider, ignoreCase: true, out ExecutionProviderKind p) ? p : ExecutionProviderKind.Auto;
         var onnx = new OnnxClassifier(spec, new OnnxClassifierOptions { Provider = provider }, _loggers.CreateLogger<OnnxClassifier>());
         TransferLog.Loaded(_logger, blobName, spec.Name, onnx.ProviderName, onnx.ModelSha256);
         return onnx;
     }
 
-    private void DisposeTransferModels()
-    {
-        List<Task<OnnxClassifier>> loaded;
-        lock (_gate)
-        {
-            loaded = [.. _transferModels.Values];
-            _transferModels.Clear();
-        }
-
-        foreach (Task<OnnxClassifier> model in loaded.Where(t => t.IsCompletedSuccessfully))
-        {
-            model.Result.Dispose();
-        }
-    }
+    private void DisposeTransferModels() => _transferModels.DisposeAll();
 
     private static partial class TransferLog
     {

@@ -93,6 +93,8 @@ public sealed partial class ModelProvider : IDisposable
         _download = pipelines.GetPipeline(StorageResilience.ModelDownload);
         _loggers = loggers ?? throw new ArgumentNullException(nameof(loggers));
         _logger = loggers.CreateLogger<ModelProvider>();
+        _transferModels = new SharedLoads<OnnxClassifier>(_gate, () => _disposed);
+        _surrogates = new SharedLoads<OnnxGradientModel>(_gate, () => _disposed);
     }
 
     /// <summary>Gets the cache folder for downloaded models.</summary>
@@ -148,6 +150,7 @@ public sealed partial class ModelProvider : IDisposable
         }
 
         DisposeTransferModels();
+        DisposeSurrogates();
 
         _http?.Dispose();
     }
@@ -247,11 +250,18 @@ public sealed partial class ModelProvider : IDisposable
         return preset with { OnnxPath = onnxPath };
     }
 
-    private async Task<ModelSpec> FetchBlobAsync(string blobName, CancellationToken cancellationToken, bool transfer = false)
+    /// <param name="blobName">The ONNX blob (or, for the served model, a remote spec's JSON blob).</param>
+    /// <param name="cancellationToken">Cancels downloads.</param>
+    /// <param name="otherModelList">
+    /// For a model besides the served one (a transfer target or a surrogate), the list that named it, as errors say it;
+    /// <see langword="null"/> for the served model.
+    /// </param>
+    private async Task<ModelSpec> FetchBlobAsync(string blobName, CancellationToken cancellationToken, string? otherModelList = null)
     {
+        bool transfer = otherModelList is not null;
         string container = _storage.ModelsContainer;
         BlobInfo info = await _store.TryGetInfoAsync(container, blobName, cancellationToken).ConfigureAwait(false)
-            ?? throw new ModelUnavailableException($"{(transfer ? "The transfer model list" : SettingNames.ModelBlobName)} names '{container}/{blobName}', which does not exist; upload the ONNX file there or correct the setting.");
+            ?? throw new ModelUnavailableException($"{otherModelList ?? SettingNames.ModelBlobName} names '{container}/{blobName}', which does not exist; upload the ONNX file there or correct the setting.");
 
         // One folder per blob version: a replaced model never mixes with the old one's files.
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(container + "\n" + blobName + "\n" + info.ETag)))[..16];
@@ -287,7 +297,7 @@ public sealed partial class ModelProvider : IDisposable
             return spec with { OnnxPath = onnx };
         }
 
-        // The served model's preset describes the served model, not a transfer target of another architecture.
+        // The served model's preset describes the served model, not a transfer target or surrogate of another architecture.
         return transfer ? ModelSpecLoader.ForOnnxFile(onnx) : DescribeOnnx(onnx, sidecar: null);
     }
 

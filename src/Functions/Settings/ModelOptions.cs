@@ -27,6 +27,16 @@ public sealed class ModelOptions
     /// <value>Defaults to empty (no transfer evaluation).</value>
     public string? TransferBlobNames { get; set; }
 
+    /// <summary>
+    /// Gets or sets the surrogate models: comma-separated ONNX blob names in the models container, each described by a
+    /// sidecar JSON beside it, that surrogate-based attacks (<c>transfer</c>) craft on; the served model is then only
+    /// queried to check the result. A surrogate with another input size sees the served model's crop resized. An
+    /// audit's <c>surrogateModels</c> option or an upload's <c>advaudit_surrogate_models</c> metadata replaces this list
+    /// for its images.
+    /// </summary>
+    /// <value>Defaults to empty (no surrogate; a transfer attack is then refused with error.json).</value>
+    public string? SurrogateBlobNames { get; set; }
+
     /// <summary>Gets or sets a local path of the ONNX file (or a model JSON spec); empty when <see cref="BlobName"/> is used.</summary>
     /// <value>Defaults to empty.</value>
     public string? LocalPath { get; set; }

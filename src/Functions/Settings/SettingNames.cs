@@ -69,6 +69,9 @@ public static class SettingNames
     /// <summary>Transfer models: comma-separated ONNX blob names in the models container (each with a sidecar JSON) that also classify every adversarial image.</summary>
     public const string ModelTransferBlobNames = "Model__TransferBlobNames";
 
+    /// <summary>Surrogate models: comma-separated ONNX blob names in the models container (each with a sidecar JSON) that surrogate-based attacks (transfer) craft on.</summary>
+    public const string ModelSurrogateBlobNames = "Model__SurrogateBlobNames";
+
     /// <summary>The model's ONNX file as a local path (instead of a blob).</summary>
     public const string ModelLocalPath = "Model__LocalPath";
 
@@ -160,6 +163,7 @@ public static class SettingNames
         [ModelPreset] = "inception-v3",
         [ModelBlobName] = string.Empty,
         [ModelTransferBlobNames] = string.Empty,
+        [ModelSurrogateBlobNames] = string.Empty,
         [ModelLocalPath] = string.Empty,
         [ModelSha256] = string.Empty,
         [ModelProvider] = "auto",

@@ -34,6 +34,12 @@ public sealed record ImageWorkItem
     public IReadOnlyList<string>? TransferModels { get; init; }
 
     /// <summary>
+    /// Gets the surrogate models fixed before the work was scheduled (empty for none); <see langword="null"/> takes the
+    /// metadata's <c>advaudit_surrogate_models</c>, else the app's setting.
+    /// </summary>
+    public IReadOnlyList<string>? SurrogateModels { get; init; }
+
+    /// <summary>
     /// Gets the id that names this run's work folder in the work container; <see langword="null"/> takes the
     /// per-upload instance id (<see cref="InstanceIds.ForImage"/>). A bulk audit sets its own sub-orchestration id, so
     /// an audit and the upload trigger working on the same blob version never share checkpoints.

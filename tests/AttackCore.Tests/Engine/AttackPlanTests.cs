@@ -127,6 +127,20 @@ public class AttackPlanTests
     }
 
     [Fact]
+    public void ToBytes_RunningBatch_KeepsEachImagesShareOfTheTime()
+    {
+        var sut = new AttackRunner(new LinearClassifier(8, 10, seed: 7), Model);
+        AttackBatch batch = sut.Begin(Images(3), new AttackRequest { Attacks = [Strong with { Epsilon = 0.03, MaxQueries = 500 }] });
+        sut.Advance(batch, StepBudget.Iterations(2));
+        batch.ImageAttackMs = [1.5, 2.25, 3.125];
+
+        AttackBatch copy = AttackBatchSerializer.FromBytes(AttackBatchSerializer.ToBytes(batch));
+
+        Assert.Equal([1.5, 2.25, 3.125], copy.ImageAttackMs);
+        Assert.Equal(batch.AttackMs, copy.AttackMs);
+    }
+
+    [Fact]
     public void Finish_StoppedDuringFirstAttack_ReportsOneStoppedAttemptAndSkipsTheRest()
     {
         var model = new LinearClassifier(8, 10, seed: 7);

@@ -4,6 +4,7 @@ using AttackCore.Attacks.Bandits;
 using AttackCore.Attacks.HopSkipJump;
 using AttackCore.Attacks.Simba;
 using AttackCore.Attacks.Square;
+using AttackCore.Attacks.Transfer;
 using AttackCore.Engine;
 using AttackCore.Imaging;
 using AttackCore.Models;
@@ -43,6 +44,37 @@ public class AttackRunnerTests
 
     private static List<PreparedImage> Images(int count) =>
         Enumerable.Range(0, count).Select(i => PreparedImage.Load($"img{i}.png", RandomPng(8, 40 + i), CropRecipe.ShortSide(8, 8))).ToList();
+
+    [Fact]
+    public void Run_TransferOnSurrogates_ReportsOneTargetQueryAndSurrogateEvaluationsApart()
+    {
+        var target = new LinearClassifier(8, 10, seed: 7);
+        LinearClassifier twin = new(8, 10, seed: 7), other = new(8, 10, seed: 8);
+        var sut = new AttackRunner(target, Model, surrogates: [twin, other]);
+        var request = new AttackRequest { Attack = new TransferOptions { Epsilon = 0.1, Iterations = 4 }, Minimize = false };
+
+        IReadOnlyList<ImageResult> results = sut.Run(Images(4), request);
+
+        Assert.Equal(0, target.GradientImages);
+        Assert.All(results, r => Assert.Equal(1, r.Report.Outcome.Queries));
+        Assert.All(results, r => Assert.Equal(8, r.Report.Outcome.SurrogateGradientEvaluations));
+        Assert.All(results, r => Assert.Null(r.Report.Outcome.GradientEvaluations));
+        Assert.All(results, r => Assert.Equal(["surrogate 1", "surrogate 2"], r.Report.Attack.Surrogates!.Select(s => s.Name)));
+        Assert.Contains(results, r => r.Report.Outcome.Status == OutcomeStatus.Fooled);
+        Assert.All(results.Where(r => r.Report.Outcome.Status == OutcomeStatus.NotFooled), r => Assert.Contains("surrogate gradient evaluations", r.Report.Outcome.Message, StringComparison.Ordinal));
+        string html = ReportHtml.Render(results[0].Report);
+        Assert.Contains("Surrogate gradient evaluations", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_TransferWithoutSurrogates_RefusedSayingHowToNameOne()
+    {
+        var sut = new AttackRunner(new LinearClassifier(8, 10, seed: 7), Model);
+
+        var ex = Assert.Throws<ArgumentException>(() => sut.Run(Images(1), new AttackRequest { Attack = new TransferOptions() }));
+
+        Assert.Contains("--surrogate", ex.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Run_Untargeted_ReportsVerifiedSuccessWithinBudget()
@@ -155,7 +187,7 @@ public class AttackRunnerTests
         while (!sut.Advance(batch, StepBudget.Iterations(3)))
         {
             AttackState copy = AttackStateSerializer.FromBytes(AttackStateSerializer.ToBytes(batch.State!));
-            batch = new AttackBatch(batch.Request, batch.Jobs, copy) { AttackMs = batch.AttackMs };
+            batch = new AttackBatch(batch.Request, batch.Jobs, copy) { AttackMs = batch.AttackMs, ImageAttackMs = batch.ImageAttackMs };
         }
 
         IReadOnlyList<ImageResult> sliced = sut.Finish(batch);
@@ -164,6 +196,32 @@ public class AttackRunnerTests
             Assert.Equal(whole[i].AdversarialPng, sliced[i].AdversarialPng);
             Assert.Equal(whole[i].Report.Outcome, sliced[i].Report.Outcome);
         }
+    }
+
+    /// <summary>A clock whose every reading is one millisecond after the previous one.</summary>
+    private sealed class TickingTime : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Add(ref _ticks, TimeSpan.TicksPerMillisecond);
+    }
+
+    [Fact]
+    public void Run_Batch_ChargesEachImageItsShareOfTheAttackTime()
+    {
+        var model = new LinearClassifier(8, 10, seed: 7);
+        var sut = new AttackRunner(model, Model, timeProvider: new TickingTime());
+        var request = new AttackRequest { Attack = new SquareAttackOptions { Epsilon = 0.03, MaxQueries = 300, Seed = 4 } };
+
+        IReadOnlyList<ImageResult> results = sut.Run(Images(4), request);
+
+        // Each image's time follows its own queries, not the batch's: the image that stopped first was charged least.
+        var byQueries = results.Select(r => r.Report).OrderBy(r => r.Outcome.Queries).ToList();
+        Assert.True(byQueries[0].Outcome.Queries < byQueries[^1].Outcome.Queries, "the test needs images that stop at different times");
+        Assert.True(byQueries[0].Timings.AttackMs < byQueries[^1].Timings.AttackMs);
+        Assert.All(byQueries, r => Assert.Equal(r.Timings.AttackMs, r.Attempts.Single().AttackMs, 9));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AttackCore.Gradients;
+using AttackCore.Imaging;
 using AttackCore.Models;
 using AttackCore.Tests.TestSupport;
 
@@ -59,6 +60,87 @@ public class OnnxGradientModelTests
     /// The preprocessing inside the derived graph (layout, channel order, scaling, probabilities to log-probabilities)
     /// gives the classifier's logits, and the pixel gradient through it matches central differences of the loss.
     /// </summary>
+    private static ModelSpec LinearSpec() => new()
+    {
+        Name = "linear",
+        OnnxPath = Path.Combine(AppContext.BaseDirectory, "TestModels", "linear_3x8x8_4.onnx"),
+        LabelsPath = Path.Combine(AppContext.BaseDirectory, "TestModels", "labels4.txt"),
+        InputSize = 8,
+        NumClasses = 4,
+        Scaling = InputScaling.MinusOneToOne,
+    };
+
+    /// <summary>
+    /// A surrogate on another grid (11 x 6, resized to its 8 x 8 input: down in height, up in width): its logits are the
+    /// model's on the bilinear resize, its gradient is the resize's transpose applied to the model's own gradient, and
+    /// it matches central differences.
+    /// </summary>
+    [Fact]
+    public void ForPixelGrid_OtherSize_ResizesInsideTheGraphAndDifferentiatesTheResize()
+    {
+        using var cache = new TempFolder();
+        var cpu = new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu };
+        using var own = new OnnxGradientModel(LinearSpec(), cpu, cache.Path);
+        using var sut = OnnxGradientModel.ForPixelGrid(LinearSpec(), 11, 6, 3, cpu, cache.Path);
+        var random = new Random(5);
+        float[] image = [.. Enumerable.Range(0, 3 * 11 * 6).Select(_ => random.NextSingle())];
+        var resized = new float[3 * 8 * 8];
+        AxisMap rows = AxisMap.Bilinear(11, 8), columns = AxisMap.Bilinear(6, 8);
+        AxisMap.Apply(rows, columns, image, 3, resized);
+        float[] expectedLogits = new float[4], ownGradient = new float[resized.Length];
+        own.ComputeGradients(resized, 1, GradientLoss.CrossEntropy, [1], [], expectedLogits, new float[1], ownGradient);
+        var expectedGradient = new float[image.Length];
+        AxisMap.ApplyTransposed(rows, columns, ownGradient, 3, expectedGradient);
+
+        float[] logits = new float[4], gradient = new float[image.Length];
+        sut.ComputeGradients(image, 1, GradientLoss.CrossEntropy, [1], [], logits, new float[1], gradient);
+
+        Assert.Equal((11, 6), (sut.InputHeight, sut.InputWidth));
+        Assert.NotEqual(own.CachePath, sut.CachePath);
+        Assert.Equal(expectedLogits, logits, (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1f, Math.Abs(a)));
+        Assert.Equal(expectedGradient, gradient, (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1e-2f, Math.Abs(a)));
+        for (int probe = 0; probe < 6; probe++)
+        {
+            int at = random.Next(image.Length);
+            double numeric = CentralDifference(sut, image, at, 1e-2f, GradientLoss.CrossEntropy, 1, 4);
+            Assert.True(Math.Abs(numeric - gradient[at]) <= 2e-3 * Math.Max(1e-2, Math.Abs(numeric)), $"pixel {at}: finite differences {numeric:R}, gradient {gradient[at]:R}");
+        }
+    }
+
+    [Fact]
+    public void ForPixelGrid_GraySurrogateForAnRgbTarget_ThrowsNamingBothChannelCounts()
+    {
+        using var cache = new TempFolder();
+
+        var ex = Assert.Throws<ModelSpecException>(() => OnnxGradientModel.ForPixelGrid(FashionSpec(), 28, 28, 3, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path));
+
+        Assert.Contains("gray (1 channel)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("RGB (3 channels)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [SharedModelFact("mobilenet_v1_0.5_160")]
+    public void ForPixelGrid_MobileNetV1On224_LogitsEqualClassifierOnTheResizedImage()
+    {
+        using var cache = new TempFolder();
+        var spec = SharedSpec("mobilenet_v1_0.5_160", 160);
+        var cpu = new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu };
+        using var classifier = new OnnxClassifier(spec, cpu);
+        using var sut = OnnxGradientModel.ForPixelGrid(spec, 224, 224, 3, cpu, cache.Path);
+        var images = RandomImages(2, 224, 8);
+        var resized = new float[2 * 3 * 160 * 160];
+        AxisMap map = AxisMap.Bilinear(224, 160);
+        AxisMap.Apply(map, map, images, 6, resized);
+        var expected = new float[2 * 1001];
+        classifier.Predict(resized, 2, expected);
+
+        var logits = new float[2 * 1001];
+        var gradients = new float[images.Length];
+        sut.ComputeGradients(images, 2, GradientLoss.CrossEntropy, [1, 2], [], logits, new float[2], gradients);
+
+        Assert.Equal(expected, logits, (a, b) => Math.Abs(a - b) <= 1e-3f * Math.Max(1f, Math.Abs(a)));
+        Assert.Contains(gradients, g => g != 0f);
+    }
+
     [Theory]
     [MemberData(nameof(PreprocessingCases))]
     public void ComputeGradients_Preprocessing_LogitsEqualClassifierAndGradientMatchesFiniteDifferences(

@@ -36,7 +36,9 @@ public sealed class AuditSummaryBuilderTests
         Assert.Equal(1, sut.Queries.Histogram.Single(b => b.From == 16).Count);
         Assert.Equal(0.04, sut.EpsStar.Mean!.Value, 12);
         Assert.Equal(2, sut.EpsStar.Histogram.Sum(b => b.Count));
-        Assert.Equal(AuditSummaryBuilder.CurvePoints, sut.RobustAccuracy.Count);
+        // The evenly spaced points and one at each eps* within the budget (0.02 and 0.06), where the steps are.
+        Assert.Equal(AuditSummaryBuilder.CurvePoints + 2, sut.RobustAccuracy.Count);
+        Assert.Equal(sut.RobustAccuracy.OrderBy(p => p.Eps).ToList(), sut.RobustAccuracy);
         Assert.Equal((0.0, 3), (sut.RobustAccuracy[0].Eps, sut.RobustAccuracy[0].Robust));
         Assert.Equal(2, sut.RobustAccuracy.Single(p => Math.Abs(p.Eps - 0.02) < 1e-9).Robust);
         Assert.Equal(1, sut.RobustAccuracy[^1].Robust);
@@ -162,5 +164,35 @@ public sealed class AuditSummaryBuilderTests
         Assert.Equal(3, lines.Length);
         Assert.Contains("\"a,\"\"b\"\"\"", lines[1], StringComparison.Ordinal);
         Assert.StartsWith("\"'=cmd.png\"", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_LinfBudgetOffTheGrid_CurveRunsToTheBudgetUsed()
+    {
+        AuditAttack attack = Attack with { Eps = 0.01 };
+
+        AuditSummary sut = AuditSummaryBuilder.Build("id", "test", attack, [new AuditImageInput("a.png", "a", null, Fooled(1, 1 / 255.0)), new AuditImageInput("b.png", "b", null, NotFooled(300))], Start, Start.AddSeconds(1));
+
+        Assert.Equal(2 / 255.0, sut.Attack.EpsUsed, 12);
+        Assert.Equal(2 / 255.0, sut.RobustAccuracy[^1].Eps, 12);
+        Assert.Equal(2 / 255.0, sut.Robustness!.EpsUsed, 12);
+        Assert.Contains("at L-inf eps 2/255 (asked 0.01)", sut.Robustness.Line, StringComparison.Ordinal);
+        // The drop is at the eps* itself: robust just below it, not at it.
+        RobustAccuracyPoint at = sut.RobustAccuracy.Single(p => Math.Abs(p.Eps - (1 / 255.0)) < 1e-12);
+        Assert.Equal(1, at.Robust);
+        Assert.Equal(2, sut.RobustAccuracy.Last(p => p.Eps < 1 / 255.0).Robust);
+    }
+
+    [Fact]
+    public void Build_Rows_CarryTheImagesOwnTimeAndThumbnail()
+    {
+        AttackReport fooled = Fooled(10, 0.02);
+        AttackReport skipped = fooled with { Outcome = new AttackOutcome { Status = OutcomeStatus.AlreadyMisclassified, Success = false, Queries = 0 }, Images = new ImageFiles { Adversarial = null, Perturbation = null } };
+
+        AuditSummary sut = Build(new AuditImageInput("a.png", "a", null, fooled), new AuditImageInput("b.png", "b", null, skipped), new AuditImageInput("c.png", "c", null, null, "Corrupt", "cut short"));
+
+        Assert.Equal(("adversarial.png", fooled.Timings.AttackMs), (sut.Images[0].Thumbnail, sut.Images[0].AttackMs!.Value));
+        Assert.Equal("clean.png", sut.Images[1].Thumbnail);
+        Assert.Null(sut.Images[2].Thumbnail);
     }
 }

@@ -42,7 +42,7 @@ public class ReportHtmlTests
         Assert.Contains("class=\"badge fooled\">Fooled<", html, StringComparison.Ordinal);
         Assert.Contains("inception-v3-timm", html, StringComparison.Ordinal);
         Assert.Contains("square linf", html, StringComparison.Ordinal);
-        Assert.Contains("0.05 (12.75/255)", html, StringComparison.Ordinal);
+        Assert.Contains("0.05 asked, 0.04706 (12/255) used (the 8-bit grid)", html, StringComparison.Ordinal);
         Assert.Contains("137 of 10,000", html, StringComparison.Ordinal);
         Assert.Contains("0.03137 (8/255)", html, StringComparison.Ordinal);
     }
@@ -56,7 +56,8 @@ public class ReportHtmlTests
         var html = ReportHtml.Render(sut);
 
         Assert.Contains(">Not fooled<", html, StringComparison.Ordinal);
-        Assert.Contains("not searched", html, StringComparison.Ordinal);
+        Assert.Contains("does not apply (not fooled)", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("not searched", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -68,7 +69,9 @@ public class ReportHtmlTests
         Assert.Equal(3, Regex.Count(html, "<polyline "));
         Assert.Contains(">Queries</text>", html, StringComparison.Ordinal);
         Assert.Contains(">Probability</text>", html, StringComparison.Ordinal);
-        Assert.Contains(">Loss</text>", html, StringComparison.Ordinal);
+        Assert.Contains("class=\"y-title\" x=\"14\"", html, StringComparison.Ordinal);
+        Assert.Contains(">Margin loss</text>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(">Loss</text>", html, StringComparison.Ordinal);
         Assert.Contains("class=\"zero\"", html, StringComparison.Ordinal);
         Assert.DoesNotContain("stroke=\"var(", html, StringComparison.Ordinal);
     }
@@ -152,7 +155,7 @@ public class ReportHtmlTests
 
         Assert.Equal(invariantHtml, html);
         Assert.Contains("87.65%", html, StringComparison.Ordinal);
-        Assert.Contains("0.05 (12.75/255)", html, StringComparison.Ordinal);
+        Assert.Contains("0.05 asked, 0.04706 (12/255) used", html, StringComparison.Ordinal);
         Assert.Contains("31.25 dB", html, StringComparison.Ordinal);
         Assert.DoesNotContain("87,65", html, StringComparison.Ordinal);
         Assert.DoesNotContain("12,75", html, StringComparison.Ordinal);
@@ -197,5 +200,66 @@ public class ReportHtmlTests
         Assert.Contains("<th scope=\"row\">pInit</th>", html, StringComparison.Ordinal);
         Assert.Contains("<th scope=\"row\">batch</th>", html, StringComparison.Ordinal);
         Assert.Contains("<code>margin</code>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_DecisionBasedAttack_ChartsDistanceAgainstEpsInsteadOfConfidences()
+    {
+        AttackReport report = SampleReports.Fooled();
+        AttackReport sut = report with
+        {
+            Attack = report.Attack with { Name = "hopskipjump", Norm = "l2", Eps = 2, EpsUsed = 2, Loss = LossInfo.Distance("l2") },
+            Trace = [.. report.Trace.Select((p, i) => p with { Loss = 5 - i, TrueConfidence = 0, WinningConfidence = 1 })],
+        };
+
+        var html = ReportHtml.Render(sut);
+
+        Assert.Equal(1, Regex.Count(html, "<svg "));
+        Assert.Contains("data-chart=\"loss\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-chart=\"confidence\"", html, StringComparison.Ordinal);
+        Assert.Contains(">L2 distance to the clean image</text>", html, StringComparison.Ordinal);
+        Assert.Contains("class=\"zero reference\"", html, StringComparison.Ordinal);
+        Assert.Contains("no confidences to show", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_L2Budget_ShowsNoEightBitUnits()
+    {
+        AttackReport report = SampleReports.Fooled();
+        AttackReport sut = report with { Attack = report.Attack with { Norm = "l2", Eps = 1.5, EpsUsed = 1.5 }, Outcome = report.Outcome with { EpsStar = 1.25 } };
+
+        var html = ReportHtml.Render(sut);
+
+        Assert.Contains("<dt>Eps</dt><dd>1.5</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("<dt>Eps*</dt><dd>1.25</dd>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("382.5/255", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("318.75/255", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_Plan_ListsEveryAttemptWithItsOwnTime()
+    {
+        AttackReport report = SampleReports.Fooled();
+        AttemptSummary Attempt(string name, bool success, double ms) => new()
+        {
+            Attack = report.Attack with { Name = name },
+            Status = success ? OutcomeStatus.Fooled : OutcomeStatus.NotFooled,
+            Success = success,
+            Queries = 10,
+            EpsStar = success ? 0.02 : null,
+            LInf = 0.02,
+            L2 = 0.5,
+            Written = success,
+            AttackMs = ms,
+        };
+        AttackReport sut = report with { Attempts = [Attempt("bandits-td", false, 12.5), Attempt("square", true, 40)] };
+
+        var html = ReportHtml.Render(sut);
+
+        Assert.Contains("<h2>Attacks of the plan (2)</h2>", html, StringComparison.Ordinal);
+        Assert.Equal(3, Regex.Count(Regex.Match(html, "<table id=\"attempts\">.*?</table>", RegexOptions.Singleline).Value, "<tr>"));
+        Assert.Contains(">bandits-td linf<", html, StringComparison.Ordinal);
+        Assert.Contains(">12.5 ms<", html, StringComparison.Ordinal);
+        Assert.Contains(">does not apply (not fooled)<", html, StringComparison.Ordinal);
     }
 }

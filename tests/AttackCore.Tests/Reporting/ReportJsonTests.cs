@@ -37,13 +37,13 @@ public class ReportJsonTests
     }
 
     [Fact]
-    public void Serialize_AnyReport_WritesSchemaVersionOne()
+    public void Serialize_AnyReport_WritesSchemaVersionTwo()
     {
         var json = ReportJson.Serialize(SampleReports.Fooled());
 
         var root = JsonNode.Parse(json)!.AsObject();
-        Assert.Equal(1, AttackReport.CurrentSchemaVersion);
-        Assert.Equal(1, root["schemaVersion"]!.GetValue<int>());
+        Assert.Equal(2, AttackReport.CurrentSchemaVersion);
+        Assert.Equal(2, root["schemaVersion"]!.GetValue<int>());
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public class ReportJsonTests
     }
 
     [Theory]
-    [InlineData(2)]
+    [InlineData(3)]
     [InlineData(0)]
     [InlineData(-1)]
     public void Deserialize_OtherSchemaVersion_ThrowsNamingTheVersion(int version)
@@ -108,7 +108,29 @@ public class ReportJsonTests
         var ex = Assert.Throws<JsonException>(() => ReportJson.Deserialize(node.ToJsonString()));
 
         Assert.Contains($"version {version}", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("reads version 1", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("reads versions 1 and 2", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_Version1Report_ReadWithTheBudgetUsedAndAnUnrecordedLoss()
+    {
+        // What version 1 wrote: no epsUsed and no loss in the attack sections.
+        var node = JsonNode.Parse(ReportJson.Serialize(SampleReports.Fooled()))!.AsObject();
+        node["schemaVersion"] = 1;
+        node["attack"]!.AsObject().Remove("epsUsed");
+        node["attack"]!.AsObject().Remove("loss");
+        foreach (JsonNode? attempt in node["attempts"]?.AsArray() ?? [])
+        {
+            attempt!["attack"]!.AsObject().Remove("epsUsed");
+            attempt["attack"]!.AsObject().Remove("loss");
+        }
+
+        AttackReport sut = ReportJson.Deserialize(node.ToJsonString());
+
+        Assert.Equal(AttackReport.CurrentSchemaVersion, sut.SchemaVersion);
+        Assert.Equal(AttackInfo.BudgetUsed(sut.Attack.Norm, sut.Attack.Eps), sut.Attack.EpsUsed);
+        Assert.Equal("unrecorded", sut.Attack.Loss.Name);
+        Assert.Equal(SampleReports.Fooled().Outcome.Queries, sut.Outcome.Queries);
     }
 
     [Fact]

@@ -52,6 +52,8 @@ internal static class SampleReports
             Name = "square",
             Norm = "linf",
             Eps = 0.05,
+            EpsUsed = 12 / 255.0,
+            Loss = LossInfo.Margin,
             Targeted = false,
             Seed = 42,
             MaxQueries = 10_000,

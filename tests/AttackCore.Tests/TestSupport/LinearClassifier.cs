@@ -6,8 +6,8 @@ namespace AttackCore.Tests.TestSupport;
 /// <summary>
 /// A deterministic linear classifier (logits = W x + b) for fast attack tests; counts the images it scores. Its input
 /// gradients are exact (W transposed times the loss's derivative by the logits), so white-box attacks run on it too.
-/// It is also its own surrogate (<see cref="ISurrogateModels"/>), so surrogate-based attacks run on it as well and its
-/// gradient images count their surrogate gradient evaluations.
+/// It is also its own surrogate (<see cref="ISurrogateModels"/>), so surrogate-based attacks run the contract tests on
+/// it: their target queries count in <see cref="ImagesScored"/>, their surrogate evaluations in <see cref="GradientImages"/>.
 /// </summary>
 internal sealed class LinearClassifier : IClassifier, IGradientModel, ISurrogateModels
 {
@@ -50,13 +50,13 @@ internal sealed class LinearClassifier : IClassifier, IGradientModel, ISurrogate
 
     public IReadOnlyList<GradientLoss> SupportedLosses { get; } = Enum.GetValues<GradientLoss>();
 
-    /// <summary>Gets the model itself as the only surrogate.</summary>
-    public IReadOnlyList<IGradientModel> Surrogates => [this];
-
     /// <summary>Gets the images whose gradients were computed (not counted in <see cref="ImagesScored"/>).</summary>
     public long GradientImages => Interlocked.Read(ref _gradientImages);
 
     public long Calls => Interlocked.Read(ref _calls);
+
+    /// <summary>Gets this model, as the one surrogate of itself.</summary>
+    public IReadOnlyList<IGradientModel> Surrogates => [this];
 
     public int MaxBatchSeen { get; private set; }
 

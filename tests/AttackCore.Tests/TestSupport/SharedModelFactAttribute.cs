@@ -9,13 +9,18 @@ public sealed class SharedModelFactAttribute : FactAttribute
 {
     /// <summary>Initializes a new instance of the <see cref="SharedModelFactAttribute"/> class.</summary>
     /// <param name="modelFolder">The folder name under ../shared/models (e.g. "mobilenet_v2_1.0_224").</param>
-    public SharedModelFactAttribute(string modelFolder)
+    /// <param name="otherFolders">Further shared models the test needs (a target and its surrogate).</param>
+    public SharedModelFactAttribute(string modelFolder, params string[] otherFolders)
     {
         ModelFolder = modelFolder;
-        var path = SharedModelPath(modelFolder);
-        if (path is null || !File.Exists(Path.Combine(path, "model.onnx")))
+        foreach (string folder in otherFolders.Prepend(modelFolder))
         {
-            Skip = $"Shared model '{modelFolder}' not found at {path ?? "(repository root not found)"}; these tests need ../shared/models/{modelFolder}/model.onnx beside the repository.";
+            var path = SharedModelPath(folder);
+            if (path is null || !File.Exists(Path.Combine(path, "model.onnx")))
+            {
+                Skip = $"Shared model '{folder}' not found at {path ?? "(repository root not found)"}; these tests need ../shared/models/{folder}/model.onnx beside the repository.";
+                break;
+            }
         }
     }
 

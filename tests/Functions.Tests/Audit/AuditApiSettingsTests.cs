@@ -13,7 +13,7 @@ public sealed class AuditApiSettingsTests
 {
     [Theory]
     [InlineData("{\"prefix\":\"\",\"Prefix\":\"a/\"}", "Unknown field 'Prefix'; allowed: prefix, blobs, container, options, labels.")]
-    [InlineData("{\"prefix\":\"\",\"options\":{\"maxqueries\":5}}", "Unknown option 'maxqueries'; allowed: attacks, planMode, norm, eps, maxQueries, seed, target, minimize, transferModels.")]
+    [InlineData("{\"prefix\":\"\",\"options\":{\"maxqueries\":5}}", "Unknown option 'maxqueries'; allowed: attacks, planMode, norm, eps, maxQueries, seed, target, minimize, transferModels, surrogateModels.")]
     [InlineData("{\"prefix\":\"\",\"options\":{\"pInit\":0.1}}", "Unknown option 'pInit'")]
     [InlineData("{\"prefix\":\"\",\"my field\":1}", "Unknown field 'my field'")]
     public void Parse_UnknownMember_IsRefusedNamingIt(string body, string expected)
@@ -36,6 +36,8 @@ public sealed class AuditApiSettingsTests
     [InlineData("{\"blobs\":\"a.png\"}", "'blobs' must be a non-empty array")]
     [InlineData("{\"prefix\":\"\",\"container\":5}", "'container' must be a container name")]
     [InlineData("{\"prefix\":\"\",\"options\":{\"transferModels\":[\"a.onnx\",null]}}", "options.transferModels has null")]
+    [InlineData("{\"prefix\":\"\",\"options\":{\"surrogateModels\":[\"a,b.onnx\"]}}", "options.surrogateModels has \"a,b.onnx\"")]
+    [InlineData("{\"prefix\":\"\",\"options\":{\"surrogateModels\":\"a.onnx\"}}", "options.surrogateModels must be an array")]
     public void Parse_BadValue_NamesTheFieldAsTheCallerWroteIt(string body, string expected)
     {
         AuditRequestException e = Assert.Throws<AuditRequestException>(() => Parse(body));

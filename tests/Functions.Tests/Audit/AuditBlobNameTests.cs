@@ -56,7 +56,7 @@ public sealed class AuditBlobNameTests
         OrchestrationMetadata done = await h.Client.WaitForInstanceCompletionAsync(AuditStore.InstanceId(id), getInputsAndOutputs: true, cts.Token);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
-        AuditSummary summary = AuditSummaryJson.Deserialize((await h.Store.ReadAsync(h.Storage.ResultsContainer, AuditStore.ResultsFolder(id) + "/summary.json")).ToString());
+        AuditSummary summary = SchemaCheck.Summary((await h.Store.ReadAsync(h.Storage.ResultsContainer, AuditStore.ResultsFolder(id) + "/summary.json")).ToString());
         Assert.Equal((8, 1, 7), (summary.Counts.Images, summary.Counts.Evaluated, summary.Counts.Failed));
         Assert.Equal(bad.Order(StringComparer.Ordinal), summary.Failures.Select(f => f.Input).Order(StringComparer.Ordinal));
         Assert.All(summary.Failures, f => Assert.Equal(BlobNames.InvalidNameReason, f.Reason));

@@ -104,7 +104,7 @@ public sealed class AuditPipelineTests
         var reports = new Dictionary<string, AttackReport>(StringComparer.Ordinal);
         foreach ((string folder, List<string> files) in markers.Where(m => m.Value[0] == BlobStore.ReportMarker))
         {
-            reports[folder] = ReportJson.Deserialize(await ReadTextAsync(h, folder + "/report.json"));
+            reports[folder] = SchemaCheck.Report(await ReadTextAsync(h, folder + "/report.json"));
         }
 
         Assert.Equal(24, reports.Count);
@@ -113,7 +113,7 @@ public sealed class AuditPipelineTests
         List<AttackReport> fooled = [.. reports.Values.Where(r => r.Outcome.Status == OutcomeStatus.Fooled)];
         int correct = reports.Values.Count(Correct);
 
-        AuditSummary summary = AuditSummaryJson.Deserialize(await ReadTextAsync(h, AuditStore.ResultsFolder(id) + "/summary.json"));
+        AuditSummary summary = SchemaCheck.Summary(await ReadTextAsync(h, AuditStore.ResultsFolder(id) + "/summary.json"));
         Assert.Equal(AuditSummary.CurrentSchemaVersion, summary.SchemaVersion);
         Assert.Equal(new AuditCounts
         {
@@ -147,6 +147,14 @@ public sealed class AuditPipelineTests
         string html = await ReadTextAsync(h, AuditStore.ResultsFolder(id) + "/summary.html");
         Assert.Contains("<td class=\"n\">25</td><td class=\"n\">24</td><td class=\"n\">" + fooled.Count + "</td>", html, StringComparison.Ordinal);
         Assert.Contains("over correctly classified", html, StringComparison.Ordinal);
+        // The images table links each report beside the summary's folder: resolved from summary.html, the link is the folder's report.html.
+        var page = new Uri("https://account.blob/results/" + AuditStore.ResultsFolder(id) + "/summary.html");
+        foreach (AuditImageRow row in summary.Images.Where(r => r.Thumbnail is not null))
+        {
+            string href = System.Text.RegularExpressions.Regex.Match(html, "<a href=\"([^\"]*)\"><img class=\"thumb\" src=\"[^\"]*\" alt=\"" + System.Net.WebUtility.HtmlEncode(row.Input) + "\"").Groups[1].Value;
+            Assert.Equal("/results/" + row.ResultFolder + "/report.html", Uri.UnescapeDataString(new Uri(page, System.Net.WebUtility.HtmlDecode(href)).AbsolutePath));
+            Assert.Contains(row.ResultFolder, markers.Keys);
+        }
     }
 
     [AzuriteFact]
@@ -190,14 +198,14 @@ public sealed class AuditPipelineTests
         Dictionary<string, List<string>> markers = await MarkersAsync(h, id);
         Assert.Equal(11, markers.Count);
         Assert.All(markers, m => Assert.True(m.Value.Count == 1, $"{m.Key} has {string.Join(", ", m.Value)}"));
-        AuditSummary summary = AuditSummaryJson.Deserialize(await ReadTextAsync(h, AuditStore.ResultsFolder(id) + "/summary.json"));
+        AuditSummary summary = SchemaCheck.Summary(await ReadTextAsync(h, AuditStore.ResultsFolder(id) + "/summary.json"));
         Assert.Equal(11, summary.Counts.Images);
         Assert.Equal(names.Order(StringComparer.Ordinal), summary.Images.Select(i => i.Input).Order(StringComparer.Ordinal));
         Assert.Equal(10, summary.Counts.Attacked);
         Assert.Equal(("f/missing.png", "NotFound"), (summary.Failures.Single().Input, summary.Failures.Single().Reason));
         foreach (AuditImageRow row in summary.Images.Where(i => i.Status != "failed"))
         {
-            AttackReport report = ReportJson.Deserialize(await ReadTextAsync(h, row.ResultFolder + "/report.json"));
+            AttackReport report = SchemaCheck.Report(await ReadTextAsync(h, row.ResultFolder + "/report.json"));
             Assert.Equal((row.Input, row.Queries), (report.Input.Name, report.Outcome.Queries));
         }
 

@@ -49,6 +49,20 @@ public sealed class ActivityRetryTests
     }
 
     [Fact]
+    public void IsPermanent_RecognizesAPermanentRemoteFailureOnly()
+    {
+        var refused = new TaskFailureDetails(typeof(AttackCore.Models.Remote.PermanentRemoteModelException).FullName!, "401", null, null, null);
+        var ranOut = new TaskFailureDetails(typeof(AttackCore.Models.Remote.RemoteModelException).FullName!, "503 after 6 attempts", null, null, null);
+        var storage = new TaskFailureDetails(typeof(StorageUnavailableException).FullName!, "down", null, null, null);
+
+        Assert.True(ActivityRetry.IsPermanent(refused));
+        Assert.True(ActivityRetry.IsPermanent(new TaskFailureDetails(typeof(InvalidOperationException).FullName!, "wrapped", null, refused, null)));
+        Assert.False(ActivityRetry.IsPermanent(ranOut));
+        Assert.False(ActivityRetry.IsPermanent(storage));
+        Assert.False(ActivityRetry.IsPermanent(null));
+    }
+
+    [Fact]
     public void IsOutage_RecognizesTheStorageFailure_AlsoWrapped()
     {
         var storage = new TaskFailureDetails(typeof(StorageUnavailableException).FullName!, "down", null, null, null);

@@ -53,7 +53,7 @@ public sealed class ImageAuditPipelineTests
     private static async Task<AttackReport> AssertFooledAndVerifiedAsync(PipelineHarness h, string folder, ModelSpec spec)
     {
         Assert.Equal(BlobStore.ReportMarker, await h.Store.GetCompletionAsync(h.Storage.ResultsContainer, folder));
-        AttackReport report = ReportJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(folder, "report.json")));
+        AttackReport report = SchemaCheck.Report(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(folder, "report.json")));
         Assert.True(report.Outcome.Success, report.Outcome.Message);
         byte[] adversarial = await h.ReadResultAsync(folder, "adversarial.png");
         byte[] clean = await h.ReadResultAsync(folder, "clean.png");

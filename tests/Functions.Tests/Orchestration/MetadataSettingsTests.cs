@@ -13,7 +13,7 @@ public sealed class MetadataSettingsTests
     [InlineData("ADVAUDIT_EPS", "four", "advaudit_eps is 'four'; allowed: a number such as 0.05 or a fraction such as 4/255.")]
     [InlineData("advaudit_plan_mode", "best", "advaudit_plan_mode is 'best'; allowed: first-success or all.")]
     [InlineData("advaudit_attacks", "no-such-attack", "advaudit_attacks: Unknown attack \"no-such-attack\". Attacks: square, ")]
-    [InlineData("advaudit_p_init", "0.1", "Unknown metadata key 'advaudit_p_init'; known keys: advaudit_attacks, advaudit_plan_mode, advaudit_norm, advaudit_eps, advaudit_max_queries, advaudit_seed, advaudit_target, advaudit_minimize, advaudit_transfer_models.")]
+    [InlineData("advaudit_p_init", "0.1", "Unknown metadata key 'advaudit_p_init'; known keys: advaudit_attacks, advaudit_plan_mode, advaudit_norm, advaudit_eps, advaudit_max_queries, advaudit_seed, advaudit_target, advaudit_minimize, advaudit_transfer_models, advaudit_surrogate_models.")]
     public void Apply_BadValue_NamesTheMetadataKey(string key, string value, string expected)
     {
         ArgumentException e = Assert.Throws<ArgumentException>(() => AttackOverrides.Apply(new AttackDefaults(), new Dictionary<string, string> { [key] = value }));

@@ -60,7 +60,7 @@ public sealed class RemoteModelPipelineTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         Assert.Equal(ImageOutcome.Fooled, done.ReadOutputAs<ImageAuditResult>()!.Outcome);
-        AttackReport report = ReportJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("fashion/0000-ankle-boot", "report.json")));
+        AttackReport report = SchemaCheck.Report(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("fashion/0000-ankle-boot", "report.json")));
         Assert.Equal(("remote", _server.Url.ToString()), (report.Model.Provider, report.Model.Endpoint));
 
         // What the report claims, checked with the local file: the adversarial PNG fools it.
@@ -71,6 +71,73 @@ public sealed class RemoteModelPipelineTests : IAsyncLifetime, IDisposable
         _model.Predict(pixels, 1, logits);
         Assert.NotEqual(report.Clean.TrueClass.Index, LogitMath.ArgMax(logits));
         Assert.True(_server.Requests > 0);
+
+        // The image's own accounting, summed over its activities: every request the service saw was this image's.
+        RemoteQueryInfo remote = Assert.IsType<RemoteQueryInfo>(report.Remote);
+        Assert.Equal((_server.Url.ToString(), 1), (remote.Endpoint, remote.BatchImages));
+        Assert.Equal(_server.Requests, remote.Requests);
+        Assert.Equal(remote.Queries - remote.CacheHits, remote.Requests);
+        Assert.True(remote.Queries > report.Outcome.Queries, $"{remote.Queries} remote queries include the clean and verification queries beyond the attack's {report.Outcome.Queries}");
+        Assert.Equal((0, 0), (remote.Retries, remote.FailedRequests));
+    }
+
+    [AzuriteFact]
+    public async Task Upload_ServiceRefusesTheKey_StopsAfterOneRequestWithErrorJsonNamingTheEndpoint()
+    {
+        string spec = _temp.Write("remote.json", Spec(labelsPath: Path.Combine(FashionFolder, "labels.txt")));
+        await using PipelineHarness h = await PipelineHarness.StartAsync("remote401", s =>
+        {
+            s[SettingNames.ModelLocalPath] = spec;
+            s[SettingNames.ModelPreset] = string.Empty;
+            s[KeySetting] = "a-wrong-key";
+        });
+        (_, string id, _) = await h.UploadAsync("fashion/0000-ankle-boot.png", File.ReadAllBytes(RepoPaths.FromRoot("samples/fashion-mnist/0000-ankle-boot.png")!));
+
+        OrchestrationMetadata done = await h.WaitAsync(id, TimeSpan.FromMinutes(2));
+
+        // A 401 is permanent: the durable retry policy does not ask again (each retry would be another refused request).
+        Assert.Equal(1, _server.Requests);
+        Assert.NotEqual(ImageOutcome.Fooled, done.ReadOutputAs<ImageAuditResult>()?.Outcome);
+        string error = System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("fashion/0000-ankle-boot", "error.json"));
+        Assert.Contains("401", error, StringComparison.Ordinal);
+        Assert.Contains(_server.Url.ToString(), error, StringComparison.Ordinal);
+        Assert.True(await h.Store.ExistsAsync(h.Storage.UploadsContainer, "fashion/0000-ankle-boot.png"));   // the original stays
+    }
+
+    [AzuriteFact]
+    public async Task Audit_ThroughTheService_EveryReportCountsItsOwnRequests()
+    {
+        string spec = _temp.Write("remote.json", Spec(labelsPath: Path.Combine(FashionFolder, "labels.txt")));
+        await using PipelineHarness h = await PipelineHarness.StartAsync("raudit", s =>
+        {
+            TestServices.QuickFashionAudit(s);
+            s[SettingNames.ModelLocalPath] = spec;
+            s[KeySetting] = "from-app-settings";
+        });
+        string[] files = [.. Directory.GetFiles(RepoPaths.FromRoot("samples/fashion-mnist")!, "*.png").Order(StringComparer.Ordinal).Take(4)];
+        foreach (string file in files)
+        {
+            await h.Store.WriteAsync(h.Storage.UploadsContainer, "batch/" + Path.GetFileName(file), BinaryData.FromBytes(await File.ReadAllBytesAsync(file)), "image/png");
+        }
+
+        string audit = await AuditCalls.StartAsync(h, new { prefix = "batch/", options = new { eps = 0.1, maxQueries = 1000 } });
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        OrchestrationMetadata done = await h.Client.WaitForInstanceCompletionAsync(AdvAudit.Functions.Audit.AuditStore.InstanceId(audit), getInputsAndOutputs: true, cts.Token);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Dictionary<string, List<string>> markers = await AuditCalls.MarkersAsync(h, audit);
+        Assert.Equal(files.Length, markers.Count);
+        var reports = new List<AttackReport>();
+        foreach ((string folder, List<string> found) in markers)
+        {
+            Assert.Equal([BlobStore.ReportMarker], found);
+            reports.Add(ReportJson.Deserialize(await AuditCalls.ReadTextAsync(h, folder + "/" + BlobStore.ReportMarker)));
+        }
+
+        // Four images attacked at once through one shared client: each report has its own counts, and they add up.
+        Assert.All(reports, r => Assert.True(r.Remote is { BatchImages: 1, Requests: > 0 }, "each report has its own remote counts"));
+        Assert.Equal(_server.Requests, reports.Sum(r => r.Remote!.Requests));
+        Assert.Equal(_server.ImageHashes.Count, reports.Sum(r => r.Remote!.Requests));
     }
 
     [AzuriteFact]

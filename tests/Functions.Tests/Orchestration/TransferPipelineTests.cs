@@ -19,15 +19,11 @@ public sealed class TransferPipelineTests
 {
     private const string TransferBlob = "transfer/fashion.onnx";
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
-    private static readonly string FashionFolder = RepoPaths.FromRoot("models/fashion-mnist-cnn")!;
-    private static readonly string FashionSamples = RepoPaths.FromRoot("samples/fashion-mnist")!;
+    private static readonly string FashionSamples = FashionModel.Samples;
 
     private static void Settings(Dictionary<string, string?> s)
     {
-        s[SettingNames.ModelLocalPath] = Path.Combine(FashionFolder, "model.json");
-        s[SettingNames.ModelPreset] = string.Empty;
-        s[SettingNames.ModelProvider] = "cpu";
-        s[SettingNames.AttackEps] = "0.1";
+        FashionModel.Serve(s);
         s[SettingNames.AttackMaxQueries] = "2000";
         s[SettingNames.ModelTransferBlobNames] = TransferBlob;
     }
@@ -36,7 +32,7 @@ public sealed class TransferPipelineTests
     public async Task Upload_TransferModelInSettingOrMetadata_ReportHasTransferOnlyWhereNamed()
     {
         await using PipelineHarness h = await PipelineHarness.StartAsync("xfer", Settings);
-        await UploadTransferModelAsync(h);
+        await FashionModel.UploadAsync(h, TransferBlob);
         const string Sample = "0000-ankle-boot.png";
         byte[] image = File.ReadAllBytes(Path.Combine(FashionSamples, Sample));
 
@@ -89,7 +85,7 @@ public sealed class TransferPipelineTests
             Settings(s);
             s[SettingNames.ModelTransferBlobNames] = string.Empty; // the audit's option names the model
         });
-        await UploadTransferModelAsync(h);
+        await FashionModel.UploadAsync(h, TransferBlob);
         string[] samples = ["0000-ankle-boot.png", "0001-pullover.png", "0002-trouser.png"];
         foreach (string sample in samples)
         {
@@ -103,11 +99,11 @@ public sealed class TransferPipelineTests
         Assert.Equal(OrchestrationRuntimeStatus.Completed, (await h.WaitAsync(AuditStore.InstanceId(id), Timeout)).RuntimeStatus);
 
         string results = AuditStore.ResultsFolder(id);
-        AuditSummary summary = AuditSummaryJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(results, "summary.json")));
+        AuditSummary summary = SchemaCheck.Summary(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(results, "summary.json")));
         var reports = new List<AttackReport>();
         foreach (AuditImageRow row in summary.Images)
         {
-            reports.Add(ReportJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(row.ResultFolder, "report.json"))));
+            reports.Add(SchemaCheck.Report(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(row.ResultFolder, "report.json"))));
         }
 
         TransferMatrixCell cell = Assert.Single(summary.Transfer!);
@@ -118,15 +114,6 @@ public sealed class TransferPipelineTests
         Assert.Contains("id=\"transfer\"", System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(results, "summary.html")), StringComparison.Ordinal);
     }
 
-    private static async Task UploadTransferModelAsync(PipelineHarness h)
-    {
-        string container = h.Storage.ModelsContainer;
-        await h.Store.EnsureContainerAsync(container);
-        await h.Store.WriteAsync(container, TransferBlob, BinaryData.FromBytes(File.ReadAllBytes(Path.Combine(FashionFolder, "model.onnx"))), "application/octet-stream");
-        await h.Store.WriteAsync(container, "transfer/fashion.json", BinaryData.FromBytes(File.ReadAllBytes(Path.Combine(FashionFolder, "model.json"))), "application/json");
-        await h.Store.WriteAsync(container, "transfer/labels.txt", BinaryData.FromBytes(File.ReadAllBytes(Path.Combine(FashionFolder, "labels.txt"))), "text/plain");
-    }
-
     private static async Task<AttackReport> ReadReportAsync(PipelineHarness h, string folder) =>
-        ReportJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(folder, "report.json")));
+        SchemaCheck.Report(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(folder, "report.json")));
 }

@@ -24,10 +24,15 @@ public abstract record ApgdOptions : AttackOptions
     public virtual int TargetCount => 1;
 
     /// <inheritdoc />
+    [JsonIgnore]
     public override bool UsesGradients => true;
 
     /// <inheritdoc />
     public override IAttack CreateAttack(TimeProvider? timeProvider = null) => new ApgdAttack(this, timeProvider);
+
+    /// <inheritdoc />
+    /// <remarks>Minus the gradient loss it climbs.</remarks>
+    public override AttackCore.Reporting.LossInfo TraceLoss(bool targeted) => AttackCore.Reporting.LossInfo.ForGradient(Loss, targeted);
 
     /// <inheritdoc />
     public override void Validate()

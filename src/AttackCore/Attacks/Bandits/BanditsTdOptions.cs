@@ -78,6 +78,10 @@ public sealed record BanditsTdOptions : AttackOptions
     public override IAttack CreateAttack(TimeProvider? timeProvider = null) => new BanditsTdAttack(this, timeProvider: timeProvider);
 
     /// <inheritdoc />
+    /// <remarks>The reference's cross-entropy (<see cref="CrossEntropyLoss"/>).</remarks>
+    public override AttackCore.Reporting.LossInfo TraceLoss(bool targeted) => AttackCore.Reporting.LossInfo.CrossEntropy(targeted);
+
+    /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();

@@ -18,10 +18,15 @@ public sealed record FgsmOptions : AttackOptions
     public GradientLoss Loss { get; init; } = GradientLoss.CrossEntropy;
 
     /// <inheritdoc />
+    [JsonIgnore]
     public override bool UsesGradients => true;
 
     /// <inheritdoc />
     public override IAttack CreateAttack(TimeProvider? timeProvider = null) => new FgsmAttack(this, timeProvider);
+
+    /// <inheritdoc />
+    /// <remarks>Minus the gradient loss it climbs.</remarks>
+    public override AttackCore.Reporting.LossInfo TraceLoss(bool targeted) => AttackCore.Reporting.LossInfo.ForGradient(Loss, targeted);
 
     /// <inheritdoc />
     public override void Validate()

@@ -46,6 +46,10 @@ public sealed record GfcsOptions : AttackOptions
     public override IAttack CreateAttack(TimeProvider? timeProvider = null) => new GfcsAttack(this, timeProvider: timeProvider);
 
     /// <inheritdoc />
+    /// <remarks>The paper's losses on the target's scores (<see cref="MarginLoss"/>): the margin untargeted, the cross-entropy of the target targeted.</remarks>
+    public override AttackCore.Reporting.LossInfo TraceLoss(bool targeted) => targeted ? AttackCore.Reporting.LossInfo.TargetCrossEntropy : AttackCore.Reporting.LossInfo.Margin;
+
+    /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();

@@ -70,6 +70,10 @@ public sealed record HopSkipJumpOptions : AttackOptions
     public override IAttack CreateAttack(TimeProvider? timeProvider = null) => new HopSkipJumpAttack(this, timeProvider);
 
     /// <inheritdoc />
+    /// <remarks>A decision-based attack: the distance of its adversarial point to the clean image.</remarks>
+    public override AttackCore.Reporting.LossInfo TraceLoss(bool targeted) => AttackCore.Reporting.LossInfo.Distance(Norm == NormKind.L2 ? "l2" : "linf");
+
+    /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();

@@ -39,10 +39,15 @@ public sealed record PgdOptions : AttackOptions
     public double EffectiveStepSize => StepSize ?? (2.5 * Epsilon / Steps);
 
     /// <inheritdoc />
+    [JsonIgnore]
     public override bool UsesGradients => true;
 
     /// <inheritdoc />
     public override IAttack CreateAttack(TimeProvider? timeProvider = null) => new PgdAttack(this, timeProvider);
+
+    /// <inheritdoc />
+    /// <remarks>Minus the gradient loss it climbs.</remarks>
+    public override AttackCore.Reporting.LossInfo TraceLoss(bool targeted) => AttackCore.Reporting.LossInfo.ForGradient(Loss, targeted);
 
     /// <inheritdoc />
     public override void Validate()
@@ -51,10 +56,7 @@ public sealed record PgdOptions : AttackOptions
         WhiteBoxChecks.Count(Steps, 1, 100_000, nameof(Steps), "ascent steps per restart");
         WhiteBoxChecks.Count(Restarts, 1, 1_000, nameof(Restarts), "runs from random starts");
         WhiteBoxChecks.Loss(Loss, nameof(Loss));
-        if (StepSize is double step && (!double.IsFinite(step) || step <= 0))
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"StepSize must be above 0 (in [0,1] pixel units); got {step}."), nameof(StepSize));
-        }
+        WhiteBoxChecks.StepSize(StepSize, nameof(StepSize));
     }
 
     /// <inheritdoc />

@@ -78,6 +78,10 @@ public sealed record SimbaDctOptions : AttackOptions
     public override IAttack CreateAttack(TimeProvider? timeProvider = null) => new SimbaDctAttack(this, timeProvider: timeProvider);
 
     /// <inheritdoc />
+    /// <remarks>The log of the probability SimBA moves (<see cref="SimbaProbabilityLoss"/>).</remarks>
+    public override AttackCore.Reporting.LossInfo TraceLoss(bool targeted) => AttackCore.Reporting.LossInfo.CrossEntropy(targeted);
+
+    /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();

@@ -145,12 +145,14 @@ public sealed class RemoteClassifier : IClassifier, IDisposable
             else
             {
                 Interlocked.Increment(ref _cacheHits);
+                RemoteQueryMeter.Current?.AddCacheHit();
             }
 
             answers[i] = answer;
         }
 
         Interlocked.Add(ref _queries, count);
+        RemoteQueryMeter.Current?.AddQueries(count);
         int batch = _endpoint.BatchSize;
         var sends = new List<Task>();
         for (int start = 0; start < toSend.Count; start += batch)
@@ -165,6 +167,13 @@ public sealed class RemoteClassifier : IClassifier, IDisposable
             answers[i].Result.CopyTo(logits.Slice(i * classes, classes));
         }
     }
+
+    /// <summary>
+    /// Starts counting what remote classifiers do in the current asynchronous flow (this thread's work and the requests
+    /// it starts), apart from other callers sharing the classifier; dispose the meter to stop.
+    /// </summary>
+    /// <returns>The meter.</returns>
+    public static RemoteQueryMeter Measure() => new();
 
     /// <inheritdoc />
     public void Dispose() => _pace?.Dispose();
@@ -198,6 +207,7 @@ public sealed class RemoteClassifier : IClassifier, IDisposable
                 OnRetry = args =>
                 {
                     Interlocked.Increment(ref _retries);
+                    RemoteQueryMeter.Current?.AddRetry();
                     RemoteLog.Retrying(_logger, _endpoint.Url, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message ?? Status(args.Outcome.Result!.Status));
                     return ValueTask.CompletedTask;
                 },
@@ -273,7 +283,8 @@ public sealed class RemoteClassifier : IClassifier, IDisposable
                 _ when transient => string.Create(CultureInfo.InvariantCulture, $" Retries ran out after {_endpoint.MaxRetries + 1} attempts."),
                 _ => string.Empty,
             };
-            throw new RemoteModelException(_endpoint.Url, result.Status, !transient, $"Remote model {_endpoint.Url} answered {Status(result.Status)}: {Excerpt(result.Body)}.{hint}");
+            string message = $"Remote model {_endpoint.Url} answered {Status(result.Status)}: {Excerpt(result.Body)}.{hint}";
+            throw transient ? new RemoteModelException(_endpoint.Url, result.Status, permanent: false, message) : new PermanentRemoteModelException(_endpoint.Url, result.Status, message);
         }
 
         try
@@ -283,13 +294,15 @@ public sealed class RemoteClassifier : IClassifier, IDisposable
         catch (FormatException e)
         {
             Interlocked.Increment(ref _failed);
-            throw new RemoteModelException(_endpoint.Url, result.Status, permanent: true, $"Remote model {_endpoint.Url} answered with the wrong shape: {e.Message}. Response: {Excerpt(result.Body)}. Check remote.answers, remote.scoresPath / labelPath and numClasses.", e);
+            RemoteQueryMeter.Current?.AddFailure();
+            throw new PermanentRemoteModelException(_endpoint.Url, result.Status, $"Remote model {_endpoint.Url} answered with the wrong shape: {e.Message}. Response: {Excerpt(result.Body)}. Check remote.answers, remote.scoresPath / labelPath and numClasses.", e);
         }
     }
 
     private async ValueTask<Attempt> AttemptAsync(List<byte[]> pngs, bool batched, CancellationToken token)
     {
         Interlocked.Increment(ref _requests);
+        RemoteQueryMeter.Current?.AddRequest();
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint.Url) { Content = Content(pngs, batched) };
@@ -304,6 +317,7 @@ public sealed class RemoteClassifier : IClassifier, IDisposable
             if (status is < 200 or > 299)
             {
                 Interlocked.Increment(ref _failed);
+                RemoteQueryMeter.Current?.AddFailure();
             }
 
             return new Attempt(status, body, RetryAfter(response, _time));
@@ -311,6 +325,7 @@ public sealed class RemoteClassifier : IClassifier, IDisposable
         catch
         {
             Interlocked.Increment(ref _failed);
+            RemoteQueryMeter.Current?.AddFailure();
             throw;
         }
     }

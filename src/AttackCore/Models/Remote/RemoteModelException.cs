@@ -5,7 +5,9 @@ namespace AttackCore.Models.Remote;
 /// one that outlasted every retry. The message names the endpoint and what was wrong; the run stops, and results
 /// already written stay.
 /// </summary>
-public sealed class RemoteModelException : Exception
+/// <remarks>A permanent error is thrown as the subclass <see cref="PermanentRemoteModelException"/>, so that a host that
+/// sees only the exception's type name (a durable retry policy) can tell it from retries that ran out.</remarks>
+public class RemoteModelException : Exception
 {
     /// <summary>Initializes a new instance of the <see cref="RemoteModelException"/> class.</summary>
     public RemoteModelException()

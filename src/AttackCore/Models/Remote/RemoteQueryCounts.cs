@@ -17,4 +17,14 @@ public readonly record struct RemoteQueryCounts(long Queries, long CacheHits, lo
         Requests - earlier.Requests,
         Retries - earlier.Retries,
         FailedRequests - earlier.FailedRequests);
+
+    /// <summary>Gets the sum of this and <paramref name="more"/> (the counts of two parts of the same work).</summary>
+    /// <param name="more">More counts.</param>
+    /// <returns>The sums.</returns>
+    public RemoteQueryCounts Plus(RemoteQueryCounts more) => new(
+        Queries + more.Queries,
+        CacheHits + more.CacheHits,
+        Requests + more.Requests,
+        Retries + more.Retries,
+        FailedRequests + more.FailedRequests);
 }

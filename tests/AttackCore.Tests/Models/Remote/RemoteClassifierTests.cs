@@ -116,6 +116,63 @@ public sealed class RemoteClassifierTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Measure_TwoCallersShareTheClassifier_EachMeterCountsOnlyItsOwnWork()
+    {
+        using var sut = Remote(new() { Url = _server.Url });
+        float[] images = SampleTensors(5);
+        float[] first = images[..(2 * 28 * 28)], second = images[(2 * 28 * 28)..];
+        using var bothStarted = new Barrier(2);
+
+        RemoteQueryCounts Work(float[] mine, int count)
+        {
+            using RemoteQueryMeter meter = RemoteClassifier.Measure();
+            bothStarted.SignalAndWait();
+            Predict(sut, mine, count);
+            Predict(sut, mine[..(28 * 28)], 1);   // the caller's own first image again: a cache hit
+            return meter.Counts;
+        }
+
+        RemoteQueryCounts[] counts = await Task.WhenAll(Task.Run(() => Work(first, 2)), Task.Run(() => Work(second, 3)));
+
+        Assert.Equal(new RemoteQueryCounts(Queries: 3, CacheHits: 1, Requests: 2, Retries: 0, FailedRequests: 0), counts[0]);
+        Assert.Equal(new RemoteQueryCounts(Queries: 4, CacheHits: 1, Requests: 3, Retries: 0, FailedRequests: 0), counts[1]);
+        Assert.Equal(counts[0].Plus(counts[1]), sut.Counts);
+    }
+
+    [Fact]
+    public void Measure_Nested_InnerCountsAndOuterIsRestored()
+    {
+        using var sut = Remote(new() { Url = _server.Url });
+        float[] images = SampleTensors(3);
+        using RemoteQueryMeter outer = RemoteClassifier.Measure();
+        Predict(sut, images[..(28 * 28)], 1);
+
+        RemoteQueryCounts inner;
+        using (RemoteQueryMeter meter = RemoteClassifier.Measure())
+        {
+            Predict(sut, images[(28 * 28)..], 2);
+            inner = meter.Counts;
+        }
+
+        Predict(sut, images[..(28 * 28)], 1);
+        Assert.Equal((2L, 2L), (inner.Queries, inner.Requests));
+        Assert.Equal(new RemoteQueryCounts(Queries: 2, CacheHits: 1, Requests: 1, Retries: 0, FailedRequests: 0), outer.Counts);
+    }
+
+    [Fact]
+    public void Measure_RetriedRequests_CountedInTheMeterOfTheCallerThatSentThem()
+    {
+        _server.Behavior.TooManyRequestsFirst = 1;
+        _server.Behavior.RetryAfterSeconds = 0;
+        using var sut = Remote(new() { Url = _server.Url, MaxRetries = 2 });
+        using RemoteQueryMeter meter = RemoteClassifier.Measure();
+
+        Predict(sut, SampleTensors(1), 1);
+
+        Assert.Equal(new RemoteQueryCounts(Queries: 1, CacheHits: 0, Requests: 2, Retries: 1, FailedRequests: 1), meter.Counts);
+    }
+
+    [Fact]
     public void Run_SquareThroughServer_SameAdversarialImageAndQueriesAsLocalFile()
     {
         using var sut = Remote(new() { Url = _server.Url, MaxConcurrency = 8 });
@@ -219,7 +276,7 @@ public sealed class RemoteClassifierTests : IAsyncLifetime, IDisposable
         _server.Behavior.Malformed = true;
         using var sut = Remote(new() { Url = _server.Url, RetryDelaySeconds = 0.01 });
 
-        RemoteModelException e = Assert.Throws<RemoteModelException>(() => Predict(sut, SampleTensors(1), 1));
+        RemoteModelException e = Assert.Throws<PermanentRemoteModelException>(() => Predict(sut, SampleTensors(1), 1));
 
         Assert.True(e.IsPermanent);
         Assert.Contains(_server.Url.ToString(), e.Message, StringComparison.Ordinal);
@@ -232,7 +289,7 @@ public sealed class RemoteClassifierTests : IAsyncLifetime, IDisposable
     {
         using var sut = Remote(new() { Url = _server.Url, ScoresPath = "$.predictions[0].probs" });
 
-        RemoteModelException e = Assert.Throws<RemoteModelException>(() => Predict(sut, SampleTensors(1), 1));
+        RemoteModelException e = Assert.Throws<PermanentRemoteModelException>(() => Predict(sut, SampleTensors(1), 1));
 
         Assert.True(e.IsPermanent);
         Assert.Contains("scoresPath '$.predictions[0].probs' is not in the response", e.Message, StringComparison.Ordinal);
@@ -256,7 +313,7 @@ public sealed class RemoteClassifierTests : IAsyncLifetime, IDisposable
         var headers = new Dictionary<string, string> { ["Authorization"] = "Bearer ${TEST_API_KEY}" };
         using var sut = Remote(new() { Url = _server.Url, Headers = headers }, _ => "wrong");
 
-        RemoteModelException e = Assert.Throws<RemoteModelException>(() => Predict(sut, SampleTensors(1), 1));
+        RemoteModelException e = Assert.Throws<PermanentRemoteModelException>(() => Predict(sut, SampleTensors(1), 1));
 
         Assert.True(e.IsPermanent);
         Assert.Equal(401, e.StatusCode);
