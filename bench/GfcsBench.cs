@@ -18,7 +18,7 @@ namespace AttackBench;
 internal static class GfcsBench
 {
     private const string DefaultConfigs = "linf-0.1,l2-1.5";
-    private static readonly HashSet<string> Known = ["--target", "--target-preset", "--surrogate", "--images", "--configs", "--attacks", "--max-queries", "--seed", "--provider"];
+    private static readonly HashSet<string> Known = ["--target", "--target-preset", "--surrogate", "--surrogate-preset", "--images", "--configs", "--attacks", "--max-queries", "--seed", "--provider"];
 
     public static int Run(IReadOnlyList<string> args, TextWriter output)
     {
@@ -41,7 +41,11 @@ internal static class GfcsBench
         using OnnxClassifier target = BenchEnvironment.Load(targetSpec, provider, 32);
         var gradientOptions = new OnnxClassifierOptions { Provider = provider, MaxBatch = 32 };
         string cache = Path.Combine(Path.GetTempPath(), "advaudit-bench-gradients");
-        List<OnnxGradientModel> surrogates = [.. surrogatePaths.Select(p => new OnnxGradientModel(BenchEnvironment.ResolveSpec(p, null), gradientOptions, cache))];
+        List<string> surrogatePresets = [.. a.Pairs.Where(p => p.Name == "--surrogate-preset").Select(p => p.Value)];
+
+        // Each surrogate on the target's pixel grid (resized inside its gradient graph when its input differs).
+        List<OnnxGradientModel> surrogates = [.. surrogatePaths.Select((p, i) => OnnxGradientModel.ForPixelGrid(
+            BenchEnvironment.ResolveSpec(p, i < surrogatePresets.Count ? surrogatePresets[i] : null), target.InputHeight, target.InputWidth, target.Channels, gradientOptions, cache))];
         try
         {
             List<PreparedImage> photos = BenchEnvironment.LoadPhotos(imagesDir, target.Spec);
