@@ -20,6 +20,10 @@ public sealed class LossInfoTests
         { "pgd", true, "cross-entropy" },
         { "apgd-ce", false, "log-probability" },
         { "apgd-t", true, "dlr" },
+        { "transfer", false, "log-probability" },
+        { "transfer", true, "cross-entropy" },
+        { "gfcs", false, "margin" },
+        { "gfcs", true, "cross-entropy" },
     };
 
     [Theory]
