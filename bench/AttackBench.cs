@@ -132,7 +132,7 @@ internal static class AttackBench
     }
 
     /// <summary>Splits <c>square,bandits-td:tileSize=8,fdLearningRate=0.1;simba-dct</c>: a comma-separated piece with <c>=</c> belongs to the attack before it.</summary>
-    private static List<string> SplitSpecs(string text)
+    internal static List<string> SplitSpecs(string text)
     {
         var specs = new List<string>();
         foreach (string piece in text.Split([',', ';'], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))

@@ -16,6 +16,8 @@ const string Usage = """
       bench startup --tool 'COMMAND' [--tool 'COMMAND']... [--model models/fashion-mnist-cnn/model.json [--preset NAME]]
                     [--image samples/fashion-mnist/0000-ankle-boot.png] [--rounds 7]
       bench transfer [--configs linf-4/255,l2-5,linf-16/255] [--iterations 10] [--seed 0] [--variants MI-FGSM,...] [--images DIR] [--provider auto|cpu|cuda]
+      bench gfcs    [--target SPEC [--target-preset NAME]] [--surrogate SPEC [--surrogate-preset NAME]]... [--images DIR] [--configs linf-0.1,l2-1.5]
+                    [--attacks gfcs,square,simba-dct,gfcs:maxQueries=100>square] [--max-queries 10000] [--seed 0] [--provider auto|cpu|cuda]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -39,6 +41,7 @@ try
         "startup" => StartupBench.Run(args[1..], Console.Out),
         "load-model" => StartupBench.LoadModel(args[1..], Console.Out),
         "transfer" => TransferBench.Run(args[1..], Console.Out),
+        "gfcs" => GfcsBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }

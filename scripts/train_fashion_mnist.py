@@ -73,6 +73,67 @@ def to_gray_tensor(u8):
     return torch.from_numpy(u8.astype(np.float32) / 255.0).unsqueeze(1)
 
 
+def train(model, opt, sched, xtr_t, ytr_t, xte_t, yte, epochs, batch_size, gen):
+    """Cross-entropy training in shuffled mini-batches, the test accuracy printed after each epoch; returns seconds."""
+    t0 = time.time()
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(len(xtr_t), generator=gen)
+        total = 0.0
+        for i in range(0, len(perm), batch_size):
+            idx = perm[i:i + batch_size]
+            xb = xtr_t[idx]
+            loss = F.cross_entropy(model(xb), ytr_t[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        if sched is not None:
+            sched.step()
+        model.eval()
+        with torch.no_grad():
+            acc = (model(xte_t).argmax(1).numpy() == yte).mean()
+        print(f"epoch {epoch + 1}: loss {total / len(perm):.4f} test acc (torch) {acc:.4f} "
+              f"[{time.time() - t0:.0f}s]", flush=True)
+    return time.time() - t0
+
+
+def export_and_evaluate(model, out, xte_t, yte):
+    """Exports out/model.onnx (opset 13, dynamic batch) and measures the exported graph's test accuracy with the numpy
+    interpreter (not torch); returns (path, onnx model, figures)."""
+    model.eval()
+    with torch.no_grad():
+        torch_logits = model(xte_t).numpy()
+    torch_acc = float((torch_logits.argmax(1) == yte).mean())
+
+    os.makedirs(out, exist_ok=True)
+    onnx_path = os.path.join(out, "model.onnx")
+    torch.onnx.export(model, torch.zeros(1, 1, 28, 28), onnx_path,
+                      input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+                      opset_version=13, do_constant_folding=True)
+    import onnx
+    m = onnx.load(onnx_path)
+    onnx.checker.check_model(m)
+    print("ONNX ops:", sorted({n.op_type for n in m.graph.node}))
+
+    # Accuracy of the exported ONNX graph, evaluated by the numpy interpreter (not torch).
+    onnx_logits = np.concatenate([
+        onnx_numpy_eval.run(m, {"input": xte_t[i:i + 1000].numpy()})["logits"]
+        for i in range(0, len(xte_t), 1000)])
+    onnx_pred = onnx_logits.argmax(1)
+    onnx_acc = float((onnx_pred == yte).mean())
+    max_diff = float(np.abs(onnx_logits - torch_logits).max())
+    agree = int((onnx_pred == torch_logits.argmax(1)).sum())
+    print(f"test accuracy: onnx(numpy) {onnx_acc:.4f}  torch {torch_acc:.4f}  "
+          f"max |logit diff| {max_diff:.2e}  argmax agree {agree}/{len(yte)}")
+
+    with open(onnx_path, "rb") as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    return onnx_path, m, {"pred": onnx_pred, "onnxAcc": onnx_acc, "torchAcc": torch_acc, "maxDiff": max_diff,
+                          "agree": agree, "sha": sha}
+
+
 def write_spec(folder, sha):
     """model.json: a one-channel gray model, its sha256."""
     spec = {"name": "fashion-mnist-cnn", "onnxPath": "model.onnx", "inputName": "input",
@@ -116,55 +177,9 @@ def main():
     model = FashionCnn()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     gen = torch.Generator().manual_seed(SEED)
-    t0 = time.time()
-    for epoch in range(args.epochs):
-        model.train()
-        perm = torch.randperm(len(xtr_t), generator=gen)
-        total = 0.0
-        for i in range(0, len(perm), args.batch_size):
-            idx = perm[i:i + args.batch_size]
-            xb = xtr_t[idx]
-            loss = F.cross_entropy(model(xb), ytr_t[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        model.eval()
-        with torch.no_grad():
-            acc = (model(xte_t).argmax(1).numpy() == yte).mean()
-        print(f"epoch {epoch + 1}: loss {total / len(perm):.4f} test acc (torch) {acc:.4f} "
-              f"[{time.time() - t0:.0f}s]", flush=True)
-    train_seconds = time.time() - t0
-
-    model.eval()
-    with torch.no_grad():
-        torch_logits = model(xte_t).numpy()
-    torch_acc = float((torch_logits.argmax(1) == yte).mean())
-
-    os.makedirs(args.out, exist_ok=True)
-    onnx_path = os.path.join(args.out, "model.onnx")
-    torch.onnx.export(model, torch.zeros(1, 1, 28, 28), onnx_path,
-                      input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
-                      opset_version=13, do_constant_folding=True)
-    import onnx
-    m = onnx.load(onnx_path)
-    onnx.checker.check_model(m)
-    print("ONNX ops:", sorted({n.op_type for n in m.graph.node}))
-
-    # Accuracy of the exported ONNX graph, evaluated by the numpy interpreter (not torch).
-    onnx_logits = np.concatenate([
-        onnx_numpy_eval.run(m, {"input": xte_t[i:i + 1000].numpy()})["logits"]
-        for i in range(0, len(xte_t), 1000)])
-    onnx_pred = onnx_logits.argmax(1)
-    onnx_acc = float((onnx_pred == yte).mean())
-    max_diff = float(np.abs(onnx_logits - torch_logits).max())
-    agree = int((onnx_pred == torch_logits.argmax(1)).sum())
-    print(f"test accuracy: onnx(numpy) {onnx_acc:.4f}  torch {torch_acc:.4f}  "
-          f"max |logit diff| {max_diff:.2e}  argmax agree {agree}/{len(yte)}")
-
-    with open(onnx_path, "rb") as f:
-        sha = hashlib.sha256(f.read()).hexdigest()
+    train_seconds = train(model, opt, None, xtr_t, ytr_t, xte_t, yte, args.epochs, args.batch_size, gen)
+    onnx_path, m, ev = export_and_evaluate(model, args.out, xte_t, yte)
+    onnx_pred, onnx_acc, torch_acc, max_diff, sha = ev["pred"], ev["onnxAcc"], ev["torchAcc"], ev["maxDiff"], ev["sha"]
     with open(os.path.join(args.out, "labels.txt"), "w") as f:
         f.write("\n".join(LABELS) + "\n")
     write_spec(args.out, sha)
@@ -196,6 +211,7 @@ def main():
                         "predicted": int(logits.argmax())})
         print(f"sample {name}: {LABELS[yte[i]]}")
 
+    import onnx
     metrics = {"seed": SEED, "epochs": args.epochs, "batchSize": args.batch_size, "lr": args.lr,
                "trainSeconds": round(train_seconds, 1),
                "testAccuracyOnnxNumpy": onnx_acc, "testAccuracyTorch": torch_acc,

@@ -55,7 +55,8 @@ public static class Program
             "advaudit: adversarial robustness audits of image classifiers. Finds small, verified perturbations that change " +
             "an ONNX classifier's answer with black-box attacks (square, simba-dct and bandits-td read scores; hopskipjump " +
             "needs only the top-1 label) and, for a model you own, white-box attacks through its gradients (fgsm, pgd, " +
-            "apgd-ce, apgd-t; the standard plan is AutoAttack's APGD-CE, APGD-T and Square), alone or as a plan; optionally " +
+            "apgd-ce, apgd-t; the standard plan is AutoAttack's APGD-CE, APGD-T and Square), or with surrogate models you own " +
+            "(transfer crafts on them alone, gfcs steps along their gradients while querying scores), alone or as a plan; optionally " +
             "checks whether they transfer to other models; and writes adversarial images, reports and run summaries.");
         root.Subcommands.Add(AttackCommand.Create(output, errors));
         root.Subcommands.Add(ModelsCommand.Create(output));

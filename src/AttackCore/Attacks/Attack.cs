@@ -152,6 +152,46 @@ public abstract class Attack<TOptions> : IAttack
         return new AttackState(Options, classifier.InputHeight, classifier.InputWidth, images, classifier.Channels);
     }
 
+    /// <summary>
+    /// Scores every clean image of a new state in one batched call (one counted query each) and makes it the image's
+    /// best, with its loss; an image the model already gets wrong is finished (the clean image is on the 8-bit grid, so
+    /// it needs no grid check).
+    /// </summary>
+    /// <param name="state">A state from <see cref="NewState"/>.</param>
+    /// <param name="classifier">The model under attack.</param>
+    /// <param name="scored">Reads what the attack keeps of each image's clean scores, before its best is set; optional.</param>
+    protected void ScoreCleanImages(AttackState state, IClassifier classifier, CleanScored? scored = null)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(classifier);
+        using var queries = new QueryBuffer(state.ImageLength, classifier.NumClasses, state.Images.Count);
+        for (int i = 0; i < state.Images.Count; i++)
+        {
+            state.Images[i].Clean.CopyTo(queries.Image(i));
+        }
+
+        queries.Predict(classifier, state.Images.Count);
+        for (int i = 0; i < state.Images.Count; i++)
+        {
+            AttackImageState image = state.Images[i];
+            ReadOnlySpan<float> logits = queries.Logits(i);
+            image.Queries = 1;
+            scored?.Invoke(image, logits);
+            SetBest(image, image.Clean, logits, Loss.Evaluate(logits, image.Goal));
+            if (Criterion.IsAdversarial(logits, image.Goal))
+            {
+                image.Status = ImageAttackStatus.Succeeded;
+            }
+
+            ExhaustIfSpent(image);
+        }
+    }
+
+    /// <summary>Reads one image's clean scores for <see cref="ScoreCleanImages"/>.</summary>
+    /// <param name="image">The image.</param>
+    /// <param name="logits">Its clean scores.</param>
+    protected delegate void CleanScored(AttackImageState image, ReadOnlySpan<float> logits);
+
     /// <summary>Checks every image of <paramref name="state"/> holds what this attack keeps per image.</summary>
     /// <typeparam name="TImage">The attack's image state.</typeparam>
     /// <param name="state">The state to step.</param>
@@ -268,6 +308,110 @@ public abstract class Attack<TOptions> : IAttack
                 image.Status = ImageAttackStatus.Succeeded;
             }
         }
+    }
+
+    /// <summary>
+    /// One two-sided step (SimBA's and GFCS's) for every active image: every image's first candidate in one call; then
+    /// the second candidates of the images whose first did not improve, together with the 8-bit checks of first-round
+    /// successes, in a second call; then the 8-bit checks of second-round successes in a third (rare). Each scored
+    /// candidate costs its image one query; a second candidate is made only while the image has a query left.
+    /// </summary>
+    /// <param name="state">The state.</param>
+    /// <param name="classifier">The model.</param>
+    /// <param name="active">The running images (indices into the state); slot k is <c>active[k]</c>.</param>
+    /// <param name="queries">A buffer with room for every active image.</param>
+    /// <param name="rounds">The round lists, reused by every iteration of a slice.</param>
+    /// <param name="compose">Writes the candidate of a slot's first or second side into a buffer slot.</param>
+    /// <param name="judge">Judges a scored candidate (kept only if better); says whether it also fools the model.</param>
+    /// <returns>The queries spent.</returns>
+    protected long TwoSidedStep(AttackState state, IClassifier classifier, IReadOnlyList<int> active, QueryBuffer queries, TwoSidedRounds rounds, TwoSidedCandidate compose, TwoSidedJudge judge)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(active);
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(rounds);
+        ArgumentNullException.ThrowIfNull(compose);
+        ArgumentNullException.ThrowIfNull(judge);
+        for (int slot = 0; slot < active.Count; slot++)
+        {
+            compose(slot, second: false, slot);
+        }
+
+        long spent = queries.Predict(classifier, active.Count);
+        rounds.Second.Clear();
+        rounds.Checks.Clear();
+        for (int slot = 0; slot < active.Count; slot++)
+        {
+            AttackImageState image = state.Images[active[slot]];
+            image.Queries++;
+            if (judge(slot, slot, out bool fooled))
+            {
+                if (fooled)
+                {
+                    rounds.Checks.Add(active[slot]);
+                }
+            }
+            else if (image.Queries < Options.MaxQueries)
+            {
+                rounds.Second.Add(slot);
+            }
+        }
+
+        int second = rounds.Second.Count;
+        for (int k = 0; k < second; k++)
+        {
+            compose(rounds.Second[k], second: true, k);
+        }
+
+        int checks = PrepareGridChecks(state, rounds.Checks, queries, second);
+        spent += queries.Predict(classifier, second + checks);
+        rounds.LateChecks.Clear();
+        for (int k = 0; k < second; k++)
+        {
+            int slot = rounds.Second[k];
+            state.Images[active[slot]].Queries++;
+            if (judge(slot, k, out bool fooled) && fooled)
+            {
+                rounds.LateChecks.Add(active[slot]);
+            }
+        }
+
+        FinishGridChecks(state, rounds.Checks, queries, second);
+        checks = PrepareGridChecks(state, rounds.LateChecks, queries, 0);
+        if (checks > 0)
+        {
+            spent += queries.Predict(classifier, checks);
+            FinishGridChecks(state, rounds.LateChecks, queries, 0);
+        }
+
+        return spent;
+    }
+
+    /// <summary>Writes the candidate of one side of a two-sided step (see <see cref="TwoSidedStep"/>).</summary>
+    /// <param name="slot">The image's slot in the active list.</param>
+    /// <param name="second">Whether this is the second side (tried after the first did not improve).</param>
+    /// <param name="destination">The buffer slot to write the candidate into.</param>
+    protected delegate void TwoSidedCandidate(int slot, bool second, int destination);
+
+    /// <summary>Judges one scored candidate of a two-sided step: keeps it if better.</summary>
+    /// <param name="slot">The image's slot in the active list.</param>
+    /// <param name="destination">The buffer slot holding the candidate and its scores.</param>
+    /// <param name="fooled">Set when the kept candidate fools the model (it then gets an 8-bit check).</param>
+    /// <returns>Whether the candidate was kept.</returns>
+    protected delegate bool TwoSidedJudge(int slot, int destination, out bool fooled);
+
+    /// <summary>The lists one <see cref="TwoSidedStep"/> fills, made once per slice.</summary>
+    /// <param name="capacity">The most images of a slice.</param>
+    protected sealed class TwoSidedRounds(int capacity)
+    {
+        /// <summary>Gets the slots whose first side did not improve; second-round buffer slot k is slot <c>Second[k]</c>.</summary>
+        public List<int> Second { get; } = new(capacity);
+
+        /// <summary>Gets the images whose first side fooled the model, checked on the grid in the second call.</summary>
+        public List<int> Checks { get; } = new(capacity);
+
+        /// <summary>Gets the images whose second side fooled the model, checked on the grid in a third call.</summary>
+        public List<int> LateChecks { get; } = new(capacity);
     }
 
     /// <summary>

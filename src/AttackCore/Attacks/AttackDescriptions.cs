@@ -55,7 +55,7 @@ public static class AttackDescriptions
             options.Add(new AttackOptionDescription(key, AttackCatalog.ValuesOf(property.PropertyType), shown, PropertyDoc(property)));
         }
 
-        string needs = defaults.UsesSurrogates ? "surrogate models' gradients (models you own); the target's label"
+        string needs = defaults.UsesSurrogates ? "surrogate models' gradients (models you own), and the target's scores (gfcs) or label (transfer)"
             : defaults.UsesGradients ? "gradients (a model you own)" : defaults.UsesScores ? "scores" : "the top-1 label only";
         Type? attack = typeof(AttackOptions).Assembly.GetTypes().FirstOrDefault(t => !t.IsAbstract && AttackOptionsOf(t) is Type o && o.IsAssignableFrom(type));
         return new AttackDescription(name, needs, FirstSentence(Text(Member("T:" + (attack ?? type).FullName)?.Element("summary"))), options);

@@ -24,6 +24,7 @@ namespace AttackCore.Attacks;
 [JsonDerivedType(typeof(AttackCore.Attacks.Apgd.ApgdCeOptions), AttackCore.Attacks.Apgd.ApgdCeOptions.Name)]
 [JsonDerivedType(typeof(AttackCore.Attacks.Apgd.ApgdTOptions), AttackCore.Attacks.Apgd.ApgdTOptions.Name)]
 [JsonDerivedType(typeof(AttackCore.Attacks.Transfer.TransferOptions), AttackCore.Attacks.Transfer.TransferOptions.Name)]
+[JsonDerivedType(typeof(AttackCore.Attacks.Gfcs.GfcsOptions), AttackCore.Attacks.Gfcs.GfcsOptions.Name)]
 public abstract record AttackOptions
 {
     /// <summary>Gets the attack's name as users write it (<c>square</c>, <c>simba-dct</c>, ...), also written into reports.</summary>

@@ -101,7 +101,8 @@ public class AttackImageState
 
     /// <summary>
     /// Gets or sets the gradient evaluations (a forward and a backward pass through the model) spent on this image by a
-    /// white-box attack; they are not in <see cref="Queries"/>, which counts forward queries only.
+    /// white-box attack, or through a surrogate by a surrogate-based attack (one per surrogate per evaluation); they are
+    /// not in <see cref="Queries"/>, which counts forward queries of the target only.
     /// </summary>
     public int GradientEvaluations { get; set; }
 

@@ -35,4 +35,8 @@ internal sealed class WhiteBoxModel(IClassifier classifier, IGradientModel gradi
     /// <inheritdoc />
     public void ComputeGradients(ReadOnlySpan<float> images, int count, GradientLoss loss, ReadOnlySpan<int> labels, ReadOnlySpan<int> targets, Span<float> logits, Span<float> losses, Span<float> gradientsOut) =>
         gradients.ComputeGradients(images, count, loss, labels, targets, logits, losses, gradientsOut);
+
+    /// <inheritdoc />
+    public void ComputeLogitGradients(ReadOnlySpan<float> images, int count, ReadOnlySpan<float> weights, Span<float> logits, Span<float> losses, Span<float> gradientsOut) =>
+        gradients.ComputeLogitGradients(images, count, weights, logits, losses, gradientsOut);
 }

@@ -20,12 +20,15 @@ internal sealed record DerivedGraph(byte[] Model, IReadOnlyList<GradientLoss> Lo
 internal static class GradientGraphBuilder
 {
     /// <summary>Bump when the derived graph changes for the same inputs: it keys the disk cache.</summary>
-    public const int Version = 8;
+    public const int Version = 9;
 
     public const string PixelsName = "advaudit_pixels";
     public const string LabelsName = "advaudit_labels";
     public const string TargetsName = "advaudit_targets";
     public const string LossWeightsName = "advaudit_loss_weights";
+
+    /// <summary>The per-image logit weights of the weighted-logit loss (sum_k w_k z_k), [batch, classes]; the loss after every <see cref="GradientLoss"/> in <see cref="LossWeightsName"/>.</summary>
+    public const string LogitWeightsName = "advaudit_logit_weights";
     public const string LogitsName = "advaudit_logits";
     public const string LossName = "advaudit_loss";
     public const string GradientName = "advaudit_pixel_gradient";
@@ -134,7 +137,8 @@ internal static class GradientGraphBuilder
         graph.Input.Add(TensorInfo(PixelsName, (int)TensorProto.Types.DataType.Float, ["batch", channels, height, width]));
         graph.Input.Add(TensorInfo(LabelsName, (int)TensorProto.Types.DataType.Int64, ["batch"]));
         graph.Input.Add(TensorInfo(TargetsName, (int)TensorProto.Types.DataType.Int64, ["batch"]));
-        graph.Input.Add(TensorInfo(LossWeightsName, (int)TensorProto.Types.DataType.Float, [losses.Count]));
+        graph.Input.Add(TensorInfo(LossWeightsName, (int)TensorProto.Types.DataType.Float, [losses.Count + 1]));
+        graph.Input.Add(TensorInfo(LogitWeightsName, (int)TensorProto.Types.DataType.Float, ["batch", spec.NumClasses]));
 
         // The preprocessing nodes go first: the model's nodes consume their output.
         var writer = new GraphWriter(graph);
@@ -264,9 +268,11 @@ internal static class GradientGraphBuilder
     }
 
     /// <summary>
-    /// Every supported loss as a [N, 1] column, then loss = sum_k weight_k loss_k: the caller selects one loss with a
-    /// one-hot weight vector, so one graph (and one session) serves all losses. Values come from GatherElements at
-    /// positions chosen by TopK, so the reverse pass sends gradients to the chosen logits, as PyTorch's sort does.
+    /// Every supported loss as a [N, 1] column, then the weighted-logit loss sum_k W_ik z_ik (W fed per image, for
+    /// <see cref="IGradientModel.ComputeLogitGradients"/>) as the last column; loss = sum_k weight_k loss_k: the caller
+    /// selects one loss with a one-hot weight vector, so one graph (and one session) serves all losses. Values come from
+    /// GatherElements at positions chosen by TopK, so the reverse pass sends gradients to the chosen logits, as
+    /// PyTorch's sort does.
     /// </summary>
     private static void EmitLosses(GraphWriter w, IReadOnlyList<GradientLoss> losses)
     {
@@ -314,6 +320,7 @@ internal static class GradientGraphBuilder
             });
         }
 
+        columns.Add(w.Op("ReduceSum", [w.Op("Mul", [z, LogitWeightsName]), w.Int64s(1)], Attr.Int("keepdims", 1)));
         string stacked = w.Op("Concat", columns, Attr.Int("axis", 1));
         string weighted = w.Op("Mul", [stacked, LossWeightsName]);
         w.OpNamed("ReduceSum", [weighted, w.Int64s(1)], [LossName], Attr.Int("keepdims", 0));
@@ -334,7 +341,8 @@ internal static class GradientGraphBuilder
             new(PixelsName, [batch, channels, height, width], pixels),
             new(LabelsName, [batch], Enumerable.Range(0, batch).Select(i => (long)(i % spec.NumClasses)).ToArray()),
             new(TargetsName, [batch], Enumerable.Range(0, batch).Select(i => (long)((i + 1) % spec.NumClasses)).ToArray()),
-            new(LossWeightsName, [lossCount], Enumerable.Repeat(1f, lossCount).ToArray()),
+            new(LossWeightsName, [lossCount + 1], Enumerable.Repeat(1f, lossCount + 1).ToArray()),
+            new(LogitWeightsName, [batch, spec.NumClasses], Enumerable.Range(0, batch * spec.NumClasses).Select(i => (float)((i % 3) - 1)).ToArray()),
         ];
     }
 

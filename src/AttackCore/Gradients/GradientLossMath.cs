@@ -61,7 +61,7 @@ public static class GradientLossMath
                 {
                     bool targeted = loss == GradientLoss.TargetedMargin;
                     int c = targeted ? Target(target) : label;
-                    int other = ArgMaxExcept(logits, c);
+                    int other = LogitMath.ArgMaxExcept(logits, c);
                     double sign = targeted ? -1 : 1;
                     if (withDerivative)
                     {
@@ -79,7 +79,7 @@ public static class GradientLossMath
                         throw new ArgumentException("The DLR loss needs at least 3 classes.", nameof(logits));
                     }
 
-                    int other = ArgMaxExcept(logits, label);
+                    int other = LogitMath.ArgMaxExcept(logits, label);
                     (int p1, _, int p3, _) = Top4(logits);
                     double numerator = logits[label] - (double)logits[other];
                     double denominator = logits[p1] - (double)logits[p3] + 1e-12;
@@ -149,21 +149,6 @@ public static class GradientLossMath
     /// <param name="loss">The loss.</param>
     /// <returns><see langword="true"/> for the targeted losses.</returns>
     public static bool IsTargeted(GradientLoss loss) => loss is GradientLoss.TargetedCrossEntropy or GradientLoss.TargetedMargin or GradientLoss.TargetedDlr;
-
-    /// <summary>The highest logit's class other than <paramref name="except"/>; the first on ties.</summary>
-    private static int ArgMaxExcept(ReadOnlySpan<float> logits, int except)
-    {
-        int best = -1;
-        for (int k = 0; k < logits.Length; k++)
-        {
-            if (k != except && (best < 0 || logits[k] > logits[best]))
-            {
-                best = k;
-            }
-        }
-
-        return best;
-    }
 
     /// <summary>The classes of the four highest logits, highest first (ties: lower index first); -1 where there are fewer classes.</summary>
     private static (int P1, int P2, int P3, int P4) Top4(ReadOnlySpan<float> logits)

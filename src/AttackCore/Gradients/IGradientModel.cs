@@ -60,4 +60,24 @@ public interface IGradientModel
         Span<float> logits,
         Span<float> losses,
         Span<float> gradients);
+
+    /// <summary>
+    /// Computes logits, the weighted logit sum loss_i = sum_k w_ik z_ik of each image and d loss_i / d pixels: the
+    /// gradient of any fixed linear combination of the logits, such as an output-diversified (ODS) direction with random
+    /// weights (Tashiro, Song and Ermon, NeurIPS 2020) or z_t - z_y for classes another model chose.
+    /// </summary>
+    /// <param name="images">count x channels x height x width values in [0, 1], CHW per image.</param>
+    /// <param name="count">Number of images.</param>
+    /// <param name="weights">count x <see cref="NumClasses"/> weights, row i for image i; finite.</param>
+    /// <param name="logits">Receives count x <see cref="NumClasses"/> logits, equal to what the model's classifier returns.</param>
+    /// <param name="losses">Receives count values sum_k w_ik z_ik.</param>
+    /// <param name="gradients">Receives the gradient, shaped like <paramref name="images"/>.</param>
+    /// <exception cref="ArgumentException">A span is too short or a weight is not finite.</exception>
+    void ComputeLogitGradients(
+        ReadOnlySpan<float> images,
+        int count,
+        ReadOnlySpan<float> weights,
+        Span<float> logits,
+        Span<float> losses,
+        Span<float> gradients);
 }

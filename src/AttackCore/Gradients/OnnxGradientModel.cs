@@ -36,7 +36,7 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
     private readonly OnnxClassifierOptions options;
     private readonly int imageSize;
     private readonly int[] lossSlots;
-    private readonly string[] inputNames = [GradientGraphBuilder.PixelsName, GradientGraphBuilder.LabelsName, GradientGraphBuilder.TargetsName, GradientGraphBuilder.LossWeightsName];
+    private readonly string[] inputNames = [GradientGraphBuilder.PixelsName, GradientGraphBuilder.LabelsName, GradientGraphBuilder.TargetsName, GradientGraphBuilder.LossWeightsName, GradientGraphBuilder.LogitWeightsName];
     private readonly string[] outputNames = [GradientGraphBuilder.LogitsName, GradientGraphBuilder.LossName, GradientGraphBuilder.GradientName];
     private volatile bool disposed;
 
@@ -204,9 +204,61 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
                 slot,
                 labels.Slice(start, n),
                 targeted ? targets.Slice(start, n) : labels.Slice(start, n),
+                [],
                 logits.Slice(start * NumClasses, n * NumClasses),
                 losses.Slice(start, n),
                 gradients.Slice(start * imageSize, n * imageSize));
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ComputeLogitGradients(
+        ReadOnlySpan<float> images,
+        int count,
+        ReadOnlySpan<float> weights,
+        Span<float> logits,
+        Span<float> losses,
+        Span<float> gradients)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Require(images.Length, (long)count * imageSize, nameof(images));
+        Require(weights.Length, (long)count * NumClasses, nameof(weights));
+        Require(logits.Length, (long)count * NumClasses, nameof(logits));
+        Require(losses.Length, count, nameof(losses));
+        Require(gradients.Length, (long)count * imageSize, nameof(gradients));
+        foreach (float w in weights[..(count * NumClasses)])
+        {
+            if (!float.IsFinite(w))
+            {
+                throw new ArgumentException(Invariant($"weights holds {w}; every logit weight must be finite."), nameof(weights));
+            }
+        }
+
+        // Labels and targets are read by the other loss columns only (weighted zero here); class 0 keeps them in range.
+        int chunk = SupportsBatching ? options.MaxBatch : 1;
+        int[] zeros = ArrayPool<int>.Shared.Rent(Math.Min(chunk, Math.Max(count, 1)));
+        try
+        {
+            Array.Clear(zeros);
+            for (int start = 0; start < count; start += chunk)
+            {
+                int n = Math.Min(chunk, count - start);
+                RunChunk(
+                    images.Slice(start * imageSize, n * imageSize),
+                    n,
+                    SupportedLosses.Count,
+                    zeros.AsSpan(0, n),
+                    zeros.AsSpan(0, n),
+                    weights.Slice(start * NumClasses, n * NumClasses),
+                    logits.Slice(start * NumClasses, n * NumClasses),
+                    losses.Slice(start, n),
+                    gradients.Slice(start * imageSize, n * imageSize));
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(zeros);
         }
     }
 
@@ -311,15 +363,19 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
         int slot,
         ReadOnlySpan<int> labels,
         ReadOnlySpan<int> targets,
+        ReadOnlySpan<float> logitWeights,
         Span<float> logits,
         Span<float> losses,
         Span<float> gradients)
     {
+        // logitWeights: n x classes for the weighted-logit slot, empty (zeros fed) for the other losses.
         // Owned by this call only: rented here, pinned by the OrtValues during Run, returned below.
         int length = n * imageSize;
         float[] pixels = ArrayPool<float>.Shared.Rent(length);
         long[] classes = ArrayPool<long>.Shared.Rent(2 * n);
-        float[] weights = ArrayPool<float>.Shared.Rent(SupportedLosses.Count);
+        int slots = SupportedLosses.Count + 1;
+        float[] weights = ArrayPool<float>.Shared.Rent(slots);
+        float[] logitWeightValues = ArrayPool<float>.Shared.Rent(n * NumClasses);
         try
         {
             images.CopyTo(pixels);
@@ -329,13 +385,23 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
                 classes[n + i] = targets[i];
             }
 
-            Array.Clear(weights, 0, SupportedLosses.Count);
+            Array.Clear(weights, 0, slots);
             weights[slot] = 1f;
+            if (logitWeights.IsEmpty)
+            {
+                Array.Clear(logitWeightValues, 0, n * NumClasses);
+            }
+            else
+            {
+                logitWeights.CopyTo(logitWeightValues);
+            }
+
             using var pixelValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, length), [n, Channels, InputHeight, InputWidth]);
             using var labelValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, classes.AsMemory(0, n), [n]);
             using var targetValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, classes.AsMemory(n, n), [n]);
-            using var weightValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, weights.AsMemory(0, SupportedLosses.Count), [SupportedLosses.Count]);
-            using var results = session.Run(runOptions, inputNames, [pixelValue, labelValue, targetValue, weightValue], outputNames);
+            using var weightValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, weights.AsMemory(0, slots), [slots]);
+            using var logitWeightValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, logitWeightValues.AsMemory(0, n * NumClasses), [n, NumClasses]);
+            using var results = session.Run(runOptions, inputNames, [pixelValue, labelValue, targetValue, weightValue, logitWeightValue], outputNames);
             results[0].GetTensorDataAsSpan<float>()[..(n * NumClasses)].CopyTo(logits);
             results[1].GetTensorDataAsSpan<float>()[..n].CopyTo(losses);
             results[2].GetTensorDataAsSpan<float>()[..length].CopyTo(gradients);
@@ -345,6 +411,7 @@ public sealed partial class OnnxGradientModel : IGradientModel, IDisposable
             ArrayPool<float>.Shared.Return(pixels);
             ArrayPool<long>.Shared.Return(classes);
             ArrayPool<float>.Shared.Return(weights);
+            ArrayPool<float>.Shared.Return(logitWeightValues);
         }
     }
 }

@@ -41,6 +41,24 @@ public static class LogitMath
         return best;
     }
 
+    /// <summary>The class with the largest score other than <paramref name="except"/>; the first on ties.</summary>
+    /// <param name="logits">The scores.</param>
+    /// <param name="except">The class left out.</param>
+    /// <returns>The class; -1 when no other class exists.</returns>
+    public static int ArgMaxExcept(ReadOnlySpan<float> logits, int except)
+    {
+        int best = -1;
+        for (int k = 0; k < logits.Length; k++)
+        {
+            if (k != except && (best < 0 || logits[k] > logits[best]))
+            {
+                best = k;
+            }
+        }
+
+        return best;
+    }
+
     /// <summary><c>log sum_k exp(logits_k)</c>, shifted by the maximum so it neither overflows nor underflows.</summary>
     /// <param name="logits">The scores.</param>
     /// <returns>The value.</returns>

@@ -23,8 +23,9 @@ public sealed record AttackOutcome
     public int? PlanQueries { get; init; }
 
     /// <summary>
-    /// Gets the gradient evaluations (a forward and a backward pass each) a white-box attack spent on this image, beside
-    /// its forward <see cref="Queries"/>; omitted for attacks that only query.
+    /// Gets the gradient evaluations (a forward and a backward pass each) a white-box attack spent on this image, or a
+    /// surrogate-based attack spent on its surrogates, beside its forward <see cref="Queries"/>; omitted for attacks that
+    /// only query.
     /// </summary>
     public int? GradientEvaluations { get; init; }
 

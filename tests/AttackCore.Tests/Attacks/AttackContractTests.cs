@@ -348,7 +348,8 @@ public abstract class AttackContractTests<TOptions>
         return sut.Step(sut.Start(model, images, goals), model, StepBudget.Unlimited);
     }
 
-    private static double Distance(AttackImageState image, NormKind norm)
+    /// <summary>The perturbation of an image's best image in the given norm.</summary>
+    protected static double Distance(AttackImageState image, NormKind norm)
     {
         double max = 0, sum = 0;
         for (int v = 0; v < image.Best.Length; v++)

@@ -267,6 +267,72 @@ public class OnnxGradientModelTests
     }
 
     [Fact]
+    public void ComputeLogitGradients_FashionMnist_LossIsTheWeightedLogitSumAndGradientMatchesFiniteDifferences()
+    {
+        using var cache = new TempFolder();
+        using var sut = new OnnxGradientModel(FashionSpec(), new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
+        using var classifier = new OnnxClassifier(FashionSpec(), new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu });
+        const int n = 28 * 28;
+        float[] images = [.. FixtureImage(3, 28, channels: 1), .. FixtureImage(4, 28, channels: 1)];
+        var random = new Random(5);
+        float[] weights = [.. Enumerable.Range(0, 20).Select(_ => (random.NextSingle() * 2) - 1)];
+        var logits = new float[20];
+        var losses = new float[2];
+        var gradients = new float[2 * n];
+
+        sut.ComputeLogitGradients(images, 2, weights, logits, losses, gradients);
+
+        var expectedLogits = new float[20];
+        classifier.Predict(images, 2, expectedLogits);
+        for (int i = 0; i < 2; i++)
+        {
+            double sum = 0;
+            for (int k = 0; k < 10; k++)
+            {
+                Assert.Equal(expectedLogits[(i * 10) + k], logits[(i * 10) + k], 1e-4f);
+                sum += weights[(i * 10) + k] * (double)logits[(i * 10) + k];
+            }
+
+            Assert.Equal(sum, losses[i], 1e-4);
+        }
+
+        // Image 1 alone gives its row of the batch: images are independent.
+        var single = new float[n];
+        sut.ComputeLogitGradients(images.AsSpan(n, n), 1, weights.AsSpan(10, 10), new float[10], new float[1], single);
+        Assert.Equal(gradients.AsSpan(n, n).ToArray(), single, (a, b) => Math.Abs(a - b) <= 1e-5f);
+
+        // A piecewise-linear network: small steps along the gradient's largest entries stay inside one linear piece.
+        float[] image = images[..n];
+        float[] w = weights[..10];
+        foreach (int at in gradients[..n].Select((g, i) => (g, i)).OrderByDescending(p => Math.Abs(p.g)).Take(5).Select(p => p.i))
+        {
+            var plus = (float[])image.Clone();
+            var minus = (float[])image.Clone();
+            plus[at] += 1e-3f;
+            minus[at] -= 1e-3f;
+            float[] lp = new float[1], lm = new float[1];
+            sut.ComputeLogitGradients(plus, 1, w, new float[10], lp, new float[n]);
+            sut.ComputeLogitGradients(minus, 1, w, new float[10], lm, new float[n]);
+            double numeric = (lp[0] - lm[0]) / (plus[at] - minus[at]);
+            Assert.True(Math.Abs(numeric - gradients[at]) <= 2e-2 * Math.Max(1e-2, Math.Abs(numeric)), $"pixel {at}: finite differences {numeric:R}, gradient {gradients[at]:R}");
+        }
+    }
+
+    [Fact]
+    public void ComputeLogitGradients_NonFiniteWeight_ThrowsNamingWeights()
+    {
+        using var cache = new TempFolder();
+        using var sut = new OnnxGradientModel(FashionSpec(), new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu }, cache.Path);
+        float[] weights = new float[10];
+        weights[3] = float.NaN;
+
+        var ex = Assert.Throws<ArgumentException>(() =>
+            sut.ComputeLogitGradients(new float[28 * 28], 1, weights, new float[10], new float[1], new float[28 * 28]));
+
+        Assert.Equal("weights", ex.ParamName);
+    }
+
+    [Fact]
     public void Constructor_ModelHardCodesBatchOfOne_RunsOneImagePerRunWithSameResults()
     {
         using var cache = new TempFolder();

@@ -22,6 +22,8 @@ public sealed class LossInfoTests
         { "apgd-t", true, "dlr" },
         { "transfer", false, "log-probability" },
         { "transfer", true, "cross-entropy" },
+        { "gfcs", false, "margin" },
+        { "gfcs", true, "cross-entropy" },
     };
 
     [Theory]

@@ -113,6 +113,31 @@ internal sealed class LinearClassifier : IClassifier, IGradientModel, ISurrogate
         }
     }
 
+    public void ComputeLogitGradients(ReadOnlySpan<float> images, int count, ReadOnlySpan<float> weights, Span<float> logits, Span<float> losses, Span<float> gradients)
+    {
+        int length = Channels * InputHeight * InputWidth;
+        Score(images, count, logits);
+        Interlocked.Add(ref _gradientImages, count);
+        for (int n = 0; n < count; n++)
+        {
+            ReadOnlySpan<float> row = weights.Slice(n * NumClasses, NumClasses);
+            double loss = 0;
+            Span<float> g = gradients.Slice(n * length, length);
+            g.Clear();
+            for (int k = 0; k < NumClasses; k++)
+            {
+                loss += row[k] * (double)logits[(n * NumClasses) + k];
+                ReadOnlySpan<float> w = _weights.AsSpan(k * length, length);
+                for (int i = 0; i < length; i++)
+                {
+                    g[i] += row[k] * w[i];
+                }
+            }
+
+            losses[n] = (float)loss;
+        }
+    }
+
     /// <summary>Returns the top-1 class of one image.</summary>
     public int Top1(float[] image)
     {

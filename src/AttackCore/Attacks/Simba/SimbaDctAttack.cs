@@ -79,28 +79,7 @@ public sealed class SimbaDctAttack : Attack<SimbaDctOptions>
     public override AttackState Start(IClassifier classifier, IReadOnlyList<float[]> cleanImages, IReadOnlyList<AttackGoal> goals)
     {
         AttackState state = NewState(classifier, cleanImages, goals);
-        using var queries = new QueryBuffer(state.ImageLength, classifier.NumClasses, state.Images.Count);
-        for (int i = 0; i < state.Images.Count; i++)
-        {
-            state.Images[i].Clean.CopyTo(queries.Image(i));
-        }
-
-        queries.Predict(classifier, state.Images.Count);
-        for (int i = 0; i < state.Images.Count; i++)
-        {
-            AttackImageState image = state.Images[i];
-            ReadOnlySpan<float> logits = queries.Logits(i);
-            image.Queries = 1;
-            SetBest(image, image.Clean, logits, Loss.Evaluate(logits, image.Goal));
-            if (Criterion.IsAdversarial(logits, image.Goal))
-            {
-                // The clean image is on the 8-bit grid, so it needs no grid check.
-                image.Status = ImageAttackStatus.Succeeded;
-            }
-
-            ExhaustIfSpent(image);
-        }
-
+        ScoreCleanImages(state, classifier);
         return state;
     }
 
@@ -218,14 +197,10 @@ public sealed class SimbaDctAttack : Attack<SimbaDctOptions>
         private readonly float[] _deltas;
         private readonly int[] _coordinates;
 
-        /// <summary>The round-1 slots whose minus did not improve; round-2 slot k is round-1 slot _plus[k].</summary>
-        private readonly List<int> _plus;
-
-        /// <summary>The images whose best image is checked on the grid in this round.</summary>
-        private readonly List<int> _checks;
-
-        /// <summary>The images whose plus fooled the model, checked in round 3.</summary>
-        private readonly List<int> _lateChecks;
+        private readonly TwoSidedRounds _rounds;
+        private readonly TwoSidedCandidate _compose;
+        private readonly TwoSidedJudge _judge;
+        private IReadOnlyList<int> _active = [];
 
         public SimbaSlice(SimbaDctAttack attack, AttackState state, IClassifier classifier, DctBasis basis, int capacity)
         {
@@ -236,80 +211,16 @@ public sealed class SimbaDctAttack : Attack<SimbaDctOptions>
             _queries = new QueryBuffer(state.ImageLength, classifier.NumClasses, capacity);
             _deltas = ArrayPool<float>.Shared.Rent(_queries.Capacity * state.ImageLength);
             _coordinates = ArrayPool<int>.Shared.Rent(_queries.Capacity);
-            _plus = new List<int>(_queries.Capacity);
-            _checks = new List<int>(_queries.Capacity);
-            _lateChecks = new List<int>(_queries.Capacity);
+            _rounds = new TwoSidedRounds(_queries.Capacity);
+            _compose = Compose;
+            _judge = Judge;
         }
 
-        /// <summary>One coordinate for every active image: the minus round, the plus round (with grid checks), and late grid checks.</summary>
+        /// <summary>One coordinate for every active image: x - a e_q, then x + a e_q where the minus did not improve, with the grid checks.</summary>
         public override long Iterate(IReadOnlyList<int> active)
         {
-            SimbaDctAttack attack = _attack;
-            double step = attack.Options.StepSize;
-
-            // Round 1: x - a e_q for every running image.
-            for (int slot = 0; slot < active.Count; slot++)
-            {
-                var image = (SimbaImageState)_state.Images[active[slot]];
-                int coordinate = attack.Coordinate(image, _state);
-                _coordinates[slot] = coordinate;
-                attack.Compose(image, _basis, coordinate, -step, Delta(slot), _queries.Image(slot));
-                image.Iterations++;
-            }
-
-            long queries = _queries.Predict(_classifier, active.Count);
-            _plus.Clear();
-            _checks.Clear();
-            for (int slot = 0; slot < active.Count; slot++)
-            {
-                var image = (SimbaImageState)_state.Images[active[slot]];
-                image.Queries++;
-                if (attack.TryAccept(image, Delta(slot), _queries.Image(slot), _queries.Logits(slot), out bool fooled))
-                {
-                    if (fooled)
-                    {
-                        _checks.Add(active[slot]);
-                    }
-                }
-                else if (image.Queries < attack.Options.MaxQueries)
-                {
-                    _plus.Add(slot);
-                }
-            }
-
-            // Round 2: x + a e_q where the minus did not improve, then the grid checks of minus successes, in one call.
-            int plus = _plus.Count;
-            for (int k = 0; k < plus; k++)
-            {
-                int slot = _plus[k];
-                attack.Compose((SimbaImageState)_state.Images[active[slot]], _basis, _coordinates[slot], step, Delta(k), _queries.Image(k));
-            }
-
-            int checks = attack.PrepareGridChecks(_state, _checks, _queries, plus);
-            queries += _queries.Predict(_classifier, plus + checks);
-            _lateChecks.Clear();
-            for (int k = 0; k < plus; k++)
-            {
-                int index = active[_plus[k]];
-                var image = (SimbaImageState)_state.Images[index];
-                image.Queries++;
-                if (attack.TryAccept(image, Delta(k), _queries.Image(k), _queries.Logits(k), out bool fooled) && fooled)
-                {
-                    _lateChecks.Add(index);
-                }
-            }
-
-            attack.FinishGridChecks(_state, _checks, _queries, plus);
-
-            // Round 3 (rare): the grid checks of plus successes.
-            checks = attack.PrepareGridChecks(_state, _lateChecks, _queries, 0);
-            if (checks > 0)
-            {
-                queries += _queries.Predict(_classifier, checks);
-                attack.FinishGridChecks(_state, _lateChecks, _queries, 0);
-            }
-
-            return queries;
+            _active = active;
+            return _attack.TwoSidedStep(_state, _classifier, active, _queries, _rounds, _compose, _judge);
         }
 
         protected override void Release()
@@ -320,5 +231,21 @@ public sealed class SimbaDctAttack : Attack<SimbaDctOptions>
         }
 
         private Span<float> Delta(int slot) => _deltas.AsSpan(slot * _state.ImageLength, _state.ImageLength);
+
+        /// <summary>The minus side draws the image's next coordinate; the plus side reuses it.</summary>
+        private void Compose(int slot, bool second, int destination)
+        {
+            var image = (SimbaImageState)_state.Images[_active[slot]];
+            if (!second)
+            {
+                _coordinates[slot] = _attack.Coordinate(image, _state);
+                image.Iterations++;
+            }
+
+            _attack.Compose(image, _basis, _coordinates[slot], second ? _attack.Options.StepSize : -_attack.Options.StepSize, Delta(destination), _queries.Image(destination));
+        }
+
+        private bool Judge(int slot, int destination, out bool fooled) =>
+            _attack.TryAccept((SimbaImageState)_state.Images[_active[slot]], Delta(destination), _queries.Image(destination), _queries.Logits(destination), out fooled);
     }
 }

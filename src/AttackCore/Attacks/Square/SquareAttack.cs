@@ -32,12 +32,12 @@ public sealed class SquareAttack : Attack<SquareAttackOptions>
 
     /// <summary>Initializes a new instance of the <see cref="SquareAttack"/> class.</summary>
     /// <param name="options">The options; checked here.</param>
-    /// <param name="loss">The loss to minimize; defaults to the paper's (<see cref="SquareAttackLoss"/>).</param>
+    /// <param name="loss">The loss to minimize; defaults to the paper's (<see cref="MarginLoss"/>).</param>
     /// <param name="criterion">When an image counts as fooled; defaults to <see cref="TopOneCriterion"/>.</param>
     /// <param name="timeProvider">The clock for <see cref="StepBudget.MaxDuration"/>; defaults to the system clock.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public SquareAttack(SquareAttackOptions options, IAttackLoss? loss = null, IAdversarialCriterion? criterion = null, TimeProvider? timeProvider = null)
-        : base(options, loss ?? SquareAttackLoss.Instance, criterion, timeProvider)
+        : base(options, loss ?? MarginLoss.Instance, criterion, timeProvider)
     {
     }
 

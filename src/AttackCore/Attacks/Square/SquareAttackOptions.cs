@@ -45,7 +45,7 @@ public sealed record SquareAttackOptions : AttackOptions
     public override IAttack CreateAttack(TimeProvider? timeProvider = null) => new SquareAttack(this, timeProvider: timeProvider);
 
     /// <inheritdoc />
-    /// <remarks>The paper's losses: the margin untargeted, the cross-entropy of the target targeted (<see cref="SquareAttackLoss"/>).</remarks>
+    /// <remarks>The paper's losses: the margin untargeted, the cross-entropy of the target targeted (<see cref="MarginLoss"/>).</remarks>
     public override AttackCore.Reporting.LossInfo TraceLoss(bool targeted) => targeted ? AttackCore.Reporting.LossInfo.TargetCrossEntropy : AttackCore.Reporting.LossInfo.Margin;
 
     /// <inheritdoc />

@@ -1,16 +1,16 @@
 using AttackCore.Models;
 
-namespace AttackCore.Attacks.Square;
+namespace AttackCore.Attacks;
 
 /// <summary>
-/// The Square Attack paper's losses: untargeted, the margin <c>logit_y - max_{k != y} logit_k</c>;
+/// The losses of the Square Attack and GFCS papers (their reference code's <c>margin_loss</c> and cross-entropy): untargeted, the margin <c>logit_y - max_{k != y} logit_k</c>;
 /// targeted, the cross-entropy of the target class <c>-log softmax(logits)_t</c>, with margin
 /// <c>max_{k != t} logit_k - logit_t</c>.
 /// </summary>
-public sealed class SquareAttackLoss : IAttackLoss
+public sealed class MarginLoss : IAttackLoss
 {
     /// <summary>Gets the shared instance.</summary>
-    public static SquareAttackLoss Instance { get; } = new();
+    public static MarginLoss Instance { get; } = new();
 
     /// <inheritdoc />
     public LossValue Evaluate(ReadOnlySpan<float> logits, AttackGoal goal)
