@@ -124,10 +124,10 @@ internal static class GfcsBench
                 queries[i] += image.Queries;
                 gradients[i] += image.GradientEvaluations;
                 fooled[i] = image.Status == ImageAttackStatus.Succeeded && TopOneCriterion.Instance.IsAdversarial(logits.AsSpan(k * target.NumClasses, target.NumClasses), goals[i]);
-                if (options.UsesSurrogates)
+                if (image is GfcsImageState gfcs)
                 {
-                    iterations += image.Iterations;
-                    ods += ((GfcsImageState)image).OdsIterations;
+                    iterations += gfcs.Iterations;
+                    ods += gfcs.OdsIterations;
                 }
             }
         }
