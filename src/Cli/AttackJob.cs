@@ -245,7 +245,8 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
             }
 
             // Attacks one batch to the end, or until Ctrl-C: then null, and the batch's state is saved.
-            IReadOnlyList<ImageResult>? Drive(AttackBatch batch, IReadOnlyList<InputFile> batchInputs)
+            // Each image is handed to finishedEarly as soon as the plan is done with it (its folder is written then).
+            IReadOnlyList<ImageResult>? Drive(AttackBatch batch, IReadOnlyList<InputFile> batchInputs, Action<int, ImageResult> finishedEarly)
             {
                 IProgress<AttackProgress> report = progress.ForBatch();
                 report.Report(batch.Progress());
@@ -259,6 +260,11 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
 
                     // Between slices only (at most a second apart): a slice or an attack's closing is never cut short.
                     runner.Advance(batch, new StepBudget(MaxIterations: 25, MaxDuration: TimeSpan.FromSeconds(1)), CancellationToken.None);
+                    foreach (int job in runner.CloseFinishedImages(batch))
+                    {
+                        finishedEarly(job, transfer.Evaluate([runner.ResultOf(batch, job)])[0]);
+                    }
+
                     report.Report(batch.Progress());
                 }
 
@@ -319,9 +325,24 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                 IReadOnlyList<ImageResult>? results;
                 RemoteQueryCounts before = remote?.Counts ?? default;
                 List<InputFile> batchInputs = [.. prepared.Select(p => p.Input)];
+                var written = new HashSet<int>();
+                void Write(int i, ImageResult result)
+                {
+                    if (remote is not null)
+                    {
+                        // The batch's counts so far: one service answers the batch's images mixed in its requests.
+                        result = result with { Report = result.Report with { Remote = ModelDescription.Queries(remote, remote.Counts.Since(before), prepared.Count) } };
+                    }
+
+                    ResultWriter.WriteResult(settings.OutDir, prepared[i].Input, result);
+                    rows.Add(SummaryRow.From(prepared[i].Input.Name, result.Report));
+                    audited.Add(new AuditImageInput(prepared[i].Input.Name, prepared[i].Input.OutputFolder, trueClasses.GetValueOrDefault(prepared[i].Input.Name), result.Report));
+                    written.Add(i);
+                }
+
                 try
                 {
-                    results = Drive(batches[b].Resumed ?? runner.Begin([.. prepared.Select(p => p.Image!)], request), batchInputs);
+                    results = Drive(batches[b].Resumed ?? runner.Begin([.. prepared.Select(p => p.Image!)], request), batchInputs, Write);
                 }
                 catch (ArgumentException ex)
                 {
@@ -348,20 +369,17 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
 
                 if (results is null)
                 {
-                    return await StoppedAsync(progress, rows, audited, batches.Skip(b).SelectMany(x => x.Inputs), saved: batchInputs.Count, attackSettings, request, startedUtc).ConfigureAwait(false);
-                }
-
-                if (remote is not null)
-                {
-                    RemoteQueryInfo counts = ModelDescription.Queries(remote, remote.Counts.Since(before), prepared.Count);
-                    results = [.. results.Select(r => r with { Report = r.Report with { Remote = counts } })];
+                    var writtenInputs = new HashSet<InputFile>(written.Select(i => prepared[i].Input));
+                    List<InputFile> left = [.. batches.Skip(b).SelectMany(x => x.Inputs).Where(i => !writtenInputs.Contains(i))];
+                    return await StoppedAsync(progress, rows, audited, left, saved: batchInputs.Count - written.Count, attackSettings, request, startedUtc).ConfigureAwait(false);
                 }
 
                 for (int i = 0; i < results.Count; i++)
                 {
-                    ResultWriter.WriteResult(settings.OutDir, prepared[i].Input, results[i]);
-                    rows.Add(SummaryRow.From(prepared[i].Input.Name, results[i].Report));
-                    audited.Add(new AuditImageInput(prepared[i].Input.Name, prepared[i].Input.OutputFolder, trueClasses.GetValueOrDefault(prepared[i].Input.Name), results[i].Report));
+                    if (!written.Contains(i))
+                    {
+                        Write(i, results[i]);
+                    }
                 }
 
                 progress.BatchDone(prepared.Count);

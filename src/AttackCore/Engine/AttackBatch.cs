@@ -37,6 +37,13 @@ public sealed record ImageJob
     /// <value>Defaults to empty.</value>
     public IReadOnlyList<AttackAttempt> Attempts { get; init; } = [];
 
+    /// <summary>
+    /// Gets the plan stage whose attempt was recorded for this image before that attack was over for the whole batch
+    /// (<see cref="AttackRunner.CloseFinishedImages"/>), or -1; the stage's end then keeps that attempt.
+    /// </summary>
+    /// <value>Defaults to -1.</value>
+    public int ClosedStage { get; init; } = -1;
+
     /// <summary>Gets the goal the attacks pursue for this image.</summary>
     /// <returns>The goal.</returns>
     public AttackGoal Goal() => new(Clean.TrueClass.Index, Target?.Index);

@@ -318,6 +318,97 @@ public sealed class AttackRunner
     /// (sending the attack on from its own state when the PNG does not fool the model and queries are left), records an
     /// attempt per image, and starts the next attack of the plan when asked.
     /// </summary>
+    /// <summary>
+    /// Closes the images the running attack is done with (fooled, or out of budget) before it is over for the whole
+    /// batch: each is shrunk, verified through the 8-bit PNG and recorded as that attack's attempt now, exactly as the
+    /// attack's end would, so that a host can write an image's results as soon as the image is finished.
+    /// </summary>
+    /// <param name="batch">The batch.</param>
+    /// <returns>
+    /// The jobs finished for good by this call (no later attack of the plan takes them); <see cref="ResultOf"/> gives
+    /// their results. An image whose success does not survive the 8-bit check is left to the attack's end, which retries
+    /// it as before.
+    /// </returns>
+    public IReadOnlyList<int> CloseFinishedImages(AttackBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.State is not AttackState state || state.IsFinished)
+        {
+            return [];   // the attack's end (Advance) closes everything
+        }
+
+        var ready = Enumerable.Range(0, batch.Jobs.Count)
+            .Where(j => batch.Jobs[j] is { StateIndex: >= 0 } job && job.ClosedStage != batch.Stage && state.Images[job.StateIndex].Status != ImageAttackStatus.Running)
+            .ToList();
+        if (ready.Count == 0)
+        {
+            return [];
+        }
+
+        IAttack attack = state.Options.CreateAttack(_time);
+        var indices = ready.Select(j => batch.Jobs[j].StateIndex).ToList();
+        var succeeded = indices.Where(i => state.Images[i].Status == ImageAttackStatus.Succeeded).ToList();
+        var minimizeQueries = new int[state.Images.Count];
+        long t0 = _time.GetTimestamp();
+        float[][] minimized = batch.Request.Minimize
+            ? _minimizer.Minimize(state, succeeded, attack.Criterion, batch.Request.MinimizeSteps, minimizeQueries)
+            : [.. succeeded.Select(i => (float[])state.Images[i].Best.Clone())];
+        long t1 = _time.GetTimestamp();
+        var images = indices.Select(i => succeeded.IndexOf(i) is int k && k >= 0 ? minimized[k] : (float[])state.Images[i].Best.Clone()).ToList();
+        (byte[][] pngs, float[] logits) = PngVerification.Verify(_classifier, images, state.Height, state.Width);
+        double minimizeMs = _time.GetElapsedTime(t0, t1).TotalMilliseconds / ready.Count, verifyMs = _time.GetElapsedTime(t1).TotalMilliseconds / ready.Count;
+        int classes = _classifier.NumClasses;
+        var done = new List<int>();
+        for (int k = 0; k < ready.Count; k++)
+        {
+            int j = ready[k], i = indices[k];
+            AttackImageState image = state.Images[i];
+            float[] row = logits.AsSpan(k * classes, classes).ToArray();
+            bool succeededHere = image.Status == ImageAttackStatus.Succeeded;
+            bool fools = attack.Criterion.IsAdversarial(row, image.Goal);
+            if (succeededHere && !fools)
+            {
+                continue;   // the attack's end retries it from its own state, with its verification rounds
+            }
+
+            AttackAttempt attempt = Record(batch, j, state, image, new StageRecord(images[k], pngs[k], row, succeededHere, minimizeQueries[i], 1), minimizeMs, verifyMs);
+            batch.SetJob(j, batch.Jobs[j] with { ClosedStage = batch.Stage });
+            if (batch.Stage >= batch.Request.Attacks.Count - 1 || (batch.Request.PlanMode == PlanMode.FirstSuccess && attempt.Outcome.Success))
+            {
+                done.Add(j);
+            }
+        }
+
+        return done;
+    }
+
+    /// <summary>Builds the result of one job that has every attempt it will get (see <see cref="CloseFinishedImages"/>).</summary>
+    /// <param name="batch">The batch.</param>
+    /// <param name="job">The job's index.</param>
+    /// <returns>The result, as <see cref="Finish"/> would give it.</returns>
+    public ImageResult ResultOf(AttackBatch batch, int job)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ImageJob j = batch.Jobs[job];
+        return j.Attempts.Count == 0 ? _reports.EarlyResult(batch, j) : _reports.Result(batch, j);
+    }
+
+    /// <summary>Records one image's attempt of the running attack (its eps* from the shrunk image, when it fooled).</summary>
+    private AttackAttempt Record(AttackBatch batch, int j, AttackState state, AttackImageState image, StageRecord record, double minimizeMs, double verifyMs)
+    {
+        ImageJob job = batch.Jobs[j];
+        double? star = null;
+        if (record.Fooled && batch.Request.Minimize)
+        {
+            ImagingMetrics m = ImagingMetrics.Compute(image.Clean, record.Image, state.Height, state.Width);
+            star = state.Options.Norm == NormKind.LInf ? m.LInf : m.L2;
+        }
+
+        AttackAttempt attempt = _reports.Attempt(batch, job, state, image, record, star, minimizeMs, verifyMs);
+        batch.SetJob(j, job with { Attempts = [.. job.Attempts, attempt] });
+        return attempt;
+    }
+
     private void CompleteStage(AttackBatch batch, bool startNext, CancellationToken cancellationToken)
     {
         AttackState state = batch.State!;
@@ -327,10 +418,16 @@ public sealed class AttackRunner
         var minimizeQueries = new int[count];
         var verifyQueries = new int[count];
         var records = new StageRecord?[count];
+        var closed = new bool[count];
+        foreach (ImageJob job in batch.Jobs.Where(j => j.StateIndex >= 0 && j.ClosedStage == batch.Stage))
+        {
+            closed[job.StateIndex] = true;   // recorded already (CloseFinishedImages)
+        }
+
         double minimizeMs = 0, verifyMs = 0;
         for (int round = 0; ; round++)
         {
-            var open = Enumerable.Range(0, count).Where(i => records[i] is null).ToList();
+            var open = Enumerable.Range(0, count).Where(i => records[i] is null && !closed[i]).ToList();
             var succeeded = open.Where(i => state.Images[i].Status == ImageAttackStatus.Succeeded).ToList();
             long t0 = _time.GetTimestamp();
             float[][] minimized = batch.Request.Minimize
@@ -391,16 +488,16 @@ public sealed class AttackRunner
 
             int i = job.StateIndex;
             AttackImageState image = state.Images[i];
-            StageRecord record = records[i]!;
-            double? star = null;
-            if (record.Fooled && batch.Request.Minimize)
+            AttackAttempt attempt;
+            if (closed[i])
             {
-                ImagingMetrics m = ImagingMetrics.Compute(image.Clean, record.Image, state.Height, state.Width);
-                star = options.Norm == NormKind.LInf ? m.LInf : m.L2;
+                attempt = job.Attempts[^1];
+            }
+            else
+            {
+                attempt = Record(batch, j, state, image, records[i]!, minimizeMs / count, verifyMs / count);
             }
 
-            AttackAttempt attempt = _reports.Attempt(batch, job, state, image, record, star, minimizeMs / count, verifyMs / count);
-            batch.SetJob(j, job with { Attempts = [.. job.Attempts, attempt] });
             if (!attempt.Outcome.Success || batch.Request.PlanMode == PlanMode.All)
             {
                 next.Add(j);

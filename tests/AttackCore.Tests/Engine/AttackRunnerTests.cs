@@ -109,6 +109,42 @@ public class AttackRunnerTests
     }
 
     [Fact]
+    public void CloseFinishedImages_EachImageWhenItIsDone_SameResultsAsClosingAtTheEnd()
+    {
+        var model = new LinearClassifier(8, 10, seed: 7);
+        var sut = new AttackRunner(model, Model);
+        var request = new AttackRequest { Attack = new SquareAttackOptions { Epsilon = 0.1, MaxQueries = 2000 } };
+        List<ImageResult> atTheEnd = [.. sut.Run(Images(4), request)];
+
+        AttackBatch batch = sut.Begin(Images(4), request);
+        var early = new Dictionary<int, ImageResult>();
+        while (!batch.IsAttackFinished)
+        {
+            sut.Advance(batch, new StepBudget(MaxIterations: 1));
+            foreach (int job in sut.CloseFinishedImages(batch))
+            {
+                Assert.True(early.TryAdd(job, sut.ResultOf(batch, job)), $"job {job} closed twice");
+            }
+        }
+
+        IReadOnlyList<ImageResult> finished = sut.Finish(batch);
+
+        Assert.NotEmpty(early);   // some image was done before the others
+        for (int i = 0; i < 4; i++)
+        {
+            AttackReport expected = atTheEnd[i].Report, actual = finished[i].Report;
+            Assert.Equal((expected.Outcome.Status, expected.Outcome.Queries, expected.Outcome.EpsStar, expected.Outcome.MinimizeQueries), (actual.Outcome.Status, actual.Outcome.Queries, actual.Outcome.EpsStar, actual.Outcome.MinimizeQueries));
+            Assert.Equal(atTheEnd[i].AdversarialPng, finished[i].AdversarialPng);
+            Assert.Single(actual.Attempts);
+            if (early.TryGetValue(i, out ImageResult? closed))
+            {
+                Assert.Equal(actual.Outcome, closed.Report.Outcome);   // what was written early is what the end reports
+                Assert.Equal(finished[i].AdversarialPng, closed.AdversarialPng);
+            }
+        }
+    }
+
+    [Fact]
     public void Run_WithoutMinimize_LeavesEpsStarEmpty()
     {
         var model = new LinearClassifier(8, 10, seed: 7);
