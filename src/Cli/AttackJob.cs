@@ -326,7 +326,8 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                 RemoteQueryCounts before = remote?.Counts ?? default;
                 List<InputFile> batchInputs = [.. prepared.Select(p => p.Input)];
                 var written = new HashSet<int>();
-                void Write(int i, ImageResult result)
+                void Write(int i, ImageResult result) => WriteImage(i, result, record: true);
+                void WriteImage(int i, ImageResult result, bool record)
                 {
                     if (remote is not null)
                     {
@@ -335,6 +336,11 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                     }
 
                     ResultWriter.WriteResult(settings.OutDir, prepared[i].Input, result);
+                    if (!record)
+                    {
+                        return;
+                    }
+
                     rows.Add(SummaryRow.From(prepared[i].Input.Name, result.Report));
                     audited.Add(new AuditImageInput(prepared[i].Input.Name, prepared[i].Input.OutputFolder, trueClasses.GetValueOrDefault(prepared[i].Input.Name), result.Report));
                     written.Add(i);
@@ -379,6 +385,11 @@ internal sealed class AttackJob(AttackJobSettings settings, TextWriter output, T
                     if (!written.Contains(i))
                     {
                         Write(i, results[i]);
+                    }
+                    else if (remote is not null)
+                    {
+                        // Written early with the batch's remote counts so far: again, with the whole batch's.
+                        WriteImage(i, results[i], record: false);
                     }
                 }
 
