@@ -18,7 +18,12 @@ COPY global.json Directory.Build.props Directory.Build.targets Directory.Package
 COPY models/imagenet_labels.txt models/
 COPY src/AttackCore/ src/AttackCore/
 COPY src/Functions/ src/Functions/
-RUN dotnet publish src/Functions/Functions.csproj --configuration Release --output /home/site/wwwroot
+# The Event Grid-only build: the polling blob trigger is compiled out (Azure delivers uploads through Event Grid, and
+# the Container Apps scaler scales blob triggers only on Event Grid). DURABLE_BACKEND=DurableTaskScheduler adds the
+# Durable Task Scheduler storage provider (infra/deploy.sh --durable-backend scheduler passes it).
+ARG DURABLE_BACKEND=AzureStorage
+RUN dotnet publish src/Functions/Functions.csproj --configuration Release --output /home/site/wwwroot \
+        -p:EventGridTriggerOnly=true -p:DurableBackend=${DURABLE_BACKEND}
 
 FROM ${FUNCTIONS_IMAGE}
 # CUDA 13.0 packages from NVIDIA's apt repository for the base image's distribution (debian12, ubuntu2404, ...).

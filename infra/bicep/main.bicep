@@ -21,10 +21,14 @@ param hosting string = 'gpu'
 @allowed([ 'Consumption-GPU-NC8as-T4', 'Consumption-GPU-NC24-A100' ])
 param gpuProfileType string = 'Consumption-GPU-NC8as-T4'
 
-@description('Most GPU replicas for hosting=gpu. The minimum is always 1 (Durable Functions with the Azure Storage backend do not autoscale on Container Apps).')
+@description('Most GPU replicas for hosting=gpu. The minimum is 1 with durableBackend=azureStorage (Container Apps does not autoscale Durable Functions on it) and 0 with durableTaskScheduler.')
 @minValue(1)
 @maxValue(10)
 param maxReplicas int = 1
+
+@description('Durable Functions backend for hosting=gpu: azureStorage (queues and tables of the storage account; one replica always runs) or durableTaskScheduler (an Azure-managed Durable Task Scheduler; Container Apps scales the replicas on its pending work from 0 to maxReplicas). durableTaskScheduler needs the image built with DURABLE_BACKEND=DurableTaskScheduler, which infra/deploy.sh --durable-backend scheduler does. Flex Consumption (hosting=cpu) always uses azureStorage and scales to zero with it.')
+@allowed([ 'azureStorage', 'durableTaskScheduler' ])
+param durableBackend string = 'azureStorage'
 
 @description('Most Flex Consumption instances for hosting=cpu.')
 @minValue(1)
@@ -44,9 +48,17 @@ param appImageTag string = ''
 @description('Name of the app image repository in the registry for hosting=gpu.')
 param appImageRepository string = 'advaudit-functions'
 
-@description('The blobs_extension system key of the Functions host, which Event Grid presents to the blob trigger. infra/deploy.sh generates one; empty deploys no Event Grid subscription.')
+@description('The blobs_extension system key of the Functions host, which Event Grid presents to the blob trigger (at least 32 characters; required for hosting=gpu, where it is a Container Apps secret). infra/deploy.sh generates one; empty deploys no Event Grid subscription.')
 @secure()
 param blobsExtensionKey string = ''
+
+@description('The Functions host master key for hosting=gpu (at least 32 characters; the Container Apps key store generates none). infra/deploy.sh generates one. Unused on Flex Consumption, whose host generates its own.')
+@secure()
+param hostMasterKey string = ''
+
+@description('The default host key for hosting=gpu (at least 32 characters): the function key callers of /api/audits present. infra/deploy.sh generates one. Unused on Flex Consumption, whose host generates its own.')
+@secure()
+param hostDefaultKey string = ''
 
 @description('Whether to create the Event Grid subscription; set true only once the app is running (Event Grid validates the endpoint on creation). infra/deploy.sh sets it in its second deployment.')
 param deployEventSubscription bool = false
@@ -193,6 +205,7 @@ var computeDefaults = {
   cpu: { activities: 2, maxBatch: 8, provider: 'cpu' }
 }
 var compute = computeDefaults[useGpu ? gpuProfileType : 'cpu']
+var useScheduler = useGpu && durableBackend == 'durableTaskScheduler'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -292,6 +305,19 @@ module appSettings 'modules/app-settings.bicep' = {
   }
 }
 
+module scheduler 'modules/durable-task-scheduler.bicep' = if (useScheduler) {
+  name: 'durable-task-scheduler'
+  scope: rg
+  params: {
+    name: 'dts-${resourceToken}'
+    location: location
+    tags: tags
+    taskHubName: taskHubName
+    appPrincipalId: identity.outputs.principalId
+    appIdentityName: identityName
+  }
+}
+
 module gpuApp 'modules/functions-containerapp.bicep' = if (useGpu) {
   name: 'functions-containerapp'
   scope: rg
@@ -307,6 +333,10 @@ module gpuApp 'modules/functions-containerapp.bicep' = if (useGpu) {
     registryServer: registry.?outputs.loginServer ?? ''
     image: empty(appImageTag) ? '' : '${registry.?outputs.loginServer}/${appImageRepository}:${appImageTag}'
     settings: appSettings.outputs.settings
+    durableTaskSchedulerEndpoint: scheduler.?outputs.endpoint ?? ''
+    identityClientId: identity.outputs.clientId
+    hostMasterKey: hostMasterKey
+    hostDefaultKey: hostDefaultKey
     blobsExtensionKey: blobsExtensionKey
   }
 }
@@ -363,6 +393,8 @@ output EVENT_GRID_SYSTEM_TOPIC_NAME string = eventGrid.outputs.topicName
 output AZURE_CONTAINER_REGISTRY_NAME string = registry.?outputs.name ?? ''
 output AZURE_CONTAINER_REGISTRY_ENDPOINT string = registry.?outputs.loginServer ?? ''
 output APP_IMAGE_REPOSITORY string = appImageRepository
+output DURABLE_BACKEND string = useScheduler ? 'durableTaskScheduler' : 'azureStorage'
+output DURABLE_TASK_SCHEDULER_ENDPOINT string = scheduler.?outputs.endpoint ?? ''
 output AZURE_CONTAINER_APPS_ENVIRONMENT_NAME string = gpuApp.?outputs.environmentName ?? ''
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

@@ -11,7 +11,7 @@ public partial class DeployScriptTests
     [GeneratedRegex(@"\b([a-zA-Z][a-zA-Z0-9]*)=""\$", RegexOptions.CultureInvariant)]
     private static partial Regex ScriptParameter();
 
-    [GeneratedRegex(@"\boutput ([A-Z][A-Z0-9_]*)\b", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?:previous_)?output ([A-Z][A-Z0-9_]*)\b", RegexOptions.CultureInvariant)]
     private static partial Regex ScriptOutput();
 
     [GeneratedRegex(@"properties\.outputs\.([A-Z][A-Z0-9_]*)\.value", RegexOptions.CultureInvariant)]

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.IO.Compression;
+using AdvAudit.Infra.Tests.TestSupport;
 using AttackCore.Tests.TestSupport;
 
 namespace AdvAudit.Infra.Tests;
@@ -94,23 +94,6 @@ public sealed class PackagingTests : IDisposable
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string command, string[] args, string directory, Dictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo(command) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach ((string name, string value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync(), stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        await process.WaitForExitAsync(limit.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int ExitCode, string Output)> RunAsync(string command, string[] args, string directory, Dictionary<string, string> environment) =>
+        ProcessRunner.RunAsync(command, args, directory, environment);
 }

@@ -10,6 +10,11 @@ namespace AdvAudit.Functions.Upload;
 /// the work is chosen by <see cref="SettingNames.TriggerSource"/>, and the other is turned off by its host switch
 /// (<see cref="SettingNames.PollingTriggerDisabled"/>, <see cref="SettingNames.EventGridTriggerDisabled"/>).
 /// </summary>
+/// <remarks>
+/// The build for Azure (<c>-p:EventGridTriggerOnly=true</c>, see Functions.csproj) defines EVENT_GRID_TRIGGER_ONLY and
+/// compiles the polling trigger out: Flex Consumption accepts only Event Grid-sourced blob triggers, so there the
+/// polling function must not exist at all, not merely be disabled.
+/// </remarks>
 public sealed class OnImageUploaded
 {
     private readonly UploadHandler _handler;
@@ -18,6 +23,7 @@ public sealed class OnImageUploaded
     /// <param name="handler">The handler.</param>
     public OnImageUploaded(UploadHandler handler) => _handler = handler ?? throw new ArgumentNullException(nameof(handler));
 
+#if !EVENT_GRID_TRIGGER_ONLY
     /// <summary>The polling trigger (the host scans the container; works with Azurite).</summary>
     /// <param name="blob">The uploaded blob.</param>
     /// <param name="name">The blob name.</param>
@@ -34,6 +40,7 @@ public sealed class OnImageUploaded
         ArgumentNullException.ThrowIfNull(blob);
         return _handler.HandleAsync(blob.BlobContainerName, name, UploadSource.Polling, client, cancellationToken);
     }
+#endif
 
     /// <summary>The Event Grid trigger (blob-created events pushed by an Event Grid subscription, in Azure).</summary>
     /// <param name="blob">The uploaded blob.</param>
