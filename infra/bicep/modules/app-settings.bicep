@@ -123,7 +123,8 @@ output settings object = {
   ModelsContainer: modelsContainer
   AttackWorkContainer: attackWorkContainer
   TaskHubName: taskHubName
-  // In Azure, uploads arrive as Event Grid BlobCreated events; the polling trigger is switched off.
+  // In Azure, uploads arrive as Event Grid BlobCreated events. The deployed build has no polling trigger
+  // (EventGridTriggerOnly, src/Functions/Functions.csproj); its switch stays off for a build that has one.
   Trigger__Source: 'EventGrid'
   Trigger__MaxImageMb: string(maxImageMb)
   'AzureWebJobs.OnImageUploadedPolling.Disabled': 'true'
