@@ -59,10 +59,12 @@ public sealed class AuditPipelineTests
         return stream.ToArray();
     }
 
-    [AzuriteFact]
-    public async Task Audit_TwentyFiveInputs_SummaryMatchesThePerImageReports_AndGetShowsProgress()
+    [AzuriteTheory]
+    [InlineData(DurableBackend.InMemory)]
+    [InlineData(DurableBackend.AzureStorage)]
+    public async Task Audit_TwentyFiveInputs_SummaryMatchesThePerImageReports_AndGetShowsProgress(DurableBackend backend)
     {
-        await using PipelineHarness h = await PipelineHarness.StartAsync("audit", Fashion);
+        await using PipelineHarness h = await PipelineHarness.StartAsync("audit", Fashion, backend: backend);
         var labels = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (string file in Directory.GetFiles(FashionSamples, "*.png").Select(Path.GetFileName).Order(StringComparer.Ordinal)!)
         {
