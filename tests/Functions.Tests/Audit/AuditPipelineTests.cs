@@ -21,8 +21,8 @@ namespace AdvAudit.Functions.Tests.Audit;
 
 /// <summary>
 /// Bulk audits end to end against Azurite: POST, the real audit orchestrator fanning out the real per-image
-/// orchestrations in the in-process durable host, GET while it runs, and the summary checked against the per-image
-/// reports; then the same under injected storage faults.
+/// orchestrations in the in-process durable host (the first test also on the Azure Storage durable backend), GET while
+/// it runs, and the summary checked against the per-image reports; then the same under injected storage faults.
 /// </summary>
 public sealed class AuditPipelineTests
 {
