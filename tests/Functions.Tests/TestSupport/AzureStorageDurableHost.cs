@@ -17,9 +17,9 @@ namespace AdvAudit.Functions.Tests.TestSupport;
 
 /// <summary>
 /// The Azure Storage durable backend (DurableTask.AzureStorage: control and work-item queues, the history and instance
-/// tables, partition leases, blobs for large messages) over an Azurite account, served to the DurableTask gRPC worker
-/// and client by the test host's gRPC sidecar on a free loopback port. The task hub is this host's alone and is
-/// deleted when it is disposed.
+/// tables, partition leases; blobs for messages over 45 KiB, which the pipeline's inputs, kept small, do not reach) over
+/// an Azurite account, served to the DurableTask gRPC worker and client by the test host's gRPC sidecar on a free
+/// loopback port. The task hub is this host's alone and is deleted when it is disposed.
 /// </summary>
 internal sealed class AzureStorageDurableHost : IAsyncDisposable
 {

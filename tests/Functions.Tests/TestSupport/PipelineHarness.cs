@@ -19,7 +19,7 @@ public enum DurableBackend
 
     /// <summary>
     /// The Azure Storage provider (<see cref="AzureStorageDurableHost"/>) in the harness's Azurite account: real
-    /// queues, tables, leases and large-message blobs.
+    /// queues, tables and leases.
     /// </summary>
     AzureStorage,
 }
