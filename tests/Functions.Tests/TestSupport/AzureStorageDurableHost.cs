@@ -70,6 +70,9 @@ internal sealed class AzureStorageDurableHost : IAsyncDisposable
             TaskHubName = taskHub,
             StorageAccountClientProvider = new StorageAccountClientProvider(connectionString),
             WorkerId = "advaudit-test-" + Guid.NewGuid().ToString("N")[..8],
+
+            // Two control queues (four by default) still spread instances over partitions and their leases, with
+            // half the polling of an idle hub.
             PartitionCount = 2,
 
             // The defaults suit a long-lived app: an idle queue is polled at most every 30 s, and a message whose
