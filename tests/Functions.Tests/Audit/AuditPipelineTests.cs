@@ -21,8 +21,8 @@ namespace AdvAudit.Functions.Tests.Audit;
 
 /// <summary>
 /// Bulk audits end to end against Azurite: POST, the real audit orchestrator fanning out the real per-image
-/// orchestrations in the in-process durable host, GET while it runs, and the summary checked against the per-image
-/// reports; then the same under injected storage faults.
+/// orchestrations in the in-process durable host (the first test also on the Azure Storage durable backend), GET while
+/// it runs, and the summary checked against the per-image reports; then the same under injected storage faults.
 /// </summary>
 public sealed class AuditPipelineTests
 {
@@ -59,10 +59,12 @@ public sealed class AuditPipelineTests
         return stream.ToArray();
     }
 
-    [AzuriteFact]
-    public async Task Audit_TwentyFiveInputs_SummaryMatchesThePerImageReports_AndGetShowsProgress()
+    [AzuriteTheory]
+    [InlineData(DurableBackend.InMemory)]
+    [InlineData(DurableBackend.AzureStorage)]
+    public async Task Audit_TwentyFiveInputs_SummaryMatchesThePerImageReports_AndGetShowsProgress(DurableBackend backend)
     {
-        await using PipelineHarness h = await PipelineHarness.StartAsync("audit", Fashion);
+        await using PipelineHarness h = await PipelineHarness.StartAsync("audit", Fashion, backend: backend);
         var labels = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (string file in Directory.GetFiles(FashionSamples, "*.png").Select(Path.GetFileName).Order(StringComparer.Ordinal)!)
         {

@@ -68,10 +68,12 @@ public sealed class ImageAuditPipelineTests
         return report;
     }
 
-    [AzuriteFact]
-    public async Task FashionUpload_CompletesWithVerifiedAdversarialReport()
+    [AzuriteTheory]
+    [InlineData(DurableBackend.InMemory)]
+    [InlineData(DurableBackend.AzureStorage)]
+    public async Task FashionUpload_CompletesWithVerifiedAdversarialReport(DurableBackend backend)
     {
-        await using PipelineHarness h = await PipelineHarness.StartAsync("e2e", Fashion);
+        await using PipelineHarness h = await PipelineHarness.StartAsync("e2e", Fashion, backend: backend);
         (UploadOutcome outcome, string id, _) = await h.UploadAsync("fashion/0000-ankle-boot.png", Sample("0000-ankle-boot.png"));
         Assert.Equal(UploadOutcome.Scheduled, outcome);
 

@@ -6,22 +6,25 @@ using AttackCore.Tests.TestSupport;
 namespace AdvAudit.Functions.Tests.TestSupport;
 
 /// <summary>
-/// A private Azurite blob service (its own port and data folder) that a test may stop with SIGTERM, as an outage, and
-/// start again over the same data, as storage coming back. The shared Azurite of <c>bash .ci/run</c> is never touched.
+/// A private Azurite blob service, or blob, queue and table services (their own ports and data folder), that a test
+/// may stop with SIGTERM, as an outage, or kill with SIGKILL, as a crash, and start again over the same data, as
+/// storage coming back. The shared Azurite of <c>bash .ci/run</c> is never touched.
 /// </summary>
 internal sealed class AzuriteProcess : IAsyncDisposable
 {
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private readonly string _script;
     private readonly string _data;
+    private readonly int[] _ports;
     private Process? _process;
     private TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
 
-    private AzuriteProcess(string script, int port)
+    private AzuriteProcess(string script, int[] ports)
     {
         _script = script;
-        Port = port;
+        _ports = ports;
+        Port = ports[0];
         _data = Path.Combine(Path.GetTempPath(), "advaudit-azurite-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_data);
     }
@@ -29,12 +32,23 @@ internal sealed class AzuriteProcess : IAsyncDisposable
     /// <summary>Gets the blob port.</summary>
     public int Port { get; }
 
+    /// <summary>Gets the queue port (<see cref="StartAsync"/> with queue and table), or 0.</summary>
+    public int QueuePort => _ports.Length > 1 ? _ports[1] : 0;
+
+    /// <summary>Gets the table port (<see cref="StartAsync"/> with queue and table), or 0.</summary>
+    public int TablePort => _ports.Length > 2 ? _ports[2] : 0;
+
     /// <summary>Gets the connection string of this account.</summary>
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;";
+    public string ConnectionString => ConnectionStringFor(Port, QueuePort, TablePort);
 
     /// <summary>Gets the Azurite blob entry point of the repository's npm install, or <see langword="null"/>.</summary>
     public static string? Script => RepoPaths.FromRoot("node_modules/azurite/dist/src/blob/main.js") is string s && File.Exists(s) ? s : null;
+
+    /// <summary>Returns the account's connection string with its services on these loopback ports (0: no such service).</summary>
+    public static string ConnectionStringFor(int blobPort, int queuePort = 0, int tablePort = 0) =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;"
+        + (queuePort > 0 ? $"QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;" : string.Empty)
+        + (tablePort > 0 ? $"TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;" : string.Empty);
 
     /// <summary>Gets why the test cannot run here, or <see langword="null"/> when it can.</summary>
     public static string? Unavailable =>
@@ -42,11 +56,15 @@ internal sealed class AzuriteProcess : IAsyncDisposable
         : Script is null ? "Azurite is not installed in node_modules (`bash .ci/run` runs npm ci)"
         : null;
 
-    /// <summary>Starts Azurite on a free port.</summary>
+    /// <summary>Starts Azurite's blob service, or its blob, queue and table services, on free ports.</summary>
+    /// <param name="queueAndTable">Whether to run the queue and table services too (a durable backend needs them).</param>
     /// <returns>The running service.</returns>
-    public static async Task<AzuriteProcess> StartAsync()
+    public static async Task<AzuriteProcess> StartAsync(bool queueAndTable = false)
     {
-        var azurite = new AzuriteProcess(Script ?? throw new InvalidOperationException(Unavailable), FreePort());
+        string script = Script ?? throw new InvalidOperationException(Unavailable);
+        var azurite = queueAndTable
+            ? new AzuriteProcess(Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(script))!, "azurite.js"), [FreePort(), FreePort(), FreePort()])
+            : new AzuriteProcess(script, [FreePort()]);
         try
         {
             await azurite.StartAgainAsync();
@@ -71,6 +89,15 @@ internal sealed class AzuriteProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (_ports.Length > 1)
+        {
+            foreach (string arg in (string[])["--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
+        int closedServices = 0;
         _closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _process = new Process { StartInfo = start };
         TaskCompletionSource closed = _closed;
@@ -88,8 +115,8 @@ internal sealed class AzuriteProcess : IAsyncDisposable
                 _log.Enqueue(e.Data);
             }
 
-            // Printed once the server is closed and its metadata saved to the data folder.
-            if (e.Data?.Contains("successfully closed", StringComparison.Ordinal) == true)
+            // Printed by each service once it is closed and its metadata saved to the data folder.
+            if (e.Data?.Contains("successfully closed", StringComparison.Ordinal) == true && Interlocked.Increment(ref closedServices) == _ports.Length)
             {
                 closed.TrySetResult();
             }
@@ -98,13 +125,28 @@ internal sealed class AzuriteProcess : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         // node can take a while to start when the test run keeps every core busy.
-        for (int i = 0; i < 600 && !await AcceptsAsync(); i++)
+        for (int i = 0; i < 600 && !await AllAcceptAsync(); i++)
         {
             Assert.False(_process.HasExited, $"Azurite exited at start with code {(_process.HasExited ? _process.ExitCode : 0)}: {string.Join(" | ", _log)}");
             await Task.Delay(100);
         }
 
-        Assert.True(await AcceptsAsync(), $"Azurite did not listen on 127.0.0.1:{Port} within 60 s: {string.Join(" | ", _log)}");
+        Assert.True(await AllAcceptAsync(), $"Azurite did not listen on 127.0.0.1:{string.Join(", ", _ports)} within 60 s: {string.Join(" | ", _log)}");
+    }
+
+    /// <summary>
+    /// Kills Azurite with SIGKILL, as a crash: nothing is saved on the way out, so what it had not yet written to its
+    /// data folder is lost (it saves its metadata every 5 s).
+    /// </summary>
+    /// <returns>A task.</returns>
+    public async Task KillAsync()
+    {
+        Process process = _process ?? throw new InvalidOperationException("Azurite is not running.");
+        process.Kill(); // SIGKILL on Linux and macOS
+        await process.WaitForExitAsync();
+        process.Dispose();
+        _process = null;
+        Assert.False(await AcceptsAsync(), "Azurite still accepts connections after SIGKILL.");
     }
 
     /// <summary>
@@ -164,12 +206,27 @@ internal sealed class AzuriteProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private async Task<bool> AcceptsAsync()
+    private async Task<bool> AllAcceptAsync()
+    {
+        foreach (int port in _ports)
+        {
+            if (!await AcceptsAsync(port))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private Task<bool> AcceptsAsync() => AcceptsAsync(Port);
+
+    private static async Task<bool> AcceptsAsync(int port)
     {
         using var client = new TcpClient();
         try
         {
-            await client.ConnectAsync(IPAddress.Loopback, Port).WaitAsync(TimeSpan.FromSeconds(1));
+            await client.ConnectAsync(IPAddress.Loopback, port).WaitAsync(TimeSpan.FromSeconds(1));
             return true;
         }
         catch (Exception e) when (e is SocketException or TimeoutException)

@@ -3,6 +3,7 @@ using AdvAudit.Functions.Orchestration;
 using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Storage;
 using AdvAudit.Functions.Upload;
+using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,67 +11,93 @@ using Microsoft.Extensions.Options;
 
 namespace AdvAudit.Functions.Tests.TestSupport;
 
+/// <summary>Which durable backend runs a pipeline harness's orchestrations.</summary>
+public enum DurableBackend
+{
+    /// <summary>The in-process test host's in-memory orchestration service.</summary>
+    InMemory,
+
+    /// <summary>
+    /// The Azure Storage provider (<see cref="AzureStorageDurableHost"/>) in the harness's Azurite account: real
+    /// queues, tables and leases.
+    /// </summary>
+    AzureStorage,
+}
+
 /// <summary>
 /// The whole per-image pipeline: the app's services over Azurite (containers unique to one test) and the real
-/// orchestrator and activities in the in-process durable test host.
+/// orchestrator and activities on a durable backend: the in-process durable test host, or the Azure Storage provider
+/// in the same Azurite account.
 /// </summary>
 internal sealed class PipelineHarness : IAsyncDisposable
 {
-    private PipelineHarness(ServiceProvider services, DurableTaskTestHost host)
+    private readonly IAsyncDisposable _durable;
+
+    private PipelineHarness(ServiceProvider services, IAsyncDisposable durable, DurableTaskClient client)
     {
         Services = services;
-        Host = host;
+        _durable = durable;
+        Client = client;
     }
 
     public ServiceProvider Services { get; }
 
-    public DurableTaskTestHost Host { get; }
-
-    public DurableTaskClient Client => Host.Client;
+    public DurableTaskClient Client { get; }
 
     public BlobStore Store => Services.GetRequiredService<BlobStore>();
 
     public StorageOptions Storage => Services.GetRequiredService<IOptions<StorageOptions>>().Value;
 
-    public static async Task<PipelineHarness> StartAsync(string tag, Action<Dictionary<string, string?>> settings, Action<IServiceCollection>? more = null)
+    public static async Task<PipelineHarness> StartAsync(string tag, Action<Dictionary<string, string?>> settings, Action<IServiceCollection>? more = null, DurableBackend backend = DurableBackend.InMemory)
     {
         Dictionary<string, string?> values = TestServices.Settings(tag);
         settings(values);
         ServiceProvider services = TestServices.Build(values, more);
-        DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(
-            tasks =>
-            {
-                tasks.AddOrchestrator<ImageAuditOrchestrator>(OrchestratorNames.ImageAudit);
-                tasks.AddActivity<ActivityAdapter<PrepareImage, ImageWorkItem, PrepareResult>>(nameof(PrepareImage));
-                tasks.AddActivity<ActivityAdapter<AttackSlice, ImageCheckpoint, ImageCheckpoint>>(nameof(AttackSlice));
-                tasks.AddActivity<ActivityAdapter<FinalizeImage, FinalizeInput, ImageAuditResult>>(nameof(FinalizeImage));
-                tasks.AddActivity<ActivityAdapter<RecordUploadFailure, UploadFailureInput, bool>>(nameof(RecordUploadFailure));
-                tasks.AddOrchestrator<AuditOrchestrator>(OrchestratorNames.Audit);
-                tasks.AddActivity<ActivityAdapter<ListAuditImages, string, AuditManifestInfo>>(nameof(ListAuditImages));
-                tasks.AddActivity<ActivityAdapter<LoadAuditChunk, AuditChunkInput, AuditChunk>>(nameof(LoadAuditChunk));
-                tasks.AddActivity<ActivityAdapter<RecordImageFailure, ImageFailureInput, bool>>(nameof(RecordImageFailure));
-                tasks.AddActivity<ActivityAdapter<WriteAuditSummary, AuditSummaryInput, AuditResult>>(nameof(WriteAuditSummary));
-            },
-            new DurableTaskTestHostOptions
-            {
-                // The activities are the app's own singletons (one model per "worker"), handed to the host's container.
-                ConfigureServices = s =>
-                {
-                    s.AddSingleton(services.GetRequiredService<PrepareImage>());
-                    s.AddSingleton(services.GetRequiredService<AttackSlice>());
-                    s.AddSingleton(services.GetRequiredService<FinalizeImage>());
-                    s.AddSingleton(services.GetRequiredService<RecordUploadFailure>());
-                    s.AddSingleton(services.GetRequiredService<ListAuditImages>());
-                    s.AddSingleton(services.GetRequiredService<LoadAuditChunk>());
-                    s.AddSingleton(services.GetRequiredService<RecordImageFailure>());
-                    s.AddSingleton(services.GetRequiredService<WriteAuditSummary>());
-                },
-            });
-        var harness = new PipelineHarness(services, host);
+
+        // The activities are the app's own singletons (one model per "worker"), handed to the worker's container.
+        void Activities(IServiceCollection s)
+        {
+            s.AddSingleton(services.GetRequiredService<PrepareImage>());
+            s.AddSingleton(services.GetRequiredService<AttackSlice>());
+            s.AddSingleton(services.GetRequiredService<FinalizeImage>());
+            s.AddSingleton(services.GetRequiredService<RecordUploadFailure>());
+            s.AddSingleton(services.GetRequiredService<ListAuditImages>());
+            s.AddSingleton(services.GetRequiredService<LoadAuditChunk>());
+            s.AddSingleton(services.GetRequiredService<RecordImageFailure>());
+            s.AddSingleton(services.GetRequiredService<WriteAuditSummary>());
+        }
+
+        PipelineHarness harness;
+        if (backend == DurableBackend.AzureStorage)
+        {
+            AzureStorageDurableHost durable = await AzureStorageDurableHost.StartAsync(values[SettingNames.StorageConnection]!, AzureStorageDurableHost.UniqueTaskHub(tag), Register, Activities);
+            harness = new PipelineHarness(services, durable, durable.Client);
+        }
+        else
+        {
+            DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(Register, new DurableTaskTestHostOptions { ConfigureServices = Activities });
+            harness = new PipelineHarness(services, host, host.Client);
+        }
+
         await harness.Store.EnsureContainerAsync(harness.Storage.UploadsContainer);
         await harness.Store.EnsureContainerAsync(harness.Storage.ResultsContainer);
         await harness.Store.EnsureContainerAsync(harness.Storage.AttackWorkContainer);
         return harness;
+    }
+
+    /// <summary>The app's orchestrators and activities, as the Functions host registers them.</summary>
+    private static void Register(DurableTaskRegistry tasks)
+    {
+        tasks.AddOrchestrator<ImageAuditOrchestrator>(OrchestratorNames.ImageAudit);
+        tasks.AddActivity<ActivityAdapter<PrepareImage, ImageWorkItem, PrepareResult>>(nameof(PrepareImage));
+        tasks.AddActivity<ActivityAdapter<AttackSlice, ImageCheckpoint, ImageCheckpoint>>(nameof(AttackSlice));
+        tasks.AddActivity<ActivityAdapter<FinalizeImage, FinalizeInput, ImageAuditResult>>(nameof(FinalizeImage));
+        tasks.AddActivity<ActivityAdapter<RecordUploadFailure, UploadFailureInput, bool>>(nameof(RecordUploadFailure));
+        tasks.AddOrchestrator<AuditOrchestrator>(OrchestratorNames.Audit);
+        tasks.AddActivity<ActivityAdapter<ListAuditImages, string, AuditManifestInfo>>(nameof(ListAuditImages));
+        tasks.AddActivity<ActivityAdapter<LoadAuditChunk, AuditChunkInput, AuditChunk>>(nameof(LoadAuditChunk));
+        tasks.AddActivity<ActivityAdapter<RecordImageFailure, ImageFailureInput, bool>>(nameof(RecordImageFailure));
+        tasks.AddActivity<ActivityAdapter<WriteAuditSummary, AuditSummaryInput, AuditResult>>(nameof(WriteAuditSummary));
     }
 
     /// <summary>Uploads a blob and hands its event to the upload handler, as the blob trigger does.</summary>
@@ -98,7 +125,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Host.DisposeAsync();
+        await _durable.DisposeAsync();
         await Services.DisposeAsync();
     }
 }
