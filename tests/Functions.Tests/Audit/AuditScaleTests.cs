@@ -18,18 +18,18 @@ namespace AdvAudit.Functions.Tests.Audit;
 /// </summary>
 /// <remarks>
 /// The in-process durable host runs at most as many activities at once as the machine has cores, and each attacked image
-/// takes three (prepare, slice, finalize), so CI runs 4,000 names and <see cref="Images"/> attacked images;
+/// takes three (prepare, slice, finalize), so CI runs 2,000 names and <see cref="Images"/> attacked images;
 /// <c>ADVAUDIT_SCALE_NAMES</c> and <c>ADVAUDIT_SCALE_IMAGES</c> set more (e.g. 10000).
 /// </remarks>
 public sealed class AuditScaleTests(ITestOutputHelper output)
 {
     /// <summary>The images of the attacked audit; <c>ADVAUDIT_SCALE_IMAGES</c> overrides it.</summary>
-    private static readonly int Images = int.TryParse(Environment.GetEnvironmentVariable("ADVAUDIT_SCALE_IMAGES"), out int n) ? n : 40;
+    private static readonly int Images = int.TryParse(Environment.GetEnvironmentVariable("ADVAUDIT_SCALE_IMAGES"), out int n) ? n : 20;
 
     [AzuriteFact]
     public async Task Audit_ManifestOfThousandsOfNames_ListedInChunks_LabelsJoined_OneResultPerInput()
     {
-        int Names = int.TryParse(Environment.GetEnvironmentVariable("ADVAUDIT_SCALE_NAMES"), out int names) ? names : 4_000, Existing = 8;
+        int Names = int.TryParse(Environment.GetEnvironmentVariable("ADVAUDIT_SCALE_NAMES"), out int names) ? names : 2_000, Existing = 4;
         await using PipelineHarness h = await PipelineHarness.StartAsync("manifest", s =>
         {
             TestServices.QuickFashionAudit(s);
