@@ -98,6 +98,11 @@ param taskHubName string = 'advaudit'
 @maxValue(1024)
 param maxImageMb int = 50
 
+@description('Most uploads attacked at once (admission control): 10,000 images dropped at once wait, without writing state, for one of these slots.')
+@minValue(1)
+@maxValue(10000)
+param maxImagesInFlight int = 16
+
 @description('Model preset: preprocessing and classes, and the file downloaded when modelBlobName is empty.')
 param modelPreset string = 'inception-v3'
 
@@ -280,6 +285,7 @@ module appSettings 'modules/app-settings.bicep' = {
     attackWorkContainer: attackWorkContainerName
     taskHubName: taskHubName
     maxImageMb: maxImageMb
+    maxImagesInFlight: maxImagesInFlight
     modelPreset: modelPreset
     modelBlobName: modelBlobName
     modelTransferBlobNames: modelTransferBlobNames

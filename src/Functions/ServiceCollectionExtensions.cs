@@ -58,6 +58,9 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<AttackSlice>();
         services.TryAddSingleton<FinalizeImage>();
         services.TryAddSingleton<RecordUploadFailure>();
+        services.TryAddSingleton<ImageSlots>();
+        services.TryAddSingleton<AcquireImageSlot>();
+        services.TryAddSingleton<ReleaseImageSlot>();
 
         // Bulk audits: the HTTP API and the audit's activities (the per-image work is the orchestration above).
         services.TryAddSingleton<AuditStore>();
@@ -65,6 +68,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<ListAuditImages>();
         services.TryAddSingleton<LoadAuditChunk>();
         services.TryAddSingleton<RecordImageFailure>();
+        services.TryAddSingleton<SummarizeAuditChunk>();
         services.TryAddSingleton<WriteAuditSummary>();
         return services;
     }

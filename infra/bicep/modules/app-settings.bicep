@@ -36,6 +36,9 @@ param taskHubName string
 @description('Largest upload accepted, in MiB (Trigger__MaxImageMb).')
 param maxImageMb int
 
+@description('Most uploads attacked at once; the others wait for a slot before writing any state (Trigger__MaxImagesInFlight).')
+param maxImagesInFlight int
+
 @description('Model preset (Model__Preset): preprocessing and classes, and the download when no blob is named.')
 param modelPreset string
 
@@ -127,6 +130,7 @@ output settings object = {
   // (EventGridTriggerOnly, src/Functions/Functions.csproj); its switch stays off for a build that has one.
   Trigger__Source: 'EventGrid'
   Trigger__MaxImageMb: string(maxImageMb)
+  Trigger__MaxImagesInFlight: string(maxImagesInFlight)
   'AzureWebJobs.OnImageUploadedPolling.Disabled': 'true'
   'AzureWebJobs.OnImageUploadedEventGrid.Disabled': 'false'
   Model__Preset: modelPreset

@@ -19,6 +19,7 @@ public sealed class AuditFunctions
     private readonly ListAuditImages _list;
     private readonly LoadAuditChunk _chunk;
     private readonly RecordImageFailure _failure;
+    private readonly SummarizeAuditChunk _partial;
     private readonly WriteAuditSummary _summary;
 
     /// <summary>Initializes a new instance of the <see cref="AuditFunctions"/> class.</summary>
@@ -26,13 +27,15 @@ public sealed class AuditFunctions
     /// <param name="list">The listing activity.</param>
     /// <param name="chunk">The chunk activity.</param>
     /// <param name="failure">The failure activity.</param>
+    /// <param name="partial">The partial-summary activity.</param>
     /// <param name="summary">The summary activity.</param>
-    public AuditFunctions(AuditApi api, ListAuditImages list, LoadAuditChunk chunk, RecordImageFailure failure, WriteAuditSummary summary)
+    public AuditFunctions(AuditApi api, ListAuditImages list, LoadAuditChunk chunk, RecordImageFailure failure, SummarizeAuditChunk partial, WriteAuditSummary summary)
     {
         _api = api ?? throw new ArgumentNullException(nameof(api));
         _list = list ?? throw new ArgumentNullException(nameof(list));
         _chunk = chunk ?? throw new ArgumentNullException(nameof(chunk));
         _failure = failure ?? throw new ArgumentNullException(nameof(failure));
+        _partial = partial ?? throw new ArgumentNullException(nameof(partial));
         _summary = summary ?? throw new ArgumentNullException(nameof(summary));
     }
 
@@ -99,11 +102,11 @@ public sealed class AuditFunctions
     }
 
     /// <summary>The <see cref="Audit.ListAuditImages"/> activity.</summary>
-    /// <param name="auditId">The audit id.</param>
+    /// <param name="input">The chunk to list.</param>
     /// <param name="cancellationToken">Cancelled when the host shuts down.</param>
-    /// <returns>The listing's counts.</returns>
+    /// <returns>The listing so far, or the complete one.</returns>
     [Function(nameof(Audit.ListAuditImages))]
-    public Task<AuditManifestInfo> ListAuditImages([ActivityTrigger] string auditId, CancellationToken cancellationToken) => _list.ExecuteAsync(auditId, cancellationToken);
+    public Task<AuditListPart> ListAuditImages([ActivityTrigger] AuditListInput input, CancellationToken cancellationToken) => _list.ExecuteAsync(input, cancellationToken);
 
     /// <summary>The <see cref="Audit.LoadAuditChunk"/> activity.</summary>
     /// <param name="input">The chunk.</param>
@@ -118,6 +121,13 @@ public sealed class AuditFunctions
     /// <returns>Whether error.json was written.</returns>
     [Function(nameof(Audit.RecordImageFailure))]
     public Task<bool> RecordImageFailure([ActivityTrigger] ImageFailureInput input, CancellationToken cancellationToken) => _failure.ExecuteAsync(input, cancellationToken);
+
+    /// <summary>The <see cref="Audit.SummarizeAuditChunk"/> activity.</summary>
+    /// <param name="input">The chunk.</param>
+    /// <param name="cancellationToken">Cancelled when the host shuts down.</param>
+    /// <returns>The inputs summarized.</returns>
+    [Function(nameof(Audit.SummarizeAuditChunk))]
+    public Task<int> SummarizeAuditChunk([ActivityTrigger] AuditPartialInput input, CancellationToken cancellationToken) => _partial.ExecuteAsync(input, cancellationToken);
 
     /// <summary>The <see cref="Audit.WriteAuditSummary"/> activity.</summary>
     /// <param name="input">The audit.</param>

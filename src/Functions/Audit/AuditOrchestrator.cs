@@ -6,11 +6,15 @@ using Microsoft.Extensions.Logging;
 namespace AdvAudit.Functions.Audit;
 
 /// <summary>
-/// The bulk audit (<see cref="OrchestratorNames.Audit"/>): <see cref="ListAuditImages"/>, then one per-image
-/// sub-orchestration (<see cref="ImageAuditOrchestrator"/>, with the audit's options) per input, at most
-/// <see cref="AuditInput.MaxConcurrency"/> at once, then <see cref="WriteAuditSummary"/>.
+/// The bulk audit (<see cref="OrchestratorNames.Audit"/>): <see cref="ListAuditImages"/> one chunk at a time, then one
+/// per-image sub-orchestration (<see cref="ImageAuditOrchestrator"/>, with the audit's options) per input, at most
+/// <see cref="AuditInput.MaxConcurrency"/> at once, a partial summary per chunk (<see cref="SummarizeAuditChunk"/>), then
+/// <see cref="WriteAuditSummary"/>, which merges them.
 /// </summary>
 /// <remarks>
+/// <para><b>Bounded activities.</b> Each activity works on one chunk (or, the summary, on one small partial per chunk),
+/// so none runs longer with the size of the audit than its chunk takes: the listing is one call per chunk
+/// (<see cref="ListCallsPerExecution"/> per execution), and no activity reads all names or labels of the request.</para>
 /// <para><b>Bounded history.</b> The listing is stored in chunks of <see cref="Settings.AuditOptions.ImagesPerExecution"/>
 /// images; one execution fans out one chunk (<see cref="LoadAuditChunk"/>) and then continues as new with the
 /// progress in its input. An execution's history therefore holds two events per image of one chunk (the
@@ -30,6 +34,9 @@ namespace AdvAudit.Functions.Audit;
 /// </remarks>
 public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, AuditResult?>
 {
+    /// <summary>The most <see cref="ListAuditImages"/> calls (chunks listed) in one execution before it continues as new, so the listing's history stays small.</summary>
+    public const int ListCallsPerExecution = 20;
+
     /// <inheritdoc/>
     public override async Task<AuditResult?> RunAsync(TaskOrchestrationContext context, AuditInput input)
     {
@@ -42,7 +49,21 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
         if (listed is null)
         {
             context.SetCustomStatus(progress);
-            listed = await context.CallActivityAsync<AuditManifestInfo>(nameof(ListAuditImages), input.AuditId, retry);
+            AuditListInput next = input.Listing ?? new AuditListInput(input.AuditId);
+            for (int call = 0; listed is null && call < ListCallsPerExecution; call++)
+            {
+                AuditListPart part = await context.CallActivityAsync<AuditListPart>(nameof(ListAuditImages), next, retry);
+                listed = part.Listed;
+                next = part.Next ?? next;
+            }
+
+            if (listed is null)
+            {
+                Log.Listing(logger, input.AuditId, next.Chunk, next.Items + next.Missing);
+                context.ContinueAsNew(input with { Listing = next, Progress = progress with { Total = next.Items + next.Missing } }, preserveUnprocessedEvents: false);
+                return null;
+            }
+
             progress = progress with { Phase = AuditPhase.Attacking, Total = listed.Items + listed.Missing, Done = listed.Missing, Failed = listed.Missing };
             context.SetCustomStatus(progress);
         }
@@ -54,6 +75,7 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
             progress = loaded.Finished.Aggregate(progress, Count);
             List<ImageWorkItem> items = [.. loaded.Items.Select(i => i with { OutageToleranceMinutes = input.OutageToleranceMinutes })];
             progress = await FanOutAsync(context, items, Math.Max(1, input.MaxConcurrency), progress, retry);
+            await context.CallActivityAsync<int>(nameof(SummarizeAuditChunk), new AuditPartialInput(input.AuditId, chunk), retry);
             if (chunk + 1 < listed.Chunks)
             {
                 Log.Continuing(logger, input.AuditId, chunk + 1, listed.Chunks, progress.Done, progress.Total);
@@ -141,6 +163,9 @@ public sealed partial class AuditOrchestrator : TaskOrchestrator<AuditInput, Aud
     {
         [LoggerMessage(EventId = 520, Level = LogLevel.Information, Message = "Audit {AuditId}: chunk {Chunk} of {Chunks} next, {Done} of {Total} done; continuing as new")]
         public static partial void Continuing(ILogger logger, string auditId, int chunk, int chunks, int done, int total);
+
+        [LoggerMessage(EventId = 522, Level = LogLevel.Information, Message = "Audit {AuditId}: {Chunks} chunks ({Inputs} inputs) listed so far; continuing as new")]
+        public static partial void Listing(ILogger logger, string auditId, int chunks, int inputs);
 
         [LoggerMessage(EventId = 521, Level = LogLevel.Information, Message = "Audit {AuditId} done: {Images} images, {Fooled} fooled, {Failed} failed")]
         public static partial void Done(ILogger logger, string auditId, int images, int fooled, int failed);

@@ -20,11 +20,28 @@ public sealed record AuditPlan
     /// <summary>Gets the prefix whose blobs are audited; <see langword="null"/> when <see cref="Blobs"/> is given.</summary>
     public string? Prefix { get; init; }
 
-    /// <summary>Gets the blob names of a manifest; <see langword="null"/> when <see cref="Prefix"/> is given.</summary>
+    /// <summary>
+    /// Gets the blob names of a manifest as parsed; <see langword="null"/> when <see cref="Prefix"/> is given. Not stored in
+    /// <c>request.json</c>: <see cref="AuditStore.WritePlanAsync"/> writes them in blobs of <see cref="ChunkSize"/> names
+    /// (<see cref="NameChunks"/>), so no activity reads all of them.
+    /// </summary>
     public IReadOnlyList<string>? Blobs { get; init; }
 
-    /// <summary>Gets the true classes given with the request, by blob name (an output index or a label).</summary>
+    /// <summary>
+    /// Gets the true classes given with the request, by blob name (an output index or a label), as parsed. Not stored in
+    /// <c>request.json</c>: <see cref="AuditStore.WritePlanAsync"/> writes them sorted in blobs of
+    /// <see cref="AuditStore.LabelsPerBlob"/> (<see cref="LabelBlobStarts"/>), and the listing joins them to the names.
+    /// </summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Gets the number of names of the manifest (0 for a prefix).</summary>
+    public int ManifestBlobs { get; init; }
+
+    /// <summary>Gets the number of name blobs (<c>names/000000.json</c> ...) of a manifest; 0 for a prefix.</summary>
+    public int NameChunks { get; init; }
+
+    /// <summary>Gets the first name (ordinal order) of each label blob (<c>labels/000000.json</c> ...); empty without labels.</summary>
+    public IReadOnlyList<string> LabelBlobStarts { get; init; } = [];
 
     /// <summary>
     /// Gets the attack request every image of the audit gets, resolved once from the body's options over the app's
@@ -57,22 +74,39 @@ public sealed record AuditPlan
     /// <summary>Gets what is audited, in words.</summary>
     public string Describe() => Prefix is not null
         ? $"{Container}/{Prefix}* (prefix)"
-        : $"{Blobs?.Count ?? 0} blobs named in a manifest, in {Container}";
+        : $"{Math.Max(ManifestBlobs, Blobs?.Count ?? 0)} blobs named in a manifest, in {Container}";
 }
 
-/// <summary>One image of an audit, as listed: the exact version audited and where its results go.</summary>
+/// <summary>One input of an audit, as listed: the exact version audited, where its results go, and its given label.</summary>
 /// <param name="Name">The blob name.</param>
-/// <param name="ETag">The version's ETag (without quotes).</param>
+/// <param name="ETag">The version's ETag (without quotes); empty for a <paramref name="Failure"/>.</param>
 /// <param name="Length">Its size in bytes.</param>
 /// <param name="ResultFolder">Its result folder in the results container.</param>
-public sealed record AuditItem(string Name, string ETag, long Length, string ResultFolder);
+/// <param name="Label">The true class given with the request, or <see langword="null"/>.</param>
+/// <param name="Failure">
+/// <see langword="null"/> for an image to attack; else why it failed at listing (<c>NotFound</c>: a manifest name that
+/// does not exist; <c>InvalidName</c>: a name refused as unsafe), with its error.json already written.
+/// </param>
+public sealed record AuditItem(string Name, string ETag, long Length, string ResultFolder, string? Label = null, string? Failure = null);
 
-/// <summary>The listing of an audit (<c>audits/&lt;id&gt;/manifest.json</c>, created once): chunk count and the names that did not exist.</summary>
+/// <summary>The listing of an audit (<c>audits/&lt;id&gt;/manifest.json</c>, created once when the last chunk is listed).</summary>
 /// <param name="Chunks">The number of chunk blobs (<c>chunks/000000.json</c> ...), each a list of <see cref="AuditItem"/>.</param>
 /// <param name="Items">The images to attack.</param>
-/// <param name="Missing">Manifest names that do not exist, and names refused as unsafe, each with an error.json (reason <c>NotFound</c> or <c>InvalidName</c>) in <see cref="MissingFolders"/>.</param>
-/// <param name="MissingFolders">The result folders of <paramref name="Missing"/>, in the same order.</param>
-public sealed record AuditManifest(int Chunks, int Items, IReadOnlyList<string> Missing, IReadOnlyList<string> MissingFolders);
+/// <param name="Missing">The inputs that failed at listing (names that do not exist or were refused), each with an error.json.</param>
+public sealed record AuditManifest(int Chunks, int Items, int Missing);
+
+/// <summary>The input of one call of <see cref="ListAuditImages"/>: the next chunk to list and where the listing stands.</summary>
+/// <param name="AuditId">The audit id.</param>
+/// <param name="Chunk">The chunk to list (from 0).</param>
+/// <param name="Continuation">The container listing's continuation token after the previous chunk (prefix audits); <see langword="null"/> at the start.</param>
+/// <param name="Items">The images listed by the previous chunks.</param>
+/// <param name="Missing">The inputs failed at listing by the previous chunks.</param>
+public sealed record AuditListInput(string AuditId, int Chunk = 0, string? Continuation = null, int Items = 0, int Missing = 0);
+
+/// <summary>What one call of <see cref="ListAuditImages"/> returns: the listing so far, and the manifest once it is complete.</summary>
+/// <param name="Next">The input of the next call; <see langword="null"/> when the listing is complete.</param>
+/// <param name="Listed">The complete listing (as stored in manifest.json); <see langword="null"/> until then.</param>
+public sealed record AuditListPart(AuditListInput? Next, AuditManifestInfo? Listed);
 
 /// <summary>The audit orchestration's input: small, so every execution's history stays small.</summary>
 public sealed record AuditInput
@@ -88,6 +122,9 @@ public sealed record AuditInput
 
     /// <summary>Gets the listing once made; <see langword="null"/> in the first execution.</summary>
     public AuditManifestInfo? Listed { get; init; }
+
+    /// <summary>Gets where the listing stands when an execution continued as new before it was complete; <see langword="null"/> before it starts.</summary>
+    public AuditListInput? Listing { get; init; }
 
     /// <summary>Gets the next chunk to fan out.</summary>
     public int NextChunk { get; init; }
@@ -173,6 +210,20 @@ public sealed record AuditChunk(List<Upload.ImageWorkItem> Items, List<Orchestra
 /// <param name="Message">The failure.</param>
 /// <param name="Reason">The reason written to error.json: <c>AuditFailed</c> (the orchestration failed) or <c>Gone</c> (the listed version was deleted or replaced).</param>
 public sealed record ImageFailureInput(Upload.ImageWorkItem Item, string Message, string Reason = "AuditFailed");
+
+/// <summary>The input of <see cref="SummarizeAuditChunk"/>.</summary>
+/// <param name="AuditId">The audit id.</param>
+/// <param name="Chunk">The chunk whose images are all finished.</param>
+public sealed record AuditPartialInput(string AuditId, int Chunk);
+
+/// <summary>One input of a partial summary (<c>partials/000000.json</c>): what the summary needs of its result folder.</summary>
+/// <param name="Input">The input's name.</param>
+/// <param name="ResultFolder">Its result folder.</param>
+/// <param name="Label">The given true class, or <see langword="null"/>.</param>
+/// <param name="Report">Its report.json without the per-query trace (the summary does not use it), or <see langword="null"/>.</param>
+/// <param name="Reason">Its error.json's reason when it has no report.</param>
+/// <param name="Message">Its error.json's message when it has no report.</param>
+public sealed record AuditPartialEntry(string Input, string ResultFolder, string? Label, string? Report, string? Reason, string? Message);
 
 /// <summary>The input of <see cref="WriteAuditSummary"/>.</summary>
 /// <param name="AuditId">The audit id.</param>

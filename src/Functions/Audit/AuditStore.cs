@@ -11,8 +11,9 @@ namespace AdvAudit.Functions.Audit;
 
 /// <summary>
 /// Names and blobs of bulk audits. In the work container, <c>audits/&lt;id&gt;/</c> holds <c>request.json</c>
-/// (the validated request), the chunks of the listing and <c>manifest.json</c> (written last, create-only). In the
-/// results container, <c>audits/&lt;id&gt;/images/&lt;input path without extension&gt;/</c> holds each image's result
+/// (the validated request), its names and labels in parts, the chunks of the listing, the partial summaries of the
+/// chunks and <c>manifest.json</c> (written after the last chunk, create-only). In the
+/// results container, <c>audits/&lt;id&gt;/images/&lt;input path&gt;/</c> holds each image's result
 /// folder and <c>audits/&lt;id&gt;/summary.json</c>, <c>summary.csv</c> and <c>summary.html</c> the summary
 /// (summary.json written last).
 /// </summary>
@@ -21,6 +22,10 @@ public sealed class AuditStore
     /// <summary>The summary's marker file.</summary>
     public const string SummaryJson = "summary.json";
 
+    /// <summary>The most labels in one blob of <c>labels/</c>.</summary>
+    public const int LabelsPerBlob = 2_000;
+
+    private const int ParallelWrites = 16;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly BlobStore _store;
     private readonly StorageOptions _storage;
@@ -83,7 +88,7 @@ public sealed class AuditStore
     /// <summary>Gets the result folder of one input of an audit.</summary>
     /// <param name="auditId">The audit id.</param>
     /// <param name="name">The input blob's name.</param>
-    /// <returns><c>audits/&lt;id&gt;/images/&lt;name without extension&gt;</c>.</returns>
+    /// <returns><c>audits/&lt;id&gt;/images/&lt;name&gt;</c>.</returns>
     public static string ImageFolder(string auditId, string name) => ResultsFolder(auditId) + "/images/" + ResultPaths.FolderFor(name);
 
     /// <summary>Gets the work folder of an audit.</summary>
@@ -99,16 +104,84 @@ public sealed class AuditStore
 
     private static string ResumesFolder(string auditId) => WorkFolder(auditId) + "resumes/";
 
+    private static string NamesBlob(string auditId, int chunk) => WorkFolder(auditId) + "names/" + chunk.ToString("D6", CultureInfo.InvariantCulture) + ".json";
+
+    private static string LabelsBlob(string auditId, int index) => WorkFolder(auditId) + "labels/" + index.ToString("D6", CultureInfo.InvariantCulture) + ".json";
+
+    private static string PartialBlob(string auditId, int chunk) => WorkFolder(auditId) + "partials/" + chunk.ToString("D6", CultureInfo.InvariantCulture) + ".json";
+
     /// <summary>Writes the request.</summary>
     /// <param name="plan">The request.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>A task.</returns>
+    /// <remarks>
+    /// A manifest's names go to <c>names/000000.json</c> ... (<see cref="AuditPlan.ChunkSize"/> each, in the request's
+    /// order) and the labels, sorted by name (ordinal), to <c>labels/000000.json</c> ... (<see cref="LabelsPerBlob"/>
+    /// each); <c>request.json</c> keeps only the options and the counts, so each activity reads the small request and the
+    /// one part it works on, never 100,000 names and labels.
+    /// </remarks>
     public async Task WritePlanAsync(AuditPlan plan, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
         await _store.EnsureContainerAsync(_storage.AttackWorkContainer, cancellationToken).ConfigureAwait(false);
-        await _store.WriteAsync(_storage.AttackWorkContainer, WorkFolder(plan.AuditId) + "request.json", BinaryData.FromObjectAsJson(plan, Json), "application/json", cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> names = plan.Blobs ?? [];
+        string[][] nameChunks = [.. names.Chunk(plan.ChunkSize)];
+        KeyValuePair<string, string>[][] labelChunks = [.. plan.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Chunk(LabelsPerBlob)];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, nameChunks.Length + labelChunks.Length),
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                (string blob, BinaryData data) = i < nameChunks.Length
+                    ? (NamesBlob(plan.AuditId, i), BinaryData.FromObjectAsJson(nameChunks[i], Json))
+                    : (LabelsBlob(plan.AuditId, i - nameChunks.Length), BinaryData.FromObjectAsJson(labelChunks[i - nameChunks.Length].ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal), Json));
+                await _store.WriteAsync(_storage.AttackWorkContainer, blob, data, "application/json", ct).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        AuditPlan stored = plan with
+        {
+            Blobs = null,
+            Labels = new Dictionary<string, string>(),
+            ManifestBlobs = names.Count,
+            NameChunks = nameChunks.Length,
+            LabelBlobStarts = [.. labelChunks.Select(c => c[0].Key)],
+        };
+        await _store.WriteAsync(_storage.AttackWorkContainer, WorkFolder(plan.AuditId) + "request.json", BinaryData.FromObjectAsJson(stored, Json), "application/json", cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Reads one blob of a manifest's names.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="chunk">The chunk's number.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>Its names, in the request's order.</returns>
+    public Task<List<string>> ReadNamesAsync(string auditId, int chunk, CancellationToken cancellationToken) =>
+        ReadAsync<List<string>>(NamesBlob(auditId, chunk), cancellationToken);
+
+    /// <summary>Reads one blob of the labels.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="index">The blob's number (see <see cref="AuditPlan.LabelBlobStarts"/>).</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>Its labels, by blob name.</returns>
+    public Task<Dictionary<string, string>> ReadLabelsAsync(string auditId, int index, CancellationToken cancellationToken) =>
+        ReadAsync<Dictionary<string, string>>(LabelsBlob(auditId, index), cancellationToken);
+
+    /// <summary>Writes the partial summary of one chunk (overwrites: a resumed audit writes it anew).</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="chunk">The chunk's number.</param>
+    /// <param name="entries">Its inputs.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task.</returns>
+    public Task WritePartialAsync(string auditId, int chunk, IReadOnlyList<AuditPartialEntry> entries, CancellationToken cancellationToken) =>
+        _store.WriteAsync(_storage.AttackWorkContainer, PartialBlob(auditId, chunk), BinaryData.FromObjectAsJson(entries, Json), "application/json", cancellationToken);
+
+    /// <summary>Reads the partial summary of one chunk, or <see langword="null"/> when it was never written.</summary>
+    /// <param name="auditId">The audit id.</param>
+    /// <param name="chunk">The chunk's number.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>Its inputs or <see langword="null"/>.</returns>
+    public async Task<List<AuditPartialEntry>?> TryReadPartialAsync(string auditId, int chunk, CancellationToken cancellationToken) =>
+        await _store.ExistsAsync(_storage.AttackWorkContainer, PartialBlob(auditId, chunk), cancellationToken).ConfigureAwait(false)
+            ? await ReadAsync<List<AuditPartialEntry>>(PartialBlob(auditId, chunk), cancellationToken).ConfigureAwait(false)
+            : null;
 
     /// <summary>Reads the request, or <see langword="null"/> when no audit of that id was ever accepted.</summary>
     /// <param name="auditId">The audit id.</param>

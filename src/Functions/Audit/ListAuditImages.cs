@@ -1,6 +1,7 @@
 using AdvAudit.Functions.Orchestration;
 using AdvAudit.Functions.Storage;
 using AdvAudit.Functions.Upload;
+using Azure;
 using Azure.Storage.Blobs.Models;
 using BlobInfo = AdvAudit.Functions.Storage.BlobInfo;
 using Microsoft.Extensions.Logging;
@@ -8,19 +9,26 @@ using Microsoft.Extensions.Logging;
 namespace AdvAudit.Functions.Audit;
 
 /// <summary>
-/// Activity: lists the audit's images once (every blob under the prefix, or each name of the manifest with its
-/// current version), writes the listing in chunks and then <c>manifest.json</c> create-only, so a retried or
-/// duplicated listing returns the first one's result. A manifest name that does not exist gets error.json
-/// (reason <c>NotFound</c>) in its result folder and counts as failed. A name that <see cref="BlobNames"/> refuses
-/// (from the manifest or the listing) is never passed to storage: it gets error.json (reason <c>InvalidName</c>) under
-/// <c>images/_invalid-names/</c> and counts as failed too.
+/// Activity: lists one chunk of the audit's inputs (<see cref="AuditPlan.ChunkSize"/>): a page of the container listing
+/// under the prefix, or one blob of the manifest's names, each checked for its current version in parallel. It joins
+/// the given labels to the names (<see cref="AuditStore.ReadLabelsAsync"/>, sorted blobs), writes the chunk, and after
+/// the last chunk creates <c>manifest.json</c> create-only, so a retried or duplicated listing returns the first one's
+/// result. A manifest name that does not exist gets error.json (reason <c>NotFound</c>) in its result folder and counts
+/// as failed. A name that <see cref="BlobNames"/> refuses (from the manifest or the listing) is never passed to storage:
+/// it gets error.json (reason <c>InvalidName</c>) under <c>images/_invalid-names/</c> and counts as failed too. Both
+/// stay in their chunk, marked with <see cref="AuditItem.Failure"/>.
 /// </summary>
 /// <remarks>
-/// Two inputs whose result folders would collide (<c>a.png</c> and <c>a.jpg</c>) keep apart: the later one's folder
-/// gets its extension (<c>a_jpg</c>).
+/// One call does one chunk, so its time is bounded by the chunk, not the audit: the orchestrator calls it until the
+/// listing is complete (continuing as new every <see cref="AuditOrchestrator.ListCallsPerExecution"/> calls). A prefix
+/// listing carries the container's continuation token from call to call; a retried call lists the same page again and
+/// overwrites the same chunk.
 /// </remarks>
-public sealed partial class ListAuditImages : IActivity<string, AuditManifestInfo>
+public sealed partial class ListAuditImages : IActivity<AuditListInput, AuditListPart>
 {
+    /// <summary>The most existence checks of manifest names at once.</summary>
+    internal const int ParallelChecks = 32;
+
     private readonly AuditStore _audits;
     private readonly ILogger<ListAuditImages> _logger;
 
@@ -34,129 +42,168 @@ public sealed partial class ListAuditImages : IActivity<string, AuditManifestInf
     }
 
     /// <inheritdoc/>
-    public async Task<AuditManifestInfo> ExecuteAsync(string input, CancellationToken cancellationToken)
+    public async Task<AuditListPart> ExecuteAsync(AuditListInput input, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(input);
-        AuditManifest? done = await _audits.TryReadManifestAsync(input, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentException.ThrowIfNullOrWhiteSpace(input.AuditId);
+        AuditManifest? done = await _audits.TryReadManifestAsync(input.AuditId, cancellationToken).ConfigureAwait(false);
         if (done is not null)
         {
-            return new AuditManifestInfo(done.Chunks, done.Items, done.Missing.Count);
+            return new AuditListPart(null, new AuditManifestInfo(done.Chunks, done.Items, done.Missing));
         }
 
-        AuditPlan plan = await _audits.ReadPlanAsync(input, cancellationToken).ConfigureAwait(false);
-        var found = new List<(string Name, string ETag, long Length)>();
-        var missing = new List<string>();
-        var refused = new List<(string Name, string Problem)>();
-        if (plan.Prefix is not null)
+        AuditPlan plan = await _audits.ReadPlanAsync(input.AuditId, cancellationToken).ConfigureAwait(false);
+        (List<Listed> listed, string? continuation, bool last) = plan.Prefix is not null
+            ? await ListPageAsync(plan, input.Continuation, cancellationToken).ConfigureAwait(false)
+            : (await CheckNamesAsync(plan, input.Chunk, cancellationToken).ConfigureAwait(false), null, input.Chunk + 1 >= plan.NameChunks);
+        var labels = new LabelJoin(_audits, plan);
+        var items = new AuditItem[listed.Count];
+        for (int i = 0; i < items.Length; i++)
         {
-            foreach ((string Name, string ETag, long Length) listed in await ListPrefixAsync(plan.Container, plan.Prefix, cancellationToken).ConfigureAwait(false))
-            {
-                if (BlobNames.Problem(listed.Name) is string problem)
-                {
-                    refused.Add((listed.Name, problem));
-                }
-                else
-                {
-                    found.Add(listed);
-                }
-            }
+            Listed l = listed[i];
+            string folder = l.Failure == BlobNames.InvalidNameReason
+                ? BlobNames.InvalidNameFolder(AuditStore.ResultsFolder(plan.AuditId) + "/images", l.Name)
+                : AuditStore.ImageFolder(plan.AuditId, l.Name);
+            items[i] = new AuditItem(l.Name, l.ETag, l.Length, folder, await labels.FindAsync(l.Name, cancellationToken).ConfigureAwait(false), l.Failure);
         }
-        else
-        {
-            foreach (string name in plan.Blobs ?? [])
+
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, items.Length).Where(i => items[i].Failure is not null),
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelChecks, CancellationToken = cancellationToken },
+            async (i, ct) =>
             {
+                AuditItem item = items[i];
+                string message = listed[i].Problem ?? $"The manifest names {plan.Container}/{item.Name}, which does not exist.";
+                var report = new ErrorReport(item.Name, plan.Container, string.Empty, item.Failure!, message);
+                await _audits.Blobs.WriteResultFolderAsync(_audits.Storage.ResultsContainer, item.ResultFolder, [report.ToFile()], ct).ConfigureAwait(false);
+                if (item.Failure == BlobNames.InvalidNameReason)
+                {
+                    Log.Refused(_logger, plan.AuditId, item.Name, message);
+                }
+            }).ConfigureAwait(false);
+
+        int attack = items.Count(i => i.Failure is null);
+        var next = new AuditListInput(input.AuditId, input.Chunk, continuation, input.Items + attack, input.Missing + (items.Length - attack));
+        if (items.Length > 0)
+        {
+            // An empty page (or one of folders only) adds no chunk.
+            await _audits.WriteChunkAsync(plan.AuditId, input.Chunk, items, cancellationToken).ConfigureAwait(false);
+            next = next with { Chunk = input.Chunk + 1 };
+        }
+
+        if (!last)
+        {
+            return new AuditListPart(next, null);
+        }
+
+        AuditManifest manifest = await _audits.CreateManifestAsync(plan.AuditId, new AuditManifest(next.Chunk, next.Items, next.Missing), cancellationToken).ConfigureAwait(false);
+        Log.Listed(_logger, plan.AuditId, manifest.Items, manifest.Missing, manifest.Chunks);
+        return new AuditListPart(null, new AuditManifestInfo(manifest.Chunks, manifest.Items, manifest.Missing));
+    }
+
+    /// <summary>One blob of the manifest's names, each checked for its current version (<see cref="ParallelChecks"/> at once).</summary>
+    private async Task<List<Listed>> CheckNamesAsync(AuditPlan plan, int chunk, CancellationToken cancellationToken)
+    {
+        List<string> names = chunk < plan.NameChunks ? await _audits.ReadNamesAsync(plan.AuditId, chunk, cancellationToken).ConfigureAwait(false) : [];
+        var listed = new Listed[names.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, names.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelChecks, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                string name = names[i];
                 if (BlobNames.Problem(name) is string problem)
                 {
                     // Refused before any storage call: the SDK would resolve the name to another container's blob.
-                    refused.Add((name, problem));
-                    continue;
+                    listed[i] = new Listed(name, string.Empty, 0, BlobNames.InvalidNameReason, problem);
+                    return;
                 }
 
-                BlobInfo? info = await _audits.Blobs.TryGetInfoAsync(plan.Container, name, cancellationToken).ConfigureAwait(false);
-                if (info is null)
-                {
-                    missing.Add(name);
-                }
-                else
-                {
-                    found.Add((name, InstanceIds.NormalizeETag(info.ETag), info.Length));
-                }
-            }
-        }
-
-        var folders = new HashSet<string>(StringComparer.Ordinal);
-        var items = new List<AuditItem>(found.Count);
-        var missingFolders = new List<string>(missing.Count);
-        foreach ((string name, string etag, long length) in found)
-        {
-            items.Add(new AuditItem(name, etag, length, UniqueFolder(plan.AuditId, name, folders)));
-        }
-
-        foreach (string name in missing)
-        {
-            string folder = UniqueFolder(plan.AuditId, name, folders);
-            missingFolders.Add(folder);
-            var report = new ErrorReport(name, plan.Container, string.Empty, "NotFound", $"The manifest names {plan.Container}/{name}, which does not exist.");
-            await _audits.Blobs.WriteResultFolderAsync(_audits.Storage.ResultsContainer, folder, [report.ToFile()], cancellationToken).ConfigureAwait(false);
-        }
-
-        foreach ((string name, string problem) in refused)
-        {
-            string folder = BlobNames.InvalidNameFolder(AuditStore.ResultsFolder(plan.AuditId) + "/images", name);
-            missing.Add(name);
-            missingFolders.Add(folder);
-            var report = new ErrorReport(name, plan.Container, string.Empty, BlobNames.InvalidNameReason, problem);
-            await _audits.Blobs.WriteResultFolderAsync(_audits.Storage.ResultsContainer, folder, [report.ToFile()], cancellationToken).ConfigureAwait(false);
-            Log.Refused(_logger, plan.AuditId, name, problem);
-        }
-
-        int chunks = 0;
-        foreach (AuditItem[] chunk in items.Chunk(plan.ChunkSize))
-        {
-            await _audits.WriteChunkAsync(plan.AuditId, chunks++, chunk, cancellationToken).ConfigureAwait(false);
-        }
-
-        AuditManifest manifest = await _audits.CreateManifestAsync(plan.AuditId, new AuditManifest(chunks, items.Count, missing, missingFolders), cancellationToken).ConfigureAwait(false);
-        Log.Listed(_logger, plan.AuditId, manifest.Items, manifest.Missing.Count, manifest.Chunks);
-        return new AuditManifestInfo(manifest.Chunks, manifest.Items, manifest.Missing.Count);
+                BlobInfo? info = await _audits.Blobs.TryGetInfoAsync(plan.Container, name, ct).ConfigureAwait(false);
+                listed[i] = info is null
+                    ? new Listed(name, string.Empty, 0, NotFoundReason, null)
+                    : new Listed(name, InstanceIds.NormalizeETag(info.ETag), info.Length, null, null);
+            }).ConfigureAwait(false);
+        return [.. listed];
     }
 
-    private static string UniqueFolder(string auditId, string name, HashSet<string> taken)
+    /// <summary>One page of the container listing under the prefix (<see cref="AuditPlan.ChunkSize"/> blobs at most), through the read pipeline.</summary>
+    private async Task<(List<Listed> Listed, string? Continuation, bool Last)> ListPageAsync(AuditPlan plan, string? continuation, CancellationToken cancellationToken)
     {
-        string folder = AuditStore.ImageFolder(auditId, name);
-        if (taken.Add(folder))
-        {
-            return folder;
-        }
-
-        string alternative = AuditStore.ResultsFolder(auditId) + "/images/" + name.Trim('/').Replace('.', '_');
-        for (int i = 2; !taken.Add(alternative); i++)
-        {
-            alternative = AuditStore.ResultsFolder(auditId) + "/images/" + name.Trim('/').Replace('.', '_') + "_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        return alternative;
-    }
-
-    private async Task<List<(string, string, long)>> ListPrefixAsync(string container, string prefix, CancellationToken cancellationToken)
-    {
-        // One listing through the read pipeline: a transient fault restarts the listing, so no page is lost or doubled.
+        // A transient fault lists the same page again (the continuation token names where it starts), so none is lost or doubled.
         return await _audits.Blobs.ExecuteReadAsync(
             async ct =>
             {
-                var found = new List<(string, string, long)>();
-                await foreach (BlobItem item in _audits.Blobs.Service.GetBlobContainerClient(container).GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, ct).ConfigureAwait(false))
+                var listed = new List<Listed>();
+                await foreach (Page<BlobItem> page in _audits.Blobs.Service.GetBlobContainerClient(plan.Container)
+                    .GetBlobsAsync(new GetBlobsOptions { Prefix = plan.Prefix }, ct)
+                    .AsPages(continuation, plan.ChunkSize).ConfigureAwait(false))
                 {
-                    if (!item.Name.EndsWith('/') && item.Deleted is false)
+                    foreach (BlobItem item in page.Values)
                     {
-                        found.Add((item.Name, InstanceIds.NormalizeETag(item.Properties.ETag?.ToString() ?? string.Empty), item.Properties.ContentLength ?? 0));
+                        if (item.Name.EndsWith('/') || item.Deleted)
+                        {
+                            continue;
+                        }
+
+                        listed.Add(BlobNames.Problem(item.Name) is string problem
+                            ? new Listed(item.Name, string.Empty, 0, BlobNames.InvalidNameReason, problem)
+                            : new Listed(item.Name, InstanceIds.NormalizeETag(item.Properties.ETag?.ToString() ?? string.Empty), item.Properties.ContentLength ?? 0, null, null));
                     }
+
+                    string? next = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
+                    return (listed, next, next is null);
                 }
 
-                found.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
-                return found;
+                return (listed, (string?)null, true);
             },
             cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The error.json reason of a manifest name that does not exist.</summary>
+    internal const string NotFoundReason = "NotFound";
+
+    /// <summary>One listed input: its version, or why it failed.</summary>
+    private sealed record Listed(string Name, string ETag, long Length, string? Failure, string? Problem);
+
+    /// <summary>
+    /// Finds the given label of a name in the sorted label blobs: a binary search over their first names, then that one
+    /// blob, read once per call (a chunk's names are mostly in one or two label blobs).
+    /// </summary>
+    private sealed class LabelJoin(AuditStore audits, AuditPlan plan)
+    {
+        private readonly Dictionary<int, Dictionary<string, string>> _read = [];
+
+        public async Task<string?> FindAsync(string name, CancellationToken cancellationToken)
+        {
+            IReadOnlyList<string> starts = plan.LabelBlobStarts;
+            int lo = 0, hi = starts.Count - 1, found = -1;
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) / 2;
+                if (string.CompareOrdinal(starts[mid], name) <= 0)
+                {
+                    found = mid;
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid - 1;
+                }
+            }
+
+            if (found < 0)
+            {
+                return null;
+            }
+
+            if (!_read.TryGetValue(found, out Dictionary<string, string>? labels))
+            {
+                _read[found] = labels = await audits.ReadLabelsAsync(plan.AuditId, found, cancellationToken).ConfigureAwait(false);
+            }
+
+            return labels.GetValueOrDefault(name);
+        }
     }
 
     private static partial class Log

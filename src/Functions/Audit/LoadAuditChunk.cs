@@ -28,7 +28,8 @@ public sealed class LoadAuditChunk : IActivity<AuditChunkInput, AuditChunk>
     {
         ArgumentNullException.ThrowIfNull(input);
         AuditPlan plan = await _audits.ReadPlanAsync(input.AuditId, cancellationToken).ConfigureAwait(false);
-        List<AuditItem> items = await _audits.ReadChunkAsync(input.AuditId, input.Chunk, cancellationToken).ConfigureAwait(false);
+        // Inputs that failed at listing (not found, refused names) have their error.json and are counted by the listing.
+        List<AuditItem> items = [.. (await _audits.ReadChunkAsync(input.AuditId, input.Chunk, cancellationToken).ConfigureAwait(false)).Where(i => i.Failure is null)];
         var finished = new ImageOutcome?[items.Count];
         if (input.Resume > 0)
         {

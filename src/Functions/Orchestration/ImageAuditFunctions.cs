@@ -18,14 +18,20 @@ public sealed class ImageAuditFunctions
     private readonly AttackSlice _slice;
     private readonly FinalizeImage _finalize;
     private readonly RecordUploadFailure _failure;
+    private readonly AcquireImageSlot _acquire;
+    private readonly ReleaseImageSlot _release;
 
     /// <summary>Initializes a new instance of the <see cref="ImageAuditFunctions"/> class.</summary>
     /// <param name="prepare">The prepare activity.</param>
     /// <param name="slice">The slice activity.</param>
     /// <param name="finalize">The finalize activity.</param>
     /// <param name="failure">The activity that records a failed upload.</param>
-    public ImageAuditFunctions(PrepareImage prepare, AttackSlice slice, FinalizeImage finalize, RecordUploadFailure failure)
+    /// <param name="acquire">The activity that acquires an upload's admission slot.</param>
+    /// <param name="release">The activity that releases it.</param>
+    public ImageAuditFunctions(PrepareImage prepare, AttackSlice slice, FinalizeImage finalize, RecordUploadFailure failure, AcquireImageSlot acquire, ReleaseImageSlot release)
     {
+        _acquire = acquire ?? throw new ArgumentNullException(nameof(acquire));
+        _release = release ?? throw new ArgumentNullException(nameof(release));
         _failure = failure ?? throw new ArgumentNullException(nameof(failure));
         _prepare = prepare ?? throw new ArgumentNullException(nameof(prepare));
         _slice = slice ?? throw new ArgumentNullException(nameof(slice));
@@ -70,4 +76,18 @@ public sealed class ImageAuditFunctions
     /// <returns>Whether error.json was written.</returns>
     [Function(nameof(Orchestration.RecordUploadFailure))]
     public Task<bool> RecordUploadFailure([ActivityTrigger] UploadFailureInput input, CancellationToken cancellationToken) => _failure.ExecuteAsync(input, cancellationToken);
+
+    /// <summary>The <see cref="Orchestration.AcquireImageSlot"/> activity.</summary>
+    /// <param name="instanceId">The orchestration's instance id.</param>
+    /// <param name="cancellationToken">Cancelled when the host shuts down.</param>
+    /// <returns>Whether the run holds a slot.</returns>
+    [Function(nameof(Orchestration.AcquireImageSlot))]
+    public Task<bool> AcquireImageSlot([ActivityTrigger] string instanceId, CancellationToken cancellationToken) => _acquire.ExecuteAsync(instanceId, cancellationToken);
+
+    /// <summary>The <see cref="Orchestration.ReleaseImageSlot"/> activity.</summary>
+    /// <param name="instanceId">The orchestration's instance id.</param>
+    /// <param name="cancellationToken">Cancelled when the host shuts down.</param>
+    /// <returns>Whether a slot was released.</returns>
+    [Function(nameof(Orchestration.ReleaseImageSlot))]
+    public Task<bool> ReleaseImageSlot([ActivityTrigger] string instanceId, CancellationToken cancellationToken) => _release.ExecuteAsync(instanceId, cancellationToken);
 }

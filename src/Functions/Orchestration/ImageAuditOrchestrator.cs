@@ -15,6 +15,10 @@ namespace AdvAudit.Functions.Orchestration;
 /// (<see cref="ImageWorkItem.Checkpoint"/>), so the history stays small however long the attack; the loop in one
 /// execution is bounded by that count. The attack itself ends: each slice spends at least one query, and the query
 /// budget is finite.</para>
+/// <para><b>Admission.</b> An upload's run first acquires a slot (<see cref="AcquireImageSlot"/>, at most
+/// <see cref="Settings.TriggerOptions.MaxImagesInFlight"/> at once), waiting on durable timers while all are taken, and
+/// releases it (<see cref="ReleaseImageSlot"/>) once its result folder is written; a waiting run has written nothing but
+/// its small input. A bulk audit's images skip this: the audit bounds them itself.</para>
 /// <para>The custom status is an <see cref="AuditStatus"/> (queries used, lowest margin, slices), set after every
 /// slice. Activities run with a durable retry rule (<see cref="ActivityRetry"/>) for failures the I/O pipelines did not
 /// absorb: storage down for longer than the blob retries is retried for the input's outage tolerance, anything else
@@ -22,6 +26,12 @@ namespace AdvAudit.Functions.Orchestration;
 /// </remarks>
 public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkItem, ImageAuditResult?>
 {
+    /// <summary>The longest wait between two tries for an admission slot.</summary>
+    public static readonly TimeSpan MaxSlotWait = TimeSpan.FromSeconds(15);
+
+    /// <summary>The most tries for a slot in one execution before it continues as new, so a long wait keeps the history small.</summary>
+    public const int SlotTriesPerExecution = 20;
+
     /// <inheritdoc/>
     public override async Task<ImageAuditResult?> RunAsync(TaskOrchestrationContext context, ImageWorkItem input)
     {
@@ -35,9 +45,22 @@ public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkI
             return await RunStagesAsync(context, input, retry);
         }
 
+        // Admission: an upload writes no state until it holds a slot; renewed at the start of every execution.
+        for (int wait = 0; !await context.CallActivityAsync<bool>(nameof(AcquireImageSlot), context.InstanceId, retry); wait++)
+        {
+            if (wait == SlotTriesPerExecution)
+            {
+                context.ContinueAsNew(input with { SlotWaits = input.SlotWaits + wait }, preserveUnprocessedEvents: false);
+                return null;
+            }
+
+            await context.CreateTimer(SlotWait(context.InstanceId, input.SlotWaits + wait), CancellationToken.None);
+        }
+
+        ImageAuditResult? result;
         try
         {
-            return await RunStagesAsync(context, input, retry);
+            result = await RunStagesAsync(context, input with { SlotWaits = 0 }, retry);
         }
         catch (TaskFailedException e)
         {
@@ -45,8 +68,33 @@ public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkI
             string message = e.FailureDetails?.ErrorMessage ?? e.Message;
             await context.CallActivityAsync<bool>(nameof(RecordUploadFailure), new UploadFailureInput(input with { Checkpoint = null }, message, CheckpointStore.PrefixFor(context.InstanceId)), retry);
             Log.Failed(logger, input.Name, message);
-            return new ImageAuditResult { Outcome = ImageOutcome.Failed, ResultFolder = input.ResultFolder, Message = message };
+            result = new ImageAuditResult { Outcome = ImageOutcome.Failed, ResultFolder = input.ResultFolder, Message = message };
         }
+
+        if (result is not null)
+        {
+            // Null: the execution continued as new and keeps its slot.
+            await context.CallActivityAsync<bool>(nameof(ReleaseImageSlot), context.InstanceId, retry);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The wait before the next try for a slot: 1 s doubling to <see cref="MaxSlotWait"/>, plus up to a second fixed by
+    /// the instance id (replay-safe), so thousands of waiting runs do not all ask at once.
+    /// </summary>
+    internal static TimeSpan SlotWait(string instanceId, int waits)
+    {
+        double seconds = Math.Min(MaxSlotWait.TotalSeconds, Math.Pow(2, Math.Min(waits, 16)));
+        uint hash = 2166136261;
+        foreach (char c in instanceId)
+        {
+            hash = (hash ^ c) * 16777619;
+        }
+
+        int jitterMs = (int)(hash % 1000);
+        return TimeSpan.FromSeconds(seconds) + TimeSpan.FromMilliseconds(jitterMs);
     }
 
     private static async Task<ImageAuditResult?> RunStagesAsync(TaskOrchestrationContext context, ImageWorkItem input, TaskOptions retry)

@@ -90,6 +90,7 @@ internal sealed class TriggerOptionsValidator(IConfiguration configuration) : IV
         var failures = new List<string>();
         OptionsValidators.OneOf(failures, SettingNames.TriggerSource, options.Source, nameof(UploadSource.Polling), nameof(UploadSource.EventGrid));
         OptionsValidators.Range(failures, SettingNames.TriggerMaxImageMb, options.MaxImageMb, 1, 1024);
+        OptionsValidators.Range(failures, SettingNames.TriggerMaxImagesInFlight, options.MaxImagesInFlight, 1, 10_000);
         if (failures.Count == 0)
         {
             string disabledSetting = options.ParsedSource == UploadSource.Polling ? SettingNames.PollingTriggerDisabled : SettingNames.EventGridTriggerDisabled;

@@ -54,6 +54,9 @@ public static class SettingNames
     /// <summary>The largest upload accepted, in MiB; larger blobs get error.json without being downloaded.</summary>
     public const string TriggerMaxImageMb = "Trigger__MaxImageMb";
 
+    /// <summary>The most uploads attacked at once; the others wait for a slot before writing any state.</summary>
+    public const string TriggerMaxImagesInFlight = "Trigger__MaxImagesInFlight";
+
     /// <summary>The host switch that turns the polling trigger function off.</summary>
     public const string PollingTriggerDisabled = "AzureWebJobs.OnImageUploadedPolling.Disabled";
 
@@ -158,6 +161,7 @@ public static class SettingNames
         [TaskHubName] = "advaudit",
         [TriggerSource] = "Polling",
         [TriggerMaxImageMb] = "50",
+        [TriggerMaxImagesInFlight] = "16",
         [PollingTriggerDisabled] = "false",
         [EventGridTriggerDisabled] = "true",
         [ModelPreset] = "inception-v3",

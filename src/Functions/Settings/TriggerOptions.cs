@@ -19,6 +19,14 @@ public sealed class TriggerOptions
     /// <value>Defaults to 50. Between 1 and 1024.</value>
     public int MaxImageMb { get; set; } = 50;
 
+    /// <summary>
+    /// Gets or sets the most uploads attacked at once (admission control): a per-upload run waits, with a durable timer
+    /// and no state written, until it gets one of these slots (<see cref="Orchestration.ImageSlots"/>), so 10,000 images
+    /// dropped at once do not all write their attack state. Bulk audits are bounded by <see cref="AuditOptions.MaxConcurrency"/> instead.
+    /// </summary>
+    /// <value>Defaults to 16. Between 1 and 10,000.</value>
+    public int MaxImagesInFlight { get; set; } = 16;
+
     /// <summary>Gets the parsed <see cref="Source"/>.</summary>
     public UploadSource ParsedSource => Enum.TryParse(Source, ignoreCase: true, out UploadSource s) ? s : UploadSource.Polling;
 }

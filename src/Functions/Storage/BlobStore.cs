@@ -306,6 +306,14 @@ public sealed class BlobStore
     public async Task<T> ExecuteReadAsync<T>(Func<CancellationToken, ValueTask<T>> operation, CancellationToken cancellationToken = default) =>
         await _read.ExecuteAsync(operation, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>Runs a write operation of the caller's own (a conditional write) through the <see cref="StorageResilience.BlobWrite"/> pipeline.</summary>
+    /// <typeparam name="T">The result.</typeparam>
+    /// <param name="operation">The operation; it is run again from the start on a transient fault.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The result.</returns>
+    public async Task<T> ExecuteWriteAsync<T>(Func<CancellationToken, ValueTask<T>> operation, CancellationToken cancellationToken = default) =>
+        await _write.ExecuteAsync(operation, cancellationToken).ConfigureAwait(false);
+
     /// <summary>Gets which marker a result folder has: <see cref="ReportMarker"/>, <see cref="ErrorMarker"/>, or <see langword="null"/> when it is not complete.</summary>
     /// <param name="container">The results container.</param>
     /// <param name="prefix">The folder.</param>

@@ -58,4 +58,10 @@ public sealed record ImageWorkItem
     /// <see langword="null"/> for <see cref="Orchestration.ActivityRetry.DefaultOutageToleranceMinutes"/>.
     /// </summary>
     public int? OutageToleranceMinutes { get; init; }
+
+    /// <summary>
+    /// Gets how many times an upload's run has already waited for an admission slot (<see cref="Orchestration.ImageSlots"/>)
+    /// in earlier executions, so the wait between tries keeps growing across continue-as-new.
+    /// </summary>
+    public int SlotWaits { get; init; }
 }

@@ -1,18 +1,19 @@
 namespace AdvAudit.Functions.Upload;
 
-/// <summary>Where an input's results go: <c>results/&lt;input path without extension&gt;/</c> (DESIGN.md).</summary>
+/// <summary>Where an input's results go: <c>results/&lt;input path&gt;/</c>, the input's whole name, extension included.</summary>
 public static class ResultPaths
 {
-    /// <summary>Gets the result folder of an input blob: <c>a/b.png</c> gives <c>a/b</c>.</summary>
+    /// <summary>Gets the result folder of an input blob: <c>a/b.png</c> gives <c>a/b.png</c>.</summary>
     /// <param name="blobName">The input blob's name inside its container.</param>
-    /// <returns>The folder (no trailing slash).</returns>
-    /// <remarks>Only the last segment's extension is removed (<c>a.v1/b</c> stays <c>a.v1/b</c>); a name that is only an extension (<c>.png</c>) is kept whole.</remarks>
+    /// <returns>The folder (no leading or trailing slash).</returns>
+    /// <remarks>
+    /// The extension stays, so two inputs never share a folder (<c>a.png</c> and <c>a.jpg</c> give <c>a.png/</c> and
+    /// <c>a.jpg/</c>), whenever each is uploaded: a rule that dropped the extension when unambiguous would give a later
+    /// <c>a.jpg</c> the folder an earlier <c>a.png</c> already owns. The mapping depends on the name alone.
+    /// </remarks>
     public static string FolderFor(string blobName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(blobName);
-        string name = blobName.Trim('/');
-        int slash = name.LastIndexOf('/');
-        int dot = name.LastIndexOf('.');
-        return dot > slash + 1 ? name[..dot] : name;
+        return blobName.Trim('/');
     }
 }

@@ -71,7 +71,7 @@ public sealed class AuditBlobNameTests
         Assert.Equal(victimBefore, await SnapshotAsync(victim));
         Assert.Equal(uploadsBefore, await SnapshotAsync(uploads));
         string images = AuditStore.ResultsFolder(id) + "/images/";
-        Assert.Contains(images + "good/report.json", results.Keys);
+        Assert.Contains(images + "good.png/report.json", results.Keys);
         Assert.Equal(7, results.Keys.Count(k => k.StartsWith(images + BlobNames.InvalidNamesFolder + "/", StringComparison.Ordinal) && k.EndsWith("/" + BlobStore.ErrorMarker, StringComparison.Ordinal)));
         // Only good.png was attacked: one report in the whole results container.
         Assert.Single(results.Keys, k => k.EndsWith("/report.json", StringComparison.Ordinal));

@@ -16,7 +16,7 @@ public sealed class AuditFunctionsTests
             .ToDictionary(m => m.GetCustomAttribute<FunctionAttribute>()!.Name, StringComparer.Ordinal);
 
         Assert.Equal(
-            [OrchestratorNames.Audit, nameof(AuditFunctions.GetAudit), nameof(ListAuditImages), nameof(LoadAuditChunk), nameof(RecordImageFailure), nameof(AuditFunctions.ResumeAudit), nameof(AuditFunctions.StartAudit), nameof(WriteAuditSummary)],
+            [OrchestratorNames.Audit, nameof(AuditFunctions.GetAudit), nameof(ListAuditImages), nameof(LoadAuditChunk), nameof(RecordImageFailure), nameof(AuditFunctions.ResumeAudit), nameof(AuditFunctions.StartAudit), nameof(SummarizeAuditChunk), nameof(WriteAuditSummary)],
             sut.Keys.Order(StringComparer.Ordinal));
         Assert.NotNull(sut[OrchestratorNames.Audit].GetParameters()[0].GetCustomAttribute<OrchestrationTriggerAttribute>());
         HttpTriggerAttribute post = sut["StartAudit"].GetParameters()[0].GetCustomAttribute<HttpTriggerAttribute>()!;

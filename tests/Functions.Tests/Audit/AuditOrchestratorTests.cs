@@ -12,11 +12,13 @@ namespace AdvAudit.Functions.Tests.Audit;
 public sealed class AuditOrchestratorTests
 {
     [Fact]
-    public async Task RunAsync_SevenImagesInChunksOfThree_BoundsConcurrency_ContinuesAsNewPerChunk_AndRecordsFailuresAndGoneBlobs()
+    public async Task RunAsync_SevenImagesInChunksOfThree_ListsInCalls_BoundsConcurrency_ContinuesAsNewPerChunk_SummarizesEachChunk_AndRecordsFailuresAndGoneBlobs()
     {
         var executions = new ConcurrentQueue<int>();
         var failuresRecorded = new ConcurrentQueue<string>();
         var started = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var listCalls = new ConcurrentQueue<int>();
+        var partials = new ConcurrentQueue<int>();
         int running = 0, most = 0;
         await using DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(tasks =>
         {
@@ -29,7 +31,19 @@ public sealed class AuditOrchestratorTests
 
                 return new AuditOrchestrator().RunAsync(context, input);
             });
-            tasks.AddActivityFunc<string, AuditManifestInfo>(nameof(ListAuditImages), (_, _) => new AuditManifestInfo(Chunks: 3, Items: 7, Missing: 1));
+            // The listing takes more calls than one execution makes: the audit continues as new in the middle of it.
+            tasks.AddActivityFunc<AuditListInput, AuditListPart>(nameof(ListAuditImages), (_, l) =>
+            {
+                listCalls.Enqueue(l.Chunk);
+                return l.Chunk < AuditOrchestrator.ListCallsPerExecution + 4
+                    ? new AuditListPart(l with { Chunk = l.Chunk + 1, Continuation = "t" + l.Chunk }, null)
+                    : new AuditListPart(null, new AuditManifestInfo(Chunks: 3, Items: 7, Missing: 1));
+            });
+            tasks.AddActivityFunc<AuditPartialInput, int>(nameof(SummarizeAuditChunk), (_, p) =>
+            {
+                partials.Enqueue(p.Chunk);
+                return 3;
+            });
             tasks.AddActivityFunc<AuditChunkInput, AuditChunk>(nameof(LoadAuditChunk), (_, c) => new AuditChunk(
             [
                 .. Enumerable.Range(c.Chunk * 3, c.Chunk == 2 ? 1 : 3).Select(i => new ImageWorkItem
@@ -71,7 +85,9 @@ public sealed class AuditOrchestratorTests
         OrchestrationMetadata done = await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, cts.Token);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
-        Assert.Equal([0, 1, 2], executions);
+        Assert.Equal([0, 0, 1, 2], executions);
+        Assert.Equal(Enumerable.Range(0, AuditOrchestrator.ListCallsPerExecution + 5), listCalls);
+        Assert.Equal([0, 1, 2], partials);
         Assert.Equal(2, most);
         Assert.Equal(7, started.Count);
         Assert.All(started.Values, n => Assert.Equal(1, n));
@@ -93,7 +109,8 @@ public sealed class AuditOrchestratorTests
         await using DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(tasks =>
         {
             tasks.AddOrchestratorFunc<AuditInput, AuditResult?>(OrchestratorNames.Audit, (context, input) => new AuditOrchestrator().RunAsync(context, input));
-            tasks.AddActivityFunc<string, AuditManifestInfo>(nameof(ListAuditImages), (_, _) => new AuditManifestInfo(Chunks: 1, Items: 3, Missing: 0));
+            tasks.AddActivityFunc<AuditListInput, AuditListPart>(nameof(ListAuditImages), (_, _) => new AuditListPart(null, new AuditManifestInfo(Chunks: 1, Items: 3, Missing: 0)));
+            tasks.AddActivityFunc<AuditPartialInput, int>(nameof(SummarizeAuditChunk), (_, _) => 3);
             tasks.AddActivityFunc<AuditChunkInput, AuditChunk>(nameof(LoadAuditChunk), (_, c) =>
             {
                 chunkInputs.Enqueue(c);

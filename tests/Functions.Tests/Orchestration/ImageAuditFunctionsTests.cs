@@ -16,7 +16,7 @@ public sealed class ImageAuditFunctionsTests
     {
         Dictionary<string, MethodInfo> sut = Functions();
 
-        Assert.Equal([nameof(AttackSlice), nameof(FinalizeImage), OrchestratorNames.ImageAudit, nameof(PrepareImage), nameof(RecordUploadFailure)], sut.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([nameof(AcquireImageSlot), nameof(AttackSlice), nameof(FinalizeImage), OrchestratorNames.ImageAudit, nameof(PrepareImage), nameof(RecordUploadFailure), nameof(ReleaseImageSlot)], sut.Keys.Order(StringComparer.Ordinal));
         Assert.NotNull(sut[OrchestratorNames.ImageAudit].GetParameters()[0].GetCustomAttribute<OrchestrationTriggerAttribute>());
         Assert.All(
             new[] { nameof(PrepareImage), nameof(AttackSlice), nameof(FinalizeImage), nameof(RecordUploadFailure) },

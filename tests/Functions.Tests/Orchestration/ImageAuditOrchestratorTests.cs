@@ -22,14 +22,28 @@ public sealed class ImageAuditOrchestratorTests
         Queries = 1,
     };
 
-    private sealed record Recorded(ConcurrentBag<int?> ExecutionStarts, ConcurrentQueue<int> Slices, ConcurrentQueue<string> Finalized);
+    private sealed record Recorded(ConcurrentBag<int?> ExecutionStarts, ConcurrentQueue<int> Slices, ConcurrentQueue<string> Finalized)
+    {
+        public ConcurrentQueue<string> Slots { get; } = new();
+    }
 
-    private static async Task<(DurableTaskTestHost Host, Recorded Calls)> StartAsync(int slicesPerExecution, int finishAfter, Func<ImageWorkItem, PrepareResult>? prepare = null, int failFirstSlices = 0)
+    private static async Task<(DurableTaskTestHost Host, Recorded Calls)> StartAsync(int slicesPerExecution, int finishAfter, Func<ImageWorkItem, PrepareResult>? prepare = null, int failFirstSlices = 0, int busySlotTries = 0)
     {
         var calls = new Recorded([], new(), new());
-        int failures = 0;
+        int failures = 0, slotTries = 0;
         DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(tasks =>
         {
+            tasks.AddActivityFunc<string, bool>(nameof(AcquireImageSlot), (_, _) =>
+            {
+                bool got = Interlocked.Increment(ref slotTries) > busySlotTries;
+                calls.Slots.Enqueue(got ? "acquired" : "busy");
+                return got;
+            });
+            tasks.AddActivityFunc<string, bool>(nameof(ReleaseImageSlot), (_, _) =>
+            {
+                calls.Slots.Enqueue("released");
+                return true;
+            });
             // The real orchestrator, wrapped to record which checkpoint each execution starts from.
             tasks.AddOrchestratorFunc<ImageWorkItem, ImageAuditResult?>(OrchestratorNames.ImageAudit, (context, input) =>
             {
@@ -78,6 +92,7 @@ public sealed class ImageAuditOrchestratorTests
 
             Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
             Assert.Equal([null, 3, 6], calls.ExecutionStarts.OrderBy(s => s ?? -1));
+            Assert.Equal(["acquired", "acquired", "acquired", "released"], calls.Slots);   // renewed by each execution
             Assert.Equal(Enumerable.Range(1, 7), calls.Slices);
             Assert.Equal(["runs/x/state-000007.bin"], calls.Finalized);
             Assert.Equal(new ImageAuditResult { Outcome = ImageOutcome.Fooled, ResultFolder = "a/b", Success = true, Queries = 22 }, done.ReadOutputAs<ImageAuditResult>());
@@ -124,5 +139,51 @@ public sealed class ImageAuditOrchestratorTests
             Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
             Assert.Equal([1, 2], calls.Slices);
         }
+    }
+
+    [Fact]
+    public async Task RunAsync_NoSlotFree_WaitsOnTimersWithoutPreparing_ThenRunsAndReleasesOnce()
+    {
+        int prepared = 0;
+        (DurableTaskTestHost host, Recorded calls) = await StartAsync(slicesPerExecution: 10, finishAfter: 1, busySlotTries: 2, prepare: _ =>
+        {
+            Interlocked.Increment(ref prepared);
+            return new PrepareResult(Start(10));
+        });
+        await using (host)
+        {
+            OrchestrationMetadata done = await RunAsync(host);
+
+            Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+            Assert.Equal(["busy", "busy", "acquired", "released"], calls.Slots);
+            Assert.Equal(1, prepared);
+            // Waited 1 s and 2 s (plus jitter) on durable timers between the tries.
+            Assert.True(done.LastUpdatedAt - done.CreatedAt >= TimeSpan.FromSeconds(3), $"{done.LastUpdatedAt - done.CreatedAt}");
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_ImageRejected_StillReleasesItsSlot()
+    {
+        (DurableTaskTestHost host, Recorded calls) = await StartAsync(3, 7, prepare: _ => new PrepareResult(null, ImageOutcome.Rejected, "not an image"));
+        await using (host)
+        {
+            await RunAsync(host);
+
+            Assert.Equal(["acquired", "released"], calls.Slots);
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 1.0)]
+    [InlineData(1, 2.0)]
+    [InlineData(3, 8.0)]
+    [InlineData(40, 15.0)]
+    public void SlotWait_DoublesToTheCap_PlusUnderASecondOfJitter(int waits, double seconds)
+    {
+        TimeSpan sut = ImageAuditOrchestrator.SlotWait("img-abc", waits);
+
+        Assert.InRange(sut.TotalSeconds, seconds, seconds + 1);
+        Assert.Equal(sut, ImageAuditOrchestrator.SlotWait("img-abc", waits));
     }
 }

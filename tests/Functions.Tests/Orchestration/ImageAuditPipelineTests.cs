@@ -81,8 +81,8 @@ public sealed class ImageAuditPipelineTests
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         ImageAuditResult result = done.ReadOutputAs<ImageAuditResult>()!;
-        Assert.Equal((ImageOutcome.Fooled, "fashion/0000-ankle-boot"), (result.Outcome, result.ResultFolder));
-        AttackReport report = await AssertFooledAndVerifiedAsync(h, "fashion/0000-ankle-boot", ModelSpecLoader.Load(FashionModel));
+        Assert.Equal((ImageOutcome.Fooled, "fashion/0000-ankle-boot.png"), (result.Outcome, result.ResultFolder));
+        AttackReport report = await AssertFooledAndVerifiedAsync(h, "fashion/0000-ankle-boot.png", ModelSpecLoader.Load(FashionModel));
         Assert.Equal(report.Outcome.Queries, result.Queries);
         Assert.Equal(0.1, report.Attack.Eps);
         Assert.InRange(report.Perturbation!.LInf, 0, 0.1 + 1e-6);
@@ -114,7 +114,7 @@ public sealed class ImageAuditPipelineTests
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         Assert.True(done.ReadCustomStatusAs<AuditStatus>()!.Slices >= 3, "the test needs checkpoints on both sides of the switch between attacks");
-        AttackReport report = await AssertFooledAndVerifiedAsync(h, "0001-pullover", ModelSpecLoader.Load(FashionModel));
+        AttackReport report = await AssertFooledAndVerifiedAsync(h, "0001-pullover.png", ModelSpecLoader.Load(FashionModel));
         Assert.Equal(["square", "simba-dct"], report.Attempts.Select(a => a.Attack.Name));
         Assert.Equal((2, "l2", 3.0), (report.Attempts[0].Attack.MaxQueries, report.Attempts[1].Attack.Norm, report.Attempts[1].Attack.Eps));
 
@@ -124,7 +124,7 @@ public sealed class ImageAuditPipelineTests
         AttackRequest request = AttackOverrides.Apply(new AttackDefaults { MaxQueries = 2000 }, metadata);
         PreparedImage image = PreparedImage.Load(File, Sample(File), spec);
         ImageResult direct = new AttackRunner(classifier, ModelDescription.From(classifier)).Run([image], request)[0];
-        Assert.Equal(direct.AdversarialPng, await h.ReadResultAsync("0001-pullover", "adversarial.png"));
+        Assert.Equal(direct.AdversarialPng, await h.ReadResultAsync("0001-pullover.png", "adversarial.png"));
         Assert.Equal(direct.Report.Attempts.Select(a => (a.Queries, a.Success, a.Written)), report.Attempts.Select(a => (a.Queries, a.Success, a.Written)));
     }
 
@@ -147,7 +147,7 @@ public sealed class ImageAuditPipelineTests
         OrchestrationMetadata done = await h.WaitAsync(id, Timeout);
 
         Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, $"{done.RuntimeStatus}: {done.FailureDetails?.ErrorType} {done.FailureDetails?.ErrorMessage} {done.FailureDetails?.InnerFailure?.ErrorMessage}");
-        AttackReport report = await AssertFooledAndVerifiedAsync(h, "0013-dress", ModelSpecLoader.Load(FashionModel));
+        AttackReport report = await AssertFooledAndVerifiedAsync(h, "0013-dress.png", ModelSpecLoader.Load(FashionModel));
         Assert.Equal("apgd-ce", report.Attack.Name);
         Assert.True(report.Outcome.GradientEvaluations >= 1);
 
@@ -159,7 +159,7 @@ public sealed class ImageAuditPipelineTests
         AttackRequest request = AttackOverrides.Apply(new AttackDefaults(), metadata);
         PreparedImage image = PreparedImage.Load(File, Sample(File), spec);
         ImageResult direct = new AttackRunner(classifier, ModelDescription.From(classifier), gradients: gradients).Run([image], request)[0];
-        Assert.Equal(direct.AdversarialPng, await h.ReadResultAsync("0013-dress", "adversarial.png"));
+        Assert.Equal(direct.AdversarialPng, await h.ReadResultAsync("0013-dress.png", "adversarial.png"));
         Assert.Equal(direct.Report.Outcome.GradientEvaluations, report.Outcome.GradientEvaluations);
     }
 
@@ -178,7 +178,7 @@ public sealed class ImageAuditPipelineTests
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         AuditStatus status = done.ReadCustomStatusAs<AuditStatus>()!;
         Assert.True(status.Slices >= 3, $"only {status.Slices} slices: the test needs several checkpoints");
-        byte[] fromPipeline = await h.ReadResultAsync("0004-shirt", "adversarial.png");
+        byte[] fromPipeline = await h.ReadResultAsync("0004-shirt.png", "adversarial.png");
 
         // The same job in one process, uninterrupted, as the command line runs it.
         ModelSpec spec = ModelSpecLoader.Load(FashionModel);
@@ -226,8 +226,8 @@ public sealed class ImageAuditPipelineTests
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         Assert.Equal(ImageOutcome.Rejected, done.ReadOutputAs<ImageAuditResult>()!.Outcome);
-        Assert.Equal(BlobStore.ErrorMarker, await h.Store.GetCompletionAsync(h.Storage.ResultsContainer, "bad/cut"));
-        ErrorReport error = ErrorReport.Parse(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("bad/cut", "error.json")));
+        Assert.Equal(BlobStore.ErrorMarker, await h.Store.GetCompletionAsync(h.Storage.ResultsContainer, "bad/cut.png"));
+        ErrorReport error = ErrorReport.Parse(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("bad/cut.png", "error.json")));
         Assert.Equal(("bad/cut.png", InstanceIds.NormalizeETag(blob.ETag)), (error.Input, error.ETag));
         BlobInfo after = (await h.Store.TryGetInfoAsync(h.Storage.UploadsContainer, "bad/cut.png"))!;
         Assert.Equal(blob.ETag, after.ETag);
@@ -254,7 +254,7 @@ public sealed class ImageAuditPipelineTests
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         Assert.Equal(ImageOutcome.Failed, done.ReadOutputAs<ImageAuditResult>()!.Outcome);
-        ErrorReport error = ErrorReport.Parse(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("f/shoe", "error.json")));
+        ErrorReport error = ErrorReport.Parse(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("f/shoe.png", "error.json")));
         Assert.Equal((RecordUploadFailure.Reason, InstanceIds.NormalizeETag(blob.ETag)), (error.Reason, error.ETag));
         Assert.Contains("every retry", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, await h.Store.DeletePrefixAsync(h.Storage.AttackWorkContainer, CheckpointStore.PrefixFor(id)));
@@ -270,7 +270,7 @@ public sealed class ImageAuditPipelineTests
         OrchestrationMetadata done = await h.WaitAsync(id, Timeout);
 
         Assert.Equal(ImageOutcome.Rejected, done.ReadOutputAs<ImageAuditResult>()!.Outcome);
-        ErrorReport error = ErrorReport.Parse(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("m", "error.json")));
+        ErrorReport error = ErrorReport.Parse(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("m.png", "error.json")));
         Assert.Equal("InvalidOptions", error.Reason);
         Assert.Contains("advaudit_eps", error.Message, StringComparison.Ordinal);
     }
@@ -293,6 +293,6 @@ public sealed class ImageAuditPipelineTests
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         ModelSpec spec = ModelPresets.TryGet("mobilenet-v2", out ModelSpec? preset) ? preset with { OnnxPath = onnx } : throw new InvalidOperationException("no preset");
-        await AssertFooledAndVerifiedAsync(h, "photos/cat", spec);
+        await AssertFooledAndVerifiedAsync(h, "photos/cat.png", spec);
     }
 }

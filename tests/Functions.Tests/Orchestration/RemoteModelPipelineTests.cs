@@ -60,11 +60,11 @@ public sealed class RemoteModelPipelineTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         Assert.Equal(ImageOutcome.Fooled, done.ReadOutputAs<ImageAuditResult>()!.Outcome);
-        AttackReport report = SchemaCheck.Report(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("fashion/0000-ankle-boot", "report.json")));
+        AttackReport report = SchemaCheck.Report(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("fashion/0000-ankle-boot.png", "report.json")));
         Assert.Equal(("remote", _server.Url.ToString()), (report.Model.Provider, report.Model.Endpoint));
 
         // What the report claims, checked with the local file: the adversarial PNG fools it.
-        using var image = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(await h.ReadResultAsync("fashion/0000-ankle-boot", "adversarial.png"));   // gray PNG, R = G = B
+        using var image = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(await h.ReadResultAsync("fashion/0000-ankle-boot.png", "adversarial.png"));   // gray PNG, R = G = B
         var pixels = new float[28 * 28];
         AttackCore.Imaging.TensorImage.WriteChw(image, pixels);
         var logits = new float[10];
@@ -98,7 +98,7 @@ public sealed class RemoteModelPipelineTests : IAsyncLifetime, IDisposable
         // A 401 is permanent: the durable retry policy does not ask again (each retry would be another refused request).
         Assert.Equal(1, _server.Requests);
         Assert.NotEqual(ImageOutcome.Fooled, done.ReadOutputAs<ImageAuditResult>()?.Outcome);
-        string error = System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("fashion/0000-ankle-boot", "error.json"));
+        string error = System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("fashion/0000-ankle-boot.png", "error.json"));
         Assert.Contains("401", error, StringComparison.Ordinal);
         Assert.Contains(_server.Url.ToString(), error, StringComparison.Ordinal);
         Assert.True(await h.Store.ExistsAsync(h.Storage.UploadsContainer, "fashion/0000-ankle-boot.png"));   // the original stays

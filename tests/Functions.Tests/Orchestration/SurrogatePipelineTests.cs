@@ -41,12 +41,12 @@ public sealed class SurrogatePipelineTests
         (_, string id, _) = await h.UploadAsync(Sample, File.ReadAllBytes(Path.Combine(FashionSamples, Sample)), metadata);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, (await h.WaitAsync(id, Timeout)).RuntimeStatus);
-        AttackReport report = ReportJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("0000-ankle-boot", "report.json")));
+        AttackReport report = ReportJson.Deserialize(System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("0000-ankle-boot.png", "report.json")));
         Assert.Equal("transfer", report.Attack.Name);
         Assert.Equal(1, report.Outcome.Queries);
         Assert.Equal(6, report.Outcome.SurrogateGradientEvaluations);
         Assert.Equal("fashion-mnist-cnn", Assert.Single(report.Attack.Surrogates!).Name);
-        Assert.Contains("Surrogate gradient evaluations", System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("0000-ankle-boot", "report.html")), StringComparison.Ordinal);
+        Assert.Contains("Surrogate gradient evaluations", System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("0000-ankle-boot.png", "report.html")), StringComparison.Ordinal);
     }
 
     [AzuriteFact]
@@ -58,7 +58,7 @@ public sealed class SurrogatePipelineTests
         (_, string id, _) = await h.UploadAsync(Sample, File.ReadAllBytes(Path.Combine(FashionSamples, Sample)), new Dictionary<string, string> { [AttackOverrides.Attacks] = "transfer" });
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, (await h.WaitAsync(id, Timeout)).RuntimeStatus);
-        string error = System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("0001-pullover", "error.json"));
+        string error = System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("0001-pullover.png", "error.json"));
         Assert.Contains(SettingNames.ModelSurrogateBlobNames, error, StringComparison.Ordinal);
         Assert.Contains(AttackOverrides.SurrogateModels, error, StringComparison.Ordinal);
     }
@@ -73,7 +73,7 @@ public sealed class SurrogatePipelineTests
         (_, string id, _) = await h.UploadAsync(Sample, File.ReadAllBytes(Path.Combine(FashionSamples, Sample)), metadata);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, (await h.WaitAsync(id, Timeout)).RuntimeStatus);
-        string error = System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("0002-trouser", "error.json"));
+        string error = System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync("0002-trouser.png", "error.json"));
         Assert.Contains("SurrogateUnavailable", error, StringComparison.Ordinal);
         Assert.Contains("surrogates/absent.onnx", error, StringComparison.Ordinal);
     }

@@ -45,7 +45,7 @@ public sealed class TransferPipelineTests
             Assert.Equal(OrchestrationRuntimeStatus.Completed, (await h.WaitAsync(id, Timeout)).RuntimeStatus);
         }
 
-        foreach (string folder in new[] { "setting/0000-ankle-boot", "metadata/0000-ankle-boot" })
+        foreach (string folder in new[] { "setting/0000-ankle-boot.png", "metadata/0000-ankle-boot.png" })
         {
             AttackReport report = await ReadReportAsync(h, folder);
             Assert.True(report.Outcome.Success, report.Outcome.Message);
@@ -60,7 +60,7 @@ public sealed class TransferPipelineTests
             Assert.Contains("id=\"transfer\"", System.Text.Encoding.UTF8.GetString(await h.ReadResultAsync(folder, "report.html")), StringComparison.Ordinal);
         }
 
-        Assert.Null((await ReadReportAsync(h, "none/0000-ankle-boot")).Transfer);
+        Assert.Null((await ReadReportAsync(h, "none/0000-ankle-boot.png")).Transfer);
     }
 
     [AzuriteFact]
@@ -72,7 +72,7 @@ public sealed class TransferPipelineTests
         (_, string id, _) = await h.UploadAsync(Sample, File.ReadAllBytes(Path.Combine(FashionSamples, Sample)));
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, (await h.WaitAsync(id, Timeout)).RuntimeStatus);
-        AttackReport report = await ReadReportAsync(h, "0000-ankle-boot");
+        AttackReport report = await ReadReportAsync(h, "0000-ankle-boot.png");
         Assert.True(report.Outcome.Success);
         Assert.Null(report.Transfer);
     }

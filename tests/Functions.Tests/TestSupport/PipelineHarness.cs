@@ -61,9 +61,12 @@ internal sealed class PipelineHarness : IAsyncDisposable
             s.AddSingleton(services.GetRequiredService<AttackSlice>());
             s.AddSingleton(services.GetRequiredService<FinalizeImage>());
             s.AddSingleton(services.GetRequiredService<RecordUploadFailure>());
+            s.AddSingleton(services.GetRequiredService<AcquireImageSlot>());
+            s.AddSingleton(services.GetRequiredService<ReleaseImageSlot>());
             s.AddSingleton(services.GetRequiredService<ListAuditImages>());
             s.AddSingleton(services.GetRequiredService<LoadAuditChunk>());
             s.AddSingleton(services.GetRequiredService<RecordImageFailure>());
+            s.AddSingleton(services.GetRequiredService<SummarizeAuditChunk>());
             s.AddSingleton(services.GetRequiredService<WriteAuditSummary>());
         }
 
@@ -93,10 +96,13 @@ internal sealed class PipelineHarness : IAsyncDisposable
         tasks.AddActivity<ActivityAdapter<AttackSlice, ImageCheckpoint, ImageCheckpoint>>(nameof(AttackSlice));
         tasks.AddActivity<ActivityAdapter<FinalizeImage, FinalizeInput, ImageAuditResult>>(nameof(FinalizeImage));
         tasks.AddActivity<ActivityAdapter<RecordUploadFailure, UploadFailureInput, bool>>(nameof(RecordUploadFailure));
+        tasks.AddActivity<ActivityAdapter<AcquireImageSlot, string, bool>>(nameof(AcquireImageSlot));
+        tasks.AddActivity<ActivityAdapter<ReleaseImageSlot, string, bool>>(nameof(ReleaseImageSlot));
         tasks.AddOrchestrator<AuditOrchestrator>(OrchestratorNames.Audit);
-        tasks.AddActivity<ActivityAdapter<ListAuditImages, string, AuditManifestInfo>>(nameof(ListAuditImages));
+        tasks.AddActivity<ActivityAdapter<ListAuditImages, AuditListInput, AuditListPart>>(nameof(ListAuditImages));
         tasks.AddActivity<ActivityAdapter<LoadAuditChunk, AuditChunkInput, AuditChunk>>(nameof(LoadAuditChunk));
         tasks.AddActivity<ActivityAdapter<RecordImageFailure, ImageFailureInput, bool>>(nameof(RecordImageFailure));
+        tasks.AddActivity<ActivityAdapter<SummarizeAuditChunk, AuditPartialInput, int>>(nameof(SummarizeAuditChunk));
         tasks.AddActivity<ActivityAdapter<WriteAuditSummary, AuditSummaryInput, AuditResult>>(nameof(WriteAuditSummary));
     }
 

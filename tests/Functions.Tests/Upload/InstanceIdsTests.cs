@@ -34,14 +34,21 @@ public class InstanceIdsTests
     }
 
     [Theory]
-    [InlineData("a/b.png", "a/b")]
-    [InlineData("b.png", "b")]
+    [InlineData("a/b.png", "a/b.png")]
+    [InlineData("b.png", "b.png")]
     [InlineData("a.v1/b", "a.v1/b")]
-    [InlineData("a/b.tar.gz", "a/b.tar")]
+    [InlineData("a/b.tar.gz", "a/b.tar.gz")]
     [InlineData(".png", ".png")]
-    [InlineData("a/b", "a/b")]
-    public void FolderFor_DropsTheLastExtensionOnly(string name, string expected)
+    [InlineData("/a/b.png/", "a/b.png")]
+    public void FolderFor_KeepsTheWholeName(string name, string expected)
     {
         Assert.Equal(expected, ResultPaths.FolderFor(name));
+    }
+
+    [Fact]
+    public void FolderFor_SameStemDifferentExtensions_DifferentFolders()
+    {
+        string[] names = ["a.png", "a.jpg", "a", "a.png.jpg", "d/a.png", "d/a.webp"];
+        Assert.Equal(names.Length, names.Select(ResultPaths.FolderFor).Distinct(StringComparer.Ordinal).Count());
     }
 }

@@ -91,7 +91,7 @@ public sealed class UploadHandlerTests
         OrchestrationMetadata done = await h.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true);
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         ImageWorkItem item = Assert.Single(h.Started);
-        Assert.Equal(("shoes/a.png", "shoes/a", InstanceIds.NormalizeETag(blob.ETag)), (item.Name, item.ResultFolder, item.ETag));
+        Assert.Equal(("shoes/a.png", "shoes/a.png", InstanceIds.NormalizeETag(blob.ETag)), (item.Name, item.ResultFolder, item.ETag));
         Assert.Equal(UploadOutcome.Duplicate, await h.DeliverAsync("shoes/a.png"));
     }
 
@@ -145,13 +145,13 @@ public sealed class UploadHandlerTests
         UploadOutcome outcome = await h.DeliverAsync("docs/notes.png");
 
         Assert.Equal(UploadOutcome.Rejected, outcome);
-        ErrorReport error = ErrorReport.Parse((await h.Store.ReadAsync(h.Storage.ResultsContainer, "docs/notes/error.json")).ToString());
+        ErrorReport error = ErrorReport.Parse((await h.Store.ReadAsync(h.Storage.ResultsContainer, "docs/notes.png/error.json")).ToString());
         Assert.Equal(("docs/notes.png", "UnknownFormat"), (error.Input, error.Reason));
         Assert.Contains("text", error.Message, StringComparison.OrdinalIgnoreCase);
         BlobInfo after = (await h.Store.TryGetInfoAsync(h.Storage.UploadsContainer, "docs/notes.png"))!;
         Assert.Equal(before.ETag, after.ETag);
         Assert.Equal(text, (await h.Store.ReadAsync(h.Storage.UploadsContainer, "docs/notes.png")).ToArray());
-        Assert.Equal(BlobStore.ErrorMarker, await h.Store.GetCompletionAsync(h.Storage.ResultsContainer, "docs/notes"));
+        Assert.Equal(BlobStore.ErrorMarker, await h.Store.GetCompletionAsync(h.Storage.ResultsContainer, "docs/notes.png"));
         Assert.Empty(h.Started);
     }
 
@@ -164,7 +164,7 @@ public sealed class UploadHandlerTests
         UploadOutcome outcome = await h.DeliverAsync("huge.png");
 
         Assert.Equal(UploadOutcome.Rejected, outcome);
-        ErrorReport error = ErrorReport.Parse((await h.Store.ReadAsync(h.Storage.ResultsContainer, "huge/error.json")).ToString());
+        ErrorReport error = ErrorReport.Parse((await h.Store.ReadAsync(h.Storage.ResultsContainer, "huge.png/error.json")).ToString());
         Assert.Equal("TooLarge", error.Reason);
         Assert.Contains("Trigger__MaxImageMb", error.Message, StringComparison.Ordinal);
         Assert.True(await h.Store.ExistsAsync(h.Storage.UploadsContainer, "huge.png"));
@@ -181,7 +181,7 @@ public sealed class UploadHandlerTests
         UploadOutcome outcome = await h.DeliverAsync("bombs/b.png");
 
         Assert.Equal(UploadOutcome.Rejected, outcome);
-        ErrorReport error = ErrorReport.Parse((await h.Store.ReadAsync(h.Storage.ResultsContainer, "bombs/b/error.json")).ToString());
+        ErrorReport error = ErrorReport.Parse((await h.Store.ReadAsync(h.Storage.ResultsContainer, "bombs/b.png/error.json")).ToString());
         Assert.Equal("UnsafeMetadata", error.Reason);
         Assert.Contains("zTXt", error.Message, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
