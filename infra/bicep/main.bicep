@@ -106,7 +106,7 @@ param modelSha256 string = ''
 @maxValue(1024)
 param modelMaxBatch int = 0
 
-@description('Milliseconds a model call waits for others to merge with.')
+@description('Milliseconds a model call waits, at most, for attacking activities still to send their queries.')
 @minValue(0)
 @maxValue(1000)
 param modelMaxWaitMs int = 5

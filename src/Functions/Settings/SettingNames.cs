@@ -84,7 +84,7 @@ public static class SettingNames
     /// <summary>The most images merged into one model call.</summary>
     public const string ModelMaxBatch = "Model__MaxBatch";
 
-    /// <summary>How long a model call waits for more queries to merge, in milliseconds.</summary>
+    /// <summary>The longest a model call waits for attacking activities still to send their queries, in milliseconds.</summary>
     public const string ModelMaxWaitMs = "Model__MaxWaitMs";
 
     /// <summary>Where the worker keeps its verified copy of the model; empty uses a folder under the temp directory.</summary>
