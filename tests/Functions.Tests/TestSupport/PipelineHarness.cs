@@ -1,5 +1,3 @@
-using AdvAudit.Functions.Audit;
-using AdvAudit.Functions.Orchestration;
 using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Storage;
 using AdvAudit.Functions.Upload;
@@ -38,34 +36,8 @@ internal sealed class PipelineHarness : IAsyncDisposable
         settings(values);
         ServiceProvider services = TestServices.Build(values, more);
         DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(
-            tasks =>
-            {
-                tasks.AddOrchestrator<ImageAuditOrchestrator>(OrchestratorNames.ImageAudit);
-                tasks.AddActivity<ActivityAdapter<PrepareImage, ImageWorkItem, PrepareResult>>(nameof(PrepareImage));
-                tasks.AddActivity<ActivityAdapter<AttackSlice, ImageCheckpoint, ImageCheckpoint>>(nameof(AttackSlice));
-                tasks.AddActivity<ActivityAdapter<FinalizeImage, FinalizeInput, ImageAuditResult>>(nameof(FinalizeImage));
-                tasks.AddActivity<ActivityAdapter<RecordUploadFailure, UploadFailureInput, bool>>(nameof(RecordUploadFailure));
-                tasks.AddOrchestrator<AuditOrchestrator>(OrchestratorNames.Audit);
-                tasks.AddActivity<ActivityAdapter<ListAuditImages, string, AuditManifestInfo>>(nameof(ListAuditImages));
-                tasks.AddActivity<ActivityAdapter<LoadAuditChunk, AuditChunkInput, AuditChunk>>(nameof(LoadAuditChunk));
-                tasks.AddActivity<ActivityAdapter<RecordImageFailure, ImageFailureInput, bool>>(nameof(RecordImageFailure));
-                tasks.AddActivity<ActivityAdapter<WriteAuditSummary, AuditSummaryInput, AuditResult>>(nameof(WriteAuditSummary));
-            },
-            new DurableTaskTestHostOptions
-            {
-                // The activities are the app's own singletons (one model per "worker"), handed to the host's container.
-                ConfigureServices = s =>
-                {
-                    s.AddSingleton(services.GetRequiredService<PrepareImage>());
-                    s.AddSingleton(services.GetRequiredService<AttackSlice>());
-                    s.AddSingleton(services.GetRequiredService<FinalizeImage>());
-                    s.AddSingleton(services.GetRequiredService<RecordUploadFailure>());
-                    s.AddSingleton(services.GetRequiredService<ListAuditImages>());
-                    s.AddSingleton(services.GetRequiredService<LoadAuditChunk>());
-                    s.AddSingleton(services.GetRequiredService<RecordImageFailure>());
-                    s.AddSingleton(services.GetRequiredService<WriteAuditSummary>());
-                },
-            });
+            tasks => PipelineTasks.Register(tasks, typeof(ActivityAdapter<,,>)),
+            new DurableTaskTestHostOptions { ConfigureServices = s => PipelineTasks.AddActivities(s, services) });
         var harness = new PipelineHarness(services, host);
         await harness.Store.EnsureContainerAsync(harness.Storage.UploadsContainer);
         await harness.Store.EnsureContainerAsync(harness.Storage.ResultsContainer);
