@@ -62,7 +62,7 @@ internal static class PipelineBench
         md.Line();
         md.Line(BenchEnvironment.MachineLine());
         md.Line();
-        md.Header("model", "images", "queries (CLI / pipeline)", "CLI s", "CLI queries/s", "pipeline s", "pipeline images/s", "pipeline queries/s", "pipeline / CLI (queries/s)", "slots: storage", "slots: other activity work", "slots: idle", "durable time between an image's activities", "storage requests");
+        md.Header("model", "images", "queries (CLI / pipeline)", "CLI s", "CLI queries/s", "pipeline s", "pipeline images/s", "pipeline queries/s", "pipeline / CLI (queries/s)", "slots: storage", "slots: other activity work", "slots: idle", "durable time between an image's activities", "storage requests", "images per model call (CLI / pipeline)");
         var activityRows = new List<string[]>();
         foreach (string model in models)
         {
@@ -107,7 +107,7 @@ internal static class PipelineBench
         md.Line("CLI: AttackRunner.Run over all images in one batch (decode, attack, minimization, 8-bit verification, reports; no files written), model loaded before timing. " +
                 "Pipeline: from POST /api/audits (a manifest of the uploaded names) to the audit orchestration's completion: listing, every image's PrepareImage, AttackSlice and FinalizeImage (result folder written to Azurite), and the summary; model loaded and the path warmed by a one-image audit before timing. " +
                 "slots: the pipeline's activity slots (activities x wall), split into time in blob requests, the rest of activity time (engine, decode, PNG, serialization), and slots no activity held (durable scheduling and replay, and the tail when fewer images than slots remain). " +
-                "durable time between an image's activities: per image orchestration, from its first activity's request for a slot to its last activity's end, the share no activity of it ran. The best of the rounds of each; never asserted.");
+                "images per model call: mean images in one call of the ONNX model (the CLI's engine; the pipeline's batching front, all activities together). durable time between an image's activities: per image orchestration, from its first activity's request for a slot to its last activity's end, the share no activity of it ran. The best of the rounds of each; never asserted.");
         return 0;
     }
 
@@ -144,8 +144,9 @@ internal static class PipelineBench
             AttackRequest request = app.GetRequiredService<IOptions<AttackDefaults>>().Value.ToRequest();
 
             // The CLI's engine on its own session of the same model, as `advaudit attack` loads it.
-            using var cli = new OnnxClassifier(served.Spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu, MaxBatch = Math.Max(32, files.Count) });
-            var runner = new AttackRunner(cli, ModelDescription.From(cli));
+            using var onnx = new OnnxClassifier(served.Spec, new OnnxClassifierOptions { Provider = ExecutionProviderKind.Cpu, MaxBatch = Math.Max(32, files.Count) });
+            var cli = new CountedClassifier(onnx);
+            var runner = new AttackRunner(cli, ModelDescription.From(onnx));
             _ = runner.Run([PreparedImage.Load(files[0].Name, files[0].Bytes, served.Spec)], request);   // warm-up
             await using DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(
                 tasks => PipelineTasks.Register(tasks, typeof(TimedActivity<,,>)),
@@ -164,16 +165,21 @@ internal static class PipelineBench
             // Rounds alternate the two, so a change in the machine's other load hits both; the best round of each counts.
             double cliSeconds = double.MaxValue, pipelineSeconds = double.MaxValue, pipelineRate = 0;
             long cliQueries = 0;
+            double cliPerCall = 0;
             string[] row = [];
             IEnumerable<string[]> perActivity = [];
             for (int round = 0; round < rounds; round++)
             {
+                (long cliCalls0, long cliImages0) = (cli.Calls, cli.Images);
                 var watch = Stopwatch.StartNew();
                 IReadOnlyList<ImageResult> cliResults = runner.Run([.. files.Select(f => PreparedImage.Load(f.Name, f.Bytes, served.Spec))], request);
                 cliSeconds = Math.Min(cliSeconds, watch.Elapsed.TotalSeconds);
                 cliQueries = cliResults.Sum(r => (long)r.Report.Outcome.Queries);
+                cliPerCall = (double)(cli.Images - cliImages0) / Math.Max(1, cli.Calls - cliCalls0);
 
                 meter.Reset();
+                var batching = (BatchingClassifier)served.Classifier;
+                (long calls0, long images0) = (batching.InnerCalls, batching.InnerImages);
                 watch.Restart();
                 string auditId = await AuditAsync(api, host.Client, new { blobs = files.Select(f => f.Name).ToArray() }).ConfigureAwait(false);
                 double seconds = watch.Elapsed.TotalSeconds;
@@ -199,6 +205,8 @@ internal static class PipelineBench
                     Markdown.F(100 * (1 - (busy / slotSeconds)), "0.0") + " %",
                     Markdown.F(100 * between.TotalSeconds / Math.Max(1e-9, span.TotalSeconds), "0.0") + " %",
                     meter.StorageRequests.ToString(Markdown.Inv),
+                    string.Empty,
+                    Markdown.F((double)(batching.InnerImages - images0) / Math.Max(1, batching.InnerCalls - calls0), "0.0"),
                 ];
                 pipelineRate = pipelineQueries / seconds;
                 perActivity = [.. meter.Activities.OrderByDescending(kv => kv.Value.Time).Select(kv => new[]
@@ -211,6 +219,8 @@ internal static class PipelineBench
             row[3] = Markdown.F(cliSeconds, "0.0");
             row[4] = Markdown.F(cliRate, "0");
             row[8] = Markdown.F(100 * pipelineRate / cliRate, "0") + " %";
+            row[14] = $"{Markdown.F(cliPerCall, "0.0")} / {row[15]}";
+            row = row[..15];
             return (row, [.. perActivity]);
         }
         finally

@@ -165,3 +165,31 @@ internal sealed class StorageTimingPolicy(PipelineMeter meter) : HttpPipelinePol
         }
     }
 }
+
+/// <summary>Counts the model calls of the CLI's engine and the images in them, to set beside the batching front's counts.</summary>
+internal sealed class CountedClassifier(AttackCore.Models.IClassifier inner) : AttackCore.Models.IClassifier
+{
+    private long _calls;
+    private long _images;
+
+    public long Calls => Interlocked.Read(ref _calls);
+
+    public long Images => Interlocked.Read(ref _images);
+
+    public int InputHeight => inner.InputHeight;
+
+    public int InputWidth => inner.InputWidth;
+
+    public int Channels => inner.Channels;
+
+    public int NumClasses => inner.NumClasses;
+
+    public IReadOnlyList<string> Labels => inner.Labels;
+
+    public void Predict(ReadOnlySpan<float> images, int count, Span<float> logits)
+    {
+        Interlocked.Increment(ref _calls);
+        Interlocked.Add(ref _images, count);
+        inner.Predict(images, count, logits);
+    }
+}

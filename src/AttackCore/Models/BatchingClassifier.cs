@@ -30,6 +30,8 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
     private readonly int _imageSize;
     private readonly AsyncLocal<Lease?> _lease = new();
     private int _enlisted;
+    private long _innerCalls;
+    private long _innerImages;
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="BatchingClassifier"/> class and starts its dispatcher thread.</summary>
@@ -115,6 +117,12 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
             request.Logits.CopyTo(logits.Slice(k * MaxBatch * classes, request.Count * classes));
         }
     }
+
+    /// <summary>Gets how many calls of the inner classifier the dispatcher has made so far.</summary>
+    public long InnerCalls => Interlocked.Read(ref _innerCalls);
+
+    /// <summary>Gets how many images those inner calls held in all; divided by <see cref="InnerCalls"/>, how full the batches were.</summary>
+    public long InnerImages => Interlocked.Read(ref _innerImages);
 
     /// <summary>Gets the callers that are enlisted now (<see cref="Enlist"/>).</summary>
     public int Enlisted => Volatile.Read(ref _enlisted);
@@ -236,6 +244,8 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
             }
 
             var logits = new float[images * classes];
+            Interlocked.Increment(ref _innerCalls);
+            Interlocked.Add(ref _innerImages, images);
             _inner.Predict(input, images, logits);
             int row = 0;
             foreach (Request r in batch)

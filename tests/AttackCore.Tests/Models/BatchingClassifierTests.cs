@@ -120,6 +120,7 @@ public sealed class BatchingClassifierTests
         // The dispatcher waits for the enlisted callers still to come, and goes the moment the last one is in.
         Assert.True(await FinishesWithinAsync(all, TimeSpan.FromSeconds(5)), "a full set of enlisted callers waited for MaxWait");
         Assert.Equal([Callers], inner.CallSizes);   // every enlisted caller is in one call, however they were spread in time
+        Assert.Equal((1, Callers), (sut.InnerCalls, sut.InnerImages));
         Assert.All(Enumerable.Range(0, Callers), t => Assert.Equal([t + 1f, -(t + 1f)], results[t]));
         Assert.Equal(0, sut.Enlisted);
     }
