@@ -62,7 +62,7 @@ public sealed class BatchingClassifierTests
     public void Predict_TwoThreadsAtOnce_OneInnerCallWithResultsRoutedToEachCaller()
     {
         var inner = new CountingClassifier();
-        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(2));
+        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(10));
         using var barrier = new Barrier(2);
         var results = new float[2][];
 
@@ -70,6 +70,7 @@ public sealed class BatchingClassifierTests
         {
             float[] input = t == 0 ? Images(1, 2) : Images(10, 20, 30);
             var logits = new float[input.Length / 3 * 2];
+            using IDisposable lease = sut.Enlist();   // both enlisted before either calls: the batch waits for both
             barrier.SignalAndWait();
             sut.Predict(input, input.Length / 3, logits);
             results[t] = logits;
@@ -277,12 +278,13 @@ public sealed class BatchingClassifierTests
     public void Predict_InnerThrows_EveryWaitingCallerGetsTheException()
     {
         var inner = new CountingClassifier { Fail = _ => new InvalidOperationException("model broke") };
-        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(2));
+        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(10));
         using var barrier = new Barrier(2);
         var errors = new Exception?[2];
 
         Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t =>
         {
+            using IDisposable lease = sut.Enlist();   // both enlisted before either calls: one inner call for both
             barrier.SignalAndWait();
             errors[t] = Record.Exception(() => sut.Predict(Images(t), 1, new float[2]));
         });
