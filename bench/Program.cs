@@ -18,6 +18,8 @@ const string Usage = """
       bench transfer [--configs linf-4/255,l2-5,linf-16/255] [--iterations 10] [--seed 0] [--variants MI-FGSM,...] [--images DIR] [--provider auto|cpu|cuda]
       bench gfcs    [--target SPEC [--target-preset NAME]] [--surrogate SPEC [--surrogate-preset NAME]]... [--images DIR] [--configs linf-0.1,l2-1.5]
                     [--attacks gfcs,square,simba-dct,gfcs:maxQueries=100>square] [--max-queries 10000] [--seed 0] [--provider auto|cpu|cuda]
+      bench pipeline [--models fashion,mobilenet-v2] [--images 8] [--rounds 2] [--max-queries 300] [--eps E] [--seed 0] [--slice-queries 500]
+                    [--activities 8] [--connection UseDevelopmentStorage=true]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -42,6 +44,7 @@ try
         "load-model" => StartupBench.LoadModel(args[1..], Console.Out),
         "transfer" => TransferBench.Run(args[1..], Console.Out),
         "gfcs" => GfcsBench.Run(args[1..], Console.Out),
+        "pipeline" => PipelineBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }

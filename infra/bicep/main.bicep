@@ -118,17 +118,17 @@ param modelSurrogateBlobNames string = ''
 @description('SHA-256 (64 hex digits) the model file must have; empty takes the preset\'s.')
 param modelSha256 string = ''
 
-@description('Most images merged into one model call; 0 picks 64 on an A100, 32 on a T4, 8 on CPU.')
+@description('Most images merged into one model call; 0 picks 32 on an A100, 32 on a T4, 8 on CPU. The app refuses to start when it is below maxConcurrentActivities or (on a GPU) pads a full batch of maxConcurrentActivities images.')
 @minValue(0)
 @maxValue(1024)
 param modelMaxBatch int = 0
 
-@description('Milliseconds a model call waits for others to merge with.')
+@description('Milliseconds a model call waits, at most, for attacking activities still to send their queries.')
 @minValue(0)
 @maxValue(1000)
 param modelMaxWaitMs int = 5
 
-@description('Activities one worker runs at once (host.json maxConcurrentActivityFunctions); 0 picks 16 on an A100, 8 on a T4, 2 on CPU.')
+@description('Activities one worker runs at once (host.json maxConcurrentActivityFunctions), so images attacked at once; 0 picks 32 on an A100, 8 on a T4, 2 on CPU.')
 @minValue(0)
 @maxValue(64)
 param maxConcurrentActivities int = 0
@@ -176,10 +176,10 @@ param attackSliceSeconds int = 60
 @maxValue(1000)
 param attackSlicesPerExecution int = 10
 
-@description('Bulk audits: the most per-image orchestrations of one audit running at once (Audit__MaxConcurrency).')
-@minValue(1)
+@description('Bulk audits: the most per-image orchestrations of one audit running at once (Audit__MaxConcurrency); 0 picks 32 on an A100, 8 on a T4 and on CPU. It must be at least maxConcurrentActivities; with more replicas, raise it to activities times replicas so each replica gets images.')
+@minValue(0)
 @maxValue(100)
-param auditMaxConcurrency int = 8
+param auditMaxConcurrency int = 0
 
 @description('Bulk audits: images one execution of the audit orchestration fans out before it continues as new (Audit__ImagesPerExecution).')
 @minValue(1)
@@ -203,11 +203,13 @@ var deploymentContainerName = 'app-package'
 var auditContainers = [ uploadsContainerName, resultsContainerName, modelsContainerName, attackWorkContainerName ]
 // Name of the Event Grid-sourced blob trigger function (src/Functions/Upload/OnImageUploaded.cs).
 var eventGridFunctionName = 'OnImageUploadedEventGrid'
-// Concurrency and batch matched to the compute: enough concurrent activities to fill the model's merged batches.
+// Concurrency and batch matched to the compute: the activities of one worker (one image each) fill a merged model call
+// that is exactly one of the GPU batch sizes (1, 8, 32 under maxBatch, and maxBatch), so no padding row is computed,
+// and an audit keeps at least that many images in flight. The app checks the same at start (ConcurrencyValidator).
 var computeDefaults = {
-  'Consumption-GPU-NC24-A100': { activities: 16, maxBatch: 64, provider: 'cuda' }
-  'Consumption-GPU-NC8as-T4': { activities: 8, maxBatch: 32, provider: 'cuda' }
-  cpu: { activities: 2, maxBatch: 8, provider: 'cpu' }
+  'Consumption-GPU-NC24-A100': { activities: 32, maxBatch: 32, auditConcurrency: 32, provider: 'cuda' }
+  'Consumption-GPU-NC8as-T4': { activities: 8, maxBatch: 32, auditConcurrency: 8, provider: 'cuda' }
+  cpu: { activities: 2, maxBatch: 8, auditConcurrency: 8, provider: 'cpu' }
 }
 var compute = computeDefaults[useGpu ? gpuProfileType : 'cpu']
 var useScheduler = useGpu && durableBackend == 'durableTaskScheduler'
@@ -305,7 +307,7 @@ module appSettings 'modules/app-settings.bicep' = {
     attackSliceQueries: attackSliceQueries
     attackSliceSeconds: attackSliceSeconds
     attackSlicesPerExecution: attackSlicesPerExecution
-    auditMaxConcurrency: auditMaxConcurrency
+    auditMaxConcurrency: auditMaxConcurrency == 0 ? compute.auditConcurrency : auditMaxConcurrency
     auditImagesPerExecution: auditImagesPerExecution
     maxConcurrentActivities: maxConcurrentActivities == 0 ? compute.activities : maxConcurrentActivities
   }

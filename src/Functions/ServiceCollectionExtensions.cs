@@ -40,6 +40,7 @@ public static class ServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AttackDefaults>, AttackDefaultsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ResilienceOptions>, ResilienceOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuditOptions>>(new ConcurrencyValidator(configuration)));
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => BlobServiceClientFactory.Create(configuration, SettingNames.StorageConnection));

@@ -6,6 +6,9 @@ using AdvAudit.Functions.Upload;
 using AdvAudit.Infra.Tests.TestSupport;
 using AttackCore.Tests.TestSupport;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace AdvAudit.Infra.Tests;
 
@@ -178,6 +181,7 @@ public partial class AppSettingsDriftTests
     {
         const string Prefix = "AzureFunctionsJobHost__";
         string name = DeployedSettings().Select(kv => kv.Key).Single(k => k.Contains("maxConcurrentActivityFunctions", StringComparison.Ordinal));
+        Assert.Equal(SettingNames.MaxConcurrentActivities, name);   // the setting the app's concurrency check reads
         JsonNode? node = JsonNode.Parse(File.ReadAllText(RepoPaths.FromRoot("host.json")!));
         foreach (string part in name[Prefix.Length..].Split("__"))
         {
@@ -185,6 +189,34 @@ public partial class AppSettingsDriftTests
         }
 
         Assert.True(node is not null, $"{name} names no setting of host.json");
+    }
+
+    [BicepFact]
+    public void ComputePresets_PassTheAppsConcurrencyCheck_AndAreWhatTheAppGets()
+    {
+        JsonObject presets = BicepCli.MainTemplate["variables"]!["computeDefaults"]!.AsObject();
+
+        Assert.Equal(["Consumption-GPU-NC24-A100", "Consumption-GPU-NC8as-T4", "cpu"], presets.Select(kv => kv.Key).Order(StringComparer.Ordinal));
+        foreach ((string preset, JsonNode? values) in presets)
+        {
+            // The settings main.bicep deploys for the preset, checked by the app's own start-up validation.
+            var settings = new Dictionary<string, string?>
+            {
+                [SettingNames.Key(SettingNames.MaxConcurrentActivities)] = values!["activities"]!.ToString(),
+                [SettingNames.Key(SettingNames.ModelMaxBatch)] = values["maxBatch"]!.ToString(),
+                [SettingNames.Key(SettingNames.ModelProvider)] = values["provider"]!.ToString(),
+                [SettingNames.Key(SettingNames.AuditMaxConcurrency)] = values["auditConcurrency"]!.ToString(),
+            };
+            IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+            using ServiceProvider services = AdvAudit.Functions.ServiceCollectionExtensions.AddAdvAudit(new ServiceCollection(), configuration).BuildServiceProvider();
+            Exception? failure = Record.Exception(() => services.GetRequiredService<IOptions<AuditOptions>>().Value);
+            Assert.True(failure is null, $"{preset}: {failure?.Message}");
+        }
+
+        Assert.Contains("compute').activities", ModuleParameter("app-settings", "maxConcurrentActivities"), StringComparison.Ordinal);
+        Assert.Contains("compute').maxBatch", ModuleParameter("app-settings", "modelMaxBatch"), StringComparison.Ordinal);
+        Assert.Contains("compute').auditConcurrency", ModuleParameter("app-settings", "auditMaxConcurrency"), StringComparison.Ordinal);
+        Assert.Contains("compute').provider", ModuleParameter("app-settings", "modelProvider"), StringComparison.Ordinal);
     }
 
     [BicepFact]

@@ -61,7 +61,7 @@ param modelProvider string
 @description('Most images merged into one model call (Model__MaxBatch).')
 param modelMaxBatch int
 
-@description('How long a model call waits for others to merge with, in ms (Model__MaxWaitMs).')
+@description('How long a model call waits, at most, for attacking activities still to send their queries, in ms (Model__MaxWaitMs).')
 param modelMaxWaitMs int
 
 @description('Attack plan, specs separated by ";" (Attack__Attacks).')

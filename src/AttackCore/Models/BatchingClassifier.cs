@@ -9,13 +9,13 @@ namespace AttackCore.Models;
 /// of images instead of many single images.
 /// </summary>
 /// <remarks>
-/// <para>Callers enqueue their images and block. One dispatcher thread takes the first waiting request, then gathers
-/// more until <see cref="MaxBatch"/> images are together or <see cref="MaxWait"/> has passed since it took the first,
-/// runs one <see cref="IClassifier.Predict"/> on the inner classifier and hands each caller its own rows of logits.
-/// Requests that queue up while the inner model runs are merged into the next call even with a zero wait, so under
-/// load batches form by themselves; the wait only helps callers that arrive a moment apart, and costs a lone caller
-/// up to <see cref="MaxWait"/> per call. Callers that say they are working (<see cref="Enlist"/>) spare that wait: once
-/// every enlisted caller has its request in the gathered batch, nobody else is coming, and the batch goes at once.</para>
+/// <para>Callers enqueue their images and block. One dispatcher thread takes the first waiting request, merges every
+/// request already queued (up to <see cref="MaxBatch"/> images), and sends the batch as soon as nobody else is coming:
+/// it waits, at most <see cref="MaxWait"/> from the first request, only while a caller that said it is working
+/// (<see cref="Enlist"/>) has no request in the batch yet. So a lone caller, a caller that did not enlist, and a full
+/// set of enlisted callers never wait; requests that queue up while the inner model runs are merged into the next call,
+/// so under load batches form by themselves. An enlisted caller that leaves (disposes its lease) wakes the dispatcher,
+/// so the others do not wait for it.</para>
 /// <para>A request larger than <see cref="MaxBatch"/> is split into chunks of at most <see cref="MaxBatch"/> images
 /// (so it never waits for room that cannot come); a request that does not fit beside the images already gathered
 /// waits for the next call. When the inner call throws, every caller whose images were in it gets the exception.</para>
@@ -28,13 +28,16 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
     private readonly BlockingCollection<Request> _queue = new(new ConcurrentQueue<Request>());
     private readonly Thread _dispatcher;
     private readonly int _imageSize;
+    private readonly AsyncLocal<Lease?> _lease = new();
     private int _enlisted;
+    private long _innerCalls;
+    private long _innerImages;
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="BatchingClassifier"/> class and starts its dispatcher thread.</summary>
     /// <param name="inner">The classifier that does the work; must accept batches of <paramref name="maxBatch"/> images.</param>
     /// <param name="maxBatch">The most images in one inner call; between 1 and 4096.</param>
-    /// <param name="maxWait">How long the dispatcher waits for more requests after the first; zero merges only what is already queued.</param>
+    /// <param name="maxWait">The longest the dispatcher waits, after the first request, for enlisted callers still to come; zero merges only what is already queued.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBatch"/> or <paramref name="maxWait"/> is out of range.</exception>
     public BatchingClassifier(IClassifier inner, int maxBatch, TimeSpan maxWait)
     {
@@ -53,7 +56,7 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
     /// <summary>Gets the most images in one inner call.</summary>
     public int MaxBatch { get; }
 
-    /// <summary>Gets how long the dispatcher waits for more requests after the first.</summary>
+    /// <summary>Gets the longest the dispatcher waits, after the first request, for enlisted callers whose requests are not in the batch yet.</summary>
     public TimeSpan MaxWait { get; }
 
     /// <inheritdoc/>
@@ -88,11 +91,14 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
             return;
         }
 
+        // Every chunk but the last fills a call alone, so a batch holds at most one chunk of each caller: counting
+        // enlisted requests in a batch counts enlisted callers.
+        bool enlisted = _lease.Value is { IsActive: true };
         var requests = new List<Request>((count + MaxBatch - 1) / MaxBatch);
         for (int start = 0; start < count; start += MaxBatch)
         {
             int n = Math.Min(MaxBatch, count - start);
-            var request = new Request(images.Slice(start * _imageSize, n * _imageSize).ToArray(), n, classes);
+            var request = new Request(images.Slice(start * _imageSize, n * _imageSize).ToArray(), n, classes) { FromEnlisted = enlisted };
             requests.Add(request);
             try
             {
@@ -112,19 +118,29 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
         }
     }
 
+    /// <summary>Gets how many calls of the inner classifier the dispatcher has made so far.</summary>
+    public long InnerCalls => Interlocked.Read(ref _innerCalls);
+
+    /// <summary>Gets how many images those inner calls held in all; divided by <see cref="InnerCalls"/>, how full the batches were.</summary>
+    public long InnerImages => Interlocked.Read(ref _innerImages);
+
     /// <summary>Gets the callers that are enlisted now (<see cref="Enlist"/>).</summary>
     public int Enlisted => Volatile.Read(ref _enlisted);
 
     /// <summary>
     /// Says that the calling piece of work (for example one attack slice) will call <see cref="Predict"/> until the lease
-    /// is disposed, one call at a time. While every enlisted caller's request is already in the batch being gathered,
-    /// the dispatcher runs it without waiting <see cref="MaxWait"/> for callers that are not coming.
+    /// is disposed, one call at a time, from this asynchronous flow (the calls that count are those made where the lease
+    /// was taken, or in code started from there). While an enlisted caller has no request in the batch being gathered,
+    /// the dispatcher waits for it, up to <see cref="MaxWait"/>; once every enlisted caller is in, or has left, the batch
+    /// goes.
     /// </summary>
-    /// <returns>The lease; dispose it when the work is done.</returns>
+    /// <returns>The lease; dispose it when the work is done (disposing it twice is once).</returns>
     public IDisposable Enlist()
     {
         Interlocked.Increment(ref _enlisted);
-        return new Lease(this);
+        var lease = new Lease(this, _lease.Value);
+        _lease.Value = lease;
+        return lease;
     }
 
     /// <summary>Stops the dispatcher after the requests already queued; the inner classifier is left alone.</summary>
@@ -149,37 +165,39 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
         {
             Request? first = carried;
             carried = null;
-            if (first is null && !_queue.TryTake(out first, Timeout.Infinite))
+            if (first is null)
             {
-                return; // completed and drained
+                if (!_queue.TryTake(out first, Timeout.Infinite))
+                {
+                    return; // completed and drained
+                }
+
+                if (first.Count == 0)
+                {
+                    continue; // a caller left while nothing was gathered
+                }
             }
 
             batch.Clear();
             batch.Add(first);
             int images = first.Count;
+            int enlistedIn = first.FromEnlisted ? 1 : 0;
             long started = Stopwatch.GetTimestamp();
             while (images < MaxBatch)
             {
-                TimeSpan left = MaxWait - Stopwatch.GetElapsedTime(started);
-                int waitMs = left <= TimeSpan.Zero ? 0 : (int)Math.Ceiling(left.TotalMilliseconds);
-                int enlisted = Volatile.Read(ref _enlisted);
-                if (enlisted > 0 && batch.Count >= enlisted)
+                if (!_queue.TryTake(out Request? next, 0))
                 {
-                    waitMs = 0;   // every caller that is working has its request here: take only what is queued already
-                }
-                else if (enlisted > 0)
-                {
-                    waitMs = Math.Min(waitMs, 1);   // look again soon: an enlisted caller may leave instead of calling
-                }
-
-                if (!_queue.TryTake(out Request? next, waitMs))
-                {
-                    if (waitMs == 0 || Stopwatch.GetElapsedTime(started) >= MaxWait || (enlisted > 0 && batch.Count >= Volatile.Read(ref _enlisted)))
+                    // Nothing queued: wait only for an enlisted caller that is still to come, and never past MaxWait.
+                    TimeSpan left = MaxWait - Stopwatch.GetElapsedTime(started);
+                    if (Volatile.Read(ref _enlisted) <= enlistedIn || left <= TimeSpan.Zero || !_queue.TryTake(out next, left))
                     {
                         break;
                     }
+                }
 
-                    continue;
+                if (next.Count == 0)
+                {
+                    continue; // a caller left: look again whether anybody is still to come
                 }
 
                 if (images + next.Count > MaxBatch)
@@ -190,9 +208,22 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
 
                 batch.Add(next);
                 images += next.Count;
+                enlistedIn += next.FromEnlisted ? 1 : 0;
             }
 
             Run(batch, images);
+        }
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            _queue.Add(Request.Wake);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            // Disposed: nobody is gathering any more.
         }
     }
 
@@ -213,6 +244,8 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
             }
 
             var logits = new float[images * classes];
+            Interlocked.Increment(ref _innerCalls);
+            Interlocked.Add(ref _innerImages, images);
             _inner.Predict(input, images, logits);
             int row = 0;
             foreach (Request r in batch)
@@ -239,21 +272,34 @@ public sealed class BatchingClassifier : IClassifier, IDisposable
         }
     }
 
-    private sealed class Lease(BatchingClassifier owner) : IDisposable
+    private sealed class Lease(BatchingClassifier owner, Lease? previous) : IDisposable
     {
         private int _disposed;
+
+        public bool IsActive => Volatile.Read(ref _disposed) == 0;
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
                 Interlocked.Decrement(ref owner._enlisted);
+                if (owner._lease.Value == this)
+                {
+                    owner._lease.Value = previous;
+                }
+
+                owner.Wake(); // a batch may be waiting for this caller
             }
         }
     }
 
     private sealed class Request(float[] images, int count, int classes)
     {
+        /// <summary>Gets the marker a leaving caller queues to wake the dispatcher; it carries no images.</summary>
+        public static Request Wake { get; } = new([], 0, 0);
+
+        public bool FromEnlisted { get; init; }
+
         public float[] Images { get; } = images;
 
         public int Count { get; } = count;

@@ -53,7 +53,10 @@ public sealed class ModelOptions
     /// <value>Defaults to 32. Between 1 and 1024.</value>
     public int MaxBatch { get; set; } = 32;
 
-    /// <summary>Gets or sets how long a model call waits for queries of other activities to merge with, in milliseconds.</summary>
+    /// <summary>
+    /// Gets or sets the longest a model call waits, in milliseconds, for attacking activities whose queries are not in
+    /// its batch yet; a batch that holds every attacking activity's queries goes at once.
+    /// </summary>
     /// <value>Defaults to 5. Between 0 and 1000.</value>
     public int MaxWaitMs { get; set; } = 5;
 

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using AttackCore.Models;
 using AdvAudit.Functions.Storage;
@@ -199,5 +201,97 @@ internal sealed class ResilienceOptionsValidator : IValidateOptions<ResilienceOp
         OptionsValidators.Range(failures, SettingNames.ResilienceModelDownloadTimeoutSeconds, options.ModelDownloadTimeoutSeconds, 10, 3600);
         OptionsValidators.Range(failures, SettingNames.ResilienceOutageToleranceMinutes, options.OutageToleranceMinutes, 1, 1440);
         return OptionsValidators.Result(failures);
+    }
+}
+
+/// <summary>
+/// Checks that the images one worker attacks at once fill the model's batches: the host's activity concurrency
+/// (<see cref="SettingNames.MaxConcurrentActivities"/>, else host.json), <see cref="SettingNames.ModelMaxBatch"/> and
+/// <see cref="SettingNames.AuditMaxConcurrency"/>.
+/// </summary>
+/// <remarks>
+/// Each attacking activity sends one image per query, merged by the batching front into one model call; on a GPU a call
+/// is padded up to the next of the classifier's batch sizes (<see cref="OnnxClassifierOptions.EffectiveBatchBuckets"/>).
+/// So the activity count must fit one call, be one of those sizes (or the padding rows are wasted on every query), and an
+/// audit must keep at least that many images in flight. When neither the app setting nor host.json says how many
+/// activities the host runs, the host's own default applies (it depends on the plan) and nothing is checked.
+/// </remarks>
+/// <param name="configuration">The app configuration.</param>
+/// <param name="hostJsonPath">The app's host.json (the worker runs from the app's folder).</param>
+internal sealed class ConcurrencyValidator(IConfiguration configuration, string hostJsonPath) : IValidateOptions<AuditOptions>
+{
+    /// <summary>The place of the setting in host.json, for messages.</summary>
+    internal const string HostJsonSetting = "host.json extensions.durableTask.maxConcurrentActivityFunctions";
+
+    /// <summary>Initializes a new instance of the <see cref="ConcurrencyValidator"/> class over the app's own host.json.</summary>
+    /// <param name="configuration">The app configuration.</param>
+    public ConcurrencyValidator(IConfiguration configuration)
+        : this(configuration, Path.Combine(AppContext.BaseDirectory, "host.json"))
+    {
+    }
+
+    public ValidateOptionsResult Validate(string? name, AuditOptions options)
+    {
+        var failures = new List<string>();
+        if (Activities(failures) is not (int activities, string source))
+        {
+            return OptionsValidators.Result(failures);
+        }
+
+        ModelOptions model = configuration.GetSection(ModelOptions.Section).Get<ModelOptions>() ?? new ModelOptions();
+        if (model.MaxBatch < activities)
+        {
+            failures.Add(OptionsValidators.Invariant($"{SettingNames.ModelMaxBatch} is {model.MaxBatch} but the host runs {activities} activities at once ({source}): the queries of {activities} attacking images do not fit one model call. Set {SettingNames.ModelMaxBatch} to at least {activities}, or lower {source}."));
+        }
+        else if (!string.Equals(model.Provider, "cpu", StringComparison.OrdinalIgnoreCase) && model.MaxBatch is >= 1 and <= 4096)
+        {
+            IReadOnlyList<int> sizes = new OnnxClassifierOptions { MaxBatch = model.MaxBatch }.EffectiveBatchBuckets;
+            int padded = sizes.First(s => s >= activities);
+            if (padded != activities)
+            {
+                failures.Add(OptionsValidators.Invariant($"The host runs {activities} activities at once ({source}), so on a GPU a full batch of {activities} images is padded to {padded} (the batch sizes for {SettingNames.ModelMaxBatch} {model.MaxBatch} are {string.Join(", ", sizes)}) and {padded - activities} rows of every query are wasted. Set {source} to one of those sizes, or {SettingNames.ModelMaxBatch} to {activities} (or {SettingNames.ModelProvider} to cpu, where batches are not padded)."));
+            }
+        }
+
+        if (options.MaxConcurrency < activities)
+        {
+            failures.Add(OptionsValidators.Invariant($"{SettingNames.AuditMaxConcurrency} is {options.MaxConcurrency} but the host runs {activities} activities at once ({source}): an audit would keep only {options.MaxConcurrency} images in flight, so model calls hold at most {options.MaxConcurrency} images and {activities - options.MaxConcurrency} activity slots idle. Set {SettingNames.AuditMaxConcurrency} to at least {activities}, or lower {source}."));
+        }
+
+        return OptionsValidators.Result(failures);
+    }
+
+    /// <summary>Gets the host's activity concurrency and where it was set, or <see langword="null"/> when neither place sets it.</summary>
+    private (int Activities, string Source)? Activities(List<string> failures)
+    {
+        string source = SettingNames.MaxConcurrentActivities;
+        string? text = configuration[SettingNames.Key(source)];
+        if (text is null && File.Exists(hostJsonPath))
+        {
+            source = HostJsonSetting;
+            try
+            {
+                text = JsonNode.Parse(File.ReadAllText(hostJsonPath), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
+                    ?["extensions"]?["durableTask"]?["maxConcurrentActivityFunctions"]?.ToString();
+            }
+            catch (JsonException e)
+            {
+                failures.Add(OptionsValidators.Invariant($"{hostJsonPath} is not valid JSON ({e.Message}); the host cannot start with it."));
+                return null;
+            }
+        }
+
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int activities) || activities < 1)
+        {
+            failures.Add(OptionsValidators.Invariant($"{source} is '{text}'; it must be a whole number of at least 1."));
+            return null;
+        }
+
+        return (activities, source);
     }
 }

@@ -87,7 +87,14 @@ public static class SettingNames
     /// <summary>The most images merged into one model call.</summary>
     public const string ModelMaxBatch = "Model__MaxBatch";
 
-    /// <summary>How long a model call waits for more queries to merge, in milliseconds.</summary>
+    /// <summary>
+    /// The app setting that overrides host.json's <c>extensions.durableTask.maxConcurrentActivityFunctions</c>: how many
+    /// activities one worker runs at once. A setting of the host, read by the app only to check that it fills the model's
+    /// batches (<see cref="ModelMaxBatch"/>, <see cref="AuditMaxConcurrency"/>).
+    /// </summary>
+    public const string MaxConcurrentActivities = "AzureFunctionsJobHost__extensions__durableTask__maxConcurrentActivityFunctions";
+
+    /// <summary>The longest a model call waits for attacking activities still to send their queries, in milliseconds.</summary>
     public const string ModelMaxWaitMs = "Model__MaxWaitMs";
 
     /// <summary>Where the worker keeps its verified copy of the model; empty uses a folder under the temp directory.</summary>

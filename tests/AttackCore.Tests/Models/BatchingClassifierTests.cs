@@ -44,13 +44,25 @@ public sealed class BatchingClassifierTests
         }
     }
 
+    /// <summary>Whether the task ends within the limit (rethrowing its exception if it failed); a generous bound, not a timing.</summary>
+    private static async Task<bool> FinishesWithinAsync(Task task, TimeSpan limit)
+    {
+        if (await Task.WhenAny(task, Task.Delay(limit)) != task)
+        {
+            return false;
+        }
+
+        await task;
+        return true;
+    }
+
     private static float[] Images(params float[] firstValues) => firstValues.SelectMany(v => new[] { v, 0f, 0f }).ToArray();
 
     [Fact]
     public void Predict_TwoThreadsAtOnce_OneInnerCallWithResultsRoutedToEachCaller()
     {
         var inner = new CountingClassifier();
-        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(2));
+        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(10));
         using var barrier = new Barrier(2);
         var results = new float[2][];
 
@@ -58,6 +70,7 @@ public sealed class BatchingClassifierTests
         {
             float[] input = t == 0 ? Images(1, 2) : Images(10, 20, 30);
             var logits = new float[input.Length / 3 * 2];
+            using IDisposable lease = sut.Enlist();   // both enlisted before either calls: the batch waits for both
             barrier.SignalAndWait();
             sut.Predict(input, input.Length / 3, logits);
             results[t] = logits;
@@ -69,19 +82,109 @@ public sealed class BatchingClassifierTests
     }
 
     [Fact]
-    public void Predict_LoneCaller_ReturnsWithinTheWaitBound()
+    public async Task Predict_LoneCallerNotEnlisted_DoesNotWaitForOthers()
     {
         var inner = new CountingClassifier();
-        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromMilliseconds(100));
+        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(10));
         var logits = new float[2];
-        var watch = Stopwatch.StartNew();
 
-        sut.Predict(Images(3), 1, logits);
+        // Nobody is enlisted, so nobody is coming: the call goes at once instead of after the 10 s wait.
+        Task call = Task.Run(() => sut.Predict(Images(3), 1, logits));
 
-        watch.Stop();
+        Assert.True(await FinishesWithinAsync(call, TimeSpan.FromSeconds(5)), "a lone caller waited for callers that were not coming");
         Assert.Equal([3f, -3f], logits);
-        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(90), TimeSpan.FromSeconds(5));
         Assert.Equal([1], inner.CallSizes);
+    }
+
+    [Fact]
+    public async Task Predict_FullSetOfEnlistedCallers_OneInnerCallWithoutWaiting()
+    {
+        const int Callers = 6;
+        var inner = new CountingClassifier();
+        using var sut = new BatchingClassifier(inner, maxBatch: 32, maxWait: TimeSpan.FromSeconds(10));
+        var leases = Enumerable.Range(0, Callers).Select(_ => sut.Enlist()).ToList();
+        var results = new float[Callers][];
+        using var barrier = new Barrier(Callers);
+
+        // Each caller enlists on its own flow (the leases above only stand for them until they are in).
+        Task all = Task.WhenAll(Enumerable.Range(0, Callers).Select(t => Task.Factory.StartNew(
+            () =>
+            {
+                using IDisposable lease = sut.Enlist();
+                leases[t].Dispose();
+                barrier.SignalAndWait();
+                results[t] = new float[2];
+                sut.Predict(Images(t + 1), 1, results[t]);
+            },
+            TaskCreationOptions.LongRunning)));
+
+        // The dispatcher waits for the enlisted callers still to come, and goes the moment the last one is in.
+        Assert.True(await FinishesWithinAsync(all, TimeSpan.FromSeconds(5)), "a full set of enlisted callers waited for MaxWait");
+        Assert.Equal([Callers], inner.CallSizes);   // every enlisted caller is in one call, however they were spread in time
+        Assert.Equal((1, Callers), (sut.InnerCalls, sut.InnerImages));
+        Assert.All(Enumerable.Range(0, Callers), t => Assert.Equal([t + 1f, -(t + 1f)], results[t]));
+        Assert.Equal(0, sut.Enlisted);
+    }
+
+    [Fact]
+    public async Task Predict_EnlistedCallerStillToCome_IsWaitedForAndMerged()
+    {
+        var inner = new CountingClassifier();
+        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(10));
+        using var firstIn = new ManualResetEventSlim();
+        var logits = new float[4];
+        IDisposable second = sut.Enlist();
+
+        Task first = Task.Run(() =>
+        {
+            using IDisposable lease = sut.Enlist();
+            firstIn.Set();
+            sut.Predict(Images(1), 1, logits.AsSpan(0, 2));
+        });
+        firstIn.Wait();
+        await Task.Delay(100);   // give the dispatcher time to gather the first request: it waits for the second enlisted caller
+        sut.Predict(Images(2), 1, logits.AsSpan(2, 2));
+        second.Dispose();
+
+        Assert.True(await FinishesWithinAsync(first, TimeSpan.FromSeconds(5)));
+        Assert.Equal([1f, -1f, 2f, -2f], logits);
+        Assert.Equal([2], inner.CallSizes);   // one call: the batch waited for the caller that was coming
+    }
+
+    [Fact]
+    public async Task Predict_EnlistedCallerThatNeverCalls_CostsAtMostMaxWait()
+    {
+        var inner = new CountingClassifier();
+        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromMilliseconds(50));
+        using IDisposable busy = sut.Enlist();   // enlisted, but busy elsewhere for the whole test
+        var logits = new float[2];
+
+        Task call = Task.Run(() =>
+        {
+            using IDisposable lease = sut.Enlist();
+            sut.Predict(Images(5), 1, logits);
+        });
+
+        Assert.True(await FinishesWithinAsync(call, TimeSpan.FromSeconds(5)), "the wait for an enlisted caller is not bounded by MaxWait");
+        Assert.Equal([5f, -5f], logits);
+    }
+
+    [Fact]
+    public async Task Predict_EnlistedCallersChunkedRequest_CountsAsOneCallerAndDoesNotWait()
+    {
+        var inner = new CountingClassifier();
+        using var sut = new BatchingClassifier(inner, maxBatch: 2, maxWait: TimeSpan.FromSeconds(10));
+        var logits = new float[6];
+
+        // Three images in chunks of 2 and 1: the last chunk is the enlisted caller's own, so nobody else is coming.
+        Task call = Task.Run(() =>
+        {
+            using IDisposable lease = sut.Enlist();
+            sut.Predict(Images(1, 2, 3), 3, logits);
+        });
+
+        Assert.True(await FinishesWithinAsync(call, TimeSpan.FromSeconds(5)), "the last chunk waited for its own caller");
+        Assert.Equal([1f, -1f, 2f, -2f, 3f, -3f], logits);
     }
 
     [Fact]
@@ -101,7 +204,7 @@ public sealed class BatchingClassifierTests
     }
 
     [Fact]
-    public void Predict_TwoEnlistedCallersOneLeaves_TheOtherGoesWithoutWaitingForIt()
+    public async Task Predict_TwoEnlistedCallersOneLeaves_TheOtherGoesWithoutWaitingForIt()
     {
         var inner = new CountingClassifier();
         using var sut = new BatchingClassifier(inner, maxBatch: 32, maxWait: TimeSpan.FromSeconds(10));
@@ -112,11 +215,11 @@ public sealed class BatchingClassifierTests
         var watch = Stopwatch.StartNew();
 
         Task call = Task.Run(() => sut.Predict(Images(4), 1, logits));
-        Thread.Sleep(200);          // the batch holds one of two enlisted callers' requests: it waits for the other
+        await Task.Delay(200);      // the batch holds one of two enlisted callers' requests: it waits for the other
         Assert.False(call.IsCompleted);
         leaving.Dispose();          // ... until that caller says it is done
         leaving.Dispose();          // twice is once
-        Assert.True(call.Wait(TimeSpan.FromSeconds(5)), $"still waiting after {watch.Elapsed}");
+        Assert.True(await FinishesWithinAsync(call, TimeSpan.FromSeconds(5)), $"still waiting after {watch.Elapsed}");
 
         Assert.Equal(1, sut.Enlisted);
         Assert.Equal([4f, -4f], logits);
@@ -175,12 +278,13 @@ public sealed class BatchingClassifierTests
     public void Predict_InnerThrows_EveryWaitingCallerGetsTheException()
     {
         var inner = new CountingClassifier { Fail = _ => new InvalidOperationException("model broke") };
-        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(2));
+        using var sut = new BatchingClassifier(inner, maxBatch: 8, maxWait: TimeSpan.FromSeconds(10));
         using var barrier = new Barrier(2);
         var errors = new Exception?[2];
 
         Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t =>
         {
+            using IDisposable lease = sut.Enlist();   // both enlisted before either calls: one inner call for both
             barrier.SignalAndWait();
             errors[t] = Record.Exception(() => sut.Predict(Images(t), 1, new float[2]));
         });

@@ -1,5 +1,3 @@
-using AdvAudit.Functions.Audit;
-using AdvAudit.Functions.Orchestration;
 using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Storage;
 using AdvAudit.Functions.Upload;
@@ -54,31 +52,17 @@ internal sealed class PipelineHarness : IAsyncDisposable
         settings(values);
         ServiceProvider services = TestServices.Build(values, more);
 
-        // The activities are the app's own singletons (one model per "worker"), handed to the worker's container.
-        void Activities(IServiceCollection s)
-        {
-            s.AddSingleton(services.GetRequiredService<PrepareImage>());
-            s.AddSingleton(services.GetRequiredService<AttackSlice>());
-            s.AddSingleton(services.GetRequiredService<FinalizeImage>());
-            s.AddSingleton(services.GetRequiredService<RecordUploadFailure>());
-            s.AddSingleton(services.GetRequiredService<AcquireImageSlot>());
-            s.AddSingleton(services.GetRequiredService<ReleaseImageSlot>());
-            s.AddSingleton(services.GetRequiredService<ListAuditImages>());
-            s.AddSingleton(services.GetRequiredService<LoadAuditChunk>());
-            s.AddSingleton(services.GetRequiredService<RecordImageFailure>());
-            s.AddSingleton(services.GetRequiredService<SummarizeAuditChunk>());
-            s.AddSingleton(services.GetRequiredService<WriteAuditSummary>());
-        }
-
         PipelineHarness harness;
         if (backend == DurableBackend.AzureStorage)
         {
-            AzureStorageDurableHost durable = await AzureStorageDurableHost.StartAsync(values[SettingNames.StorageConnection]!, AzureStorageDurableHost.UniqueTaskHub(tag), Register, Activities);
+            AzureStorageDurableHost durable = await AzureStorageDurableHost.StartAsync(
+                values[SettingNames.StorageConnection]!, AzureStorageDurableHost.UniqueTaskHub(tag), Register, s => PipelineTasks.AddActivities(s, services));
             harness = new PipelineHarness(services, durable, durable.Client);
         }
         else
         {
-            DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(Register, new DurableTaskTestHostOptions { ConfigureServices = Activities });
+            DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(
+                Register, new DurableTaskTestHostOptions { ConfigureServices = s => PipelineTasks.AddActivities(s, services) });
             harness = new PipelineHarness(services, host, host.Client);
         }
 
@@ -89,22 +73,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
     }
 
     /// <summary>The app's orchestrators and activities, as the Functions host registers them.</summary>
-    private static void Register(DurableTaskRegistry tasks)
-    {
-        tasks.AddOrchestrator<ImageAuditOrchestrator>(OrchestratorNames.ImageAudit);
-        tasks.AddActivity<ActivityAdapter<PrepareImage, ImageWorkItem, PrepareResult>>(nameof(PrepareImage));
-        tasks.AddActivity<ActivityAdapter<AttackSlice, ImageCheckpoint, ImageCheckpoint>>(nameof(AttackSlice));
-        tasks.AddActivity<ActivityAdapter<FinalizeImage, FinalizeInput, ImageAuditResult>>(nameof(FinalizeImage));
-        tasks.AddActivity<ActivityAdapter<RecordUploadFailure, UploadFailureInput, bool>>(nameof(RecordUploadFailure));
-        tasks.AddActivity<ActivityAdapter<AcquireImageSlot, string, bool>>(nameof(AcquireImageSlot));
-        tasks.AddActivity<ActivityAdapter<ReleaseImageSlot, string, bool>>(nameof(ReleaseImageSlot));
-        tasks.AddOrchestrator<AuditOrchestrator>(OrchestratorNames.Audit);
-        tasks.AddActivity<ActivityAdapter<ListAuditImages, AuditListInput, AuditListPart>>(nameof(ListAuditImages));
-        tasks.AddActivity<ActivityAdapter<LoadAuditChunk, AuditChunkInput, AuditChunk>>(nameof(LoadAuditChunk));
-        tasks.AddActivity<ActivityAdapter<RecordImageFailure, ImageFailureInput, bool>>(nameof(RecordImageFailure));
-        tasks.AddActivity<ActivityAdapter<SummarizeAuditChunk, AuditPartialInput, int>>(nameof(SummarizeAuditChunk));
-        tasks.AddActivity<ActivityAdapter<WriteAuditSummary, AuditSummaryInput, AuditResult>>(nameof(WriteAuditSummary));
-    }
+    private static void Register(DurableTaskRegistry tasks) => PipelineTasks.Register(tasks, typeof(ActivityAdapter<,,>));
 
     /// <summary>Uploads a blob and hands its event to the upload handler, as the blob trigger does.</summary>
     public async Task<(UploadOutcome Outcome, string InstanceId, BlobInfo Blob)> UploadAsync(string name, byte[] content, IDictionary<string, string>? metadata = null)

@@ -16,6 +16,9 @@ internal static class TestServices
         [SettingNames.AttackWorkContainer] = Azurite.UniqueContainer("work-" + tag),
         [SettingNames.ResilienceBaseDelayMs] = "10",
         [SettingNames.ResilienceMaxRetries] = "2",
+        // The in-process durable host does not read host.json (it runs as many activities as there are cores), so the
+        // start-up concurrency check is kept out of these tests' small audit concurrencies (ConcurrencyValidatorTests test it).
+        [SettingNames.MaxConcurrentActivities] = "1",
     };
 
     /// <summary>The bundled Fashion-MNIST model on the CPU, small attack slices and four images at once: a quick audit.</summary>
