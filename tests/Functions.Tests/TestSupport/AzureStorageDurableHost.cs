@@ -1,16 +1,8 @@
-using System.Net;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing.Sidecar.Grpc;
-using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace AdvAudit.Functions.Tests.TestSupport;
@@ -18,28 +10,23 @@ namespace AdvAudit.Functions.Tests.TestSupport;
 /// <summary>
 /// The Azure Storage durable backend (DurableTask.AzureStorage: control and work-item queues, the history and instance
 /// tables, partition leases; blobs for messages over 45 KiB, which the pipeline's inputs, kept small, do not reach) over
-/// an Azurite account, served to the DurableTask gRPC worker and client by the test host's gRPC sidecar on a free
-/// loopback port. The task hub is this host's alone and is deleted when it is disposed.
+/// an Azurite account, served to the DurableTask gRPC worker and client by the test host's gRPC sidecar
+/// (<see cref="SidecarDurableHost"/>). The task hub is this host's alone and is deleted when it is disposed.
 /// </summary>
 internal sealed class AzureStorageDurableHost : IAsyncDisposable
 {
     private readonly AzureStorageOrchestrationService _service;
-    private readonly WebApplication _sidecar;
-    private readonly GrpcChannel _channel;
-    private readonly IHost _worker;
+    private readonly SidecarDurableHost _host;
     private readonly ILoggerFactory _loggerFactory;
 
-    private AzureStorageDurableHost(AzureStorageOrchestrationService service, WebApplication sidecar, GrpcChannel channel, IHost worker, ILoggerFactory loggerFactory)
+    private AzureStorageDurableHost(AzureStorageOrchestrationService service, SidecarDurableHost host, ILoggerFactory loggerFactory)
     {
         _loggerFactory = loggerFactory;
         _service = service;
-        _sidecar = sidecar;
-        _channel = channel;
-        _worker = worker;
-        Client = worker.Services.GetRequiredService<DurableTaskClient>();
+        _host = host;
     }
 
-    public DurableTaskClient Client { get; }
+    public DurableTaskClient Client => _host.Client;
 
     /// <summary>Gets a task hub name no other test uses: letters and digits, starting with a letter, at most 45 characters.</summary>
     public static string UniqueTaskHub(string tag)
@@ -83,47 +70,13 @@ internal sealed class AzureStorageDurableHost : IAsyncDisposable
         };
         var service = new AzureStorageOrchestrationService(settings);
         await service.CreateIfNotExistsAsync();
-
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
-        builder.Services.AddGrpc();
-        builder.Services.AddSingleton<IOrchestrationService>(new SidecarHistoryAdapter(service));
-        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
-        builder.Services.AddSingleton<TaskHubGrpcServer>();
-        WebApplication sidecar = builder.Build();
-        sidecar.MapGrpcService<TaskHubGrpcServer>();
-        await sidecar.StartAsync();
-        string address = sidecar.Urls.Single();
-
-        var channel = GrpcChannel.ForAddress(address);
-        HostApplicationBuilder workerBuilder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        services(workerBuilder.Services);
-        workerBuilder.Services.AddSingleton(loggerFactory);
-        workerBuilder.Services.AddDurableTaskWorker(b =>
-        {
-            b.UseGrpc(channel);
-            b.AddTasks(tasks);
-        });
-        workerBuilder.Services.AddDurableTaskClient(b =>
-        {
-            b.UseGrpc(channel);
-            b.RegisterDirectly();
-        });
-        IHost worker = workerBuilder.Build();
-        await worker.StartAsync();
-        return new AzureStorageDurableHost(service, sidecar, channel, worker, loggerFactory);
+        SidecarDurableHost host = await SidecarDurableHost.StartAsync(new SidecarHistoryAdapter(service), service, tasks, services, loggerFactory);
+        return new AzureStorageDurableHost(service, host, loggerFactory);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _worker.StopAsync();
-        _worker.Dispose();
-        await _channel.ShutdownAsync();
-        _channel.Dispose();
-        await _sidecar.StopAsync();
-        await _sidecar.DisposeAsync();
+        await _host.DisposeAsync();
 
         // The sidecar stops the service without waiting for it (from a lifetime callback): stopped here, it no longer
         // renews its leases in the tables that go, with its queues and lease blobs, with the task hub.

@@ -3,8 +3,8 @@ using AdvAudit.Functions.Storage;
 using AdvAudit.Functions.Upload;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AdvAudit.Functions.Tests.TestSupport;
@@ -12,7 +12,7 @@ namespace AdvAudit.Functions.Tests.TestSupport;
 /// <summary>Which durable backend runs a pipeline harness's orchestrations.</summary>
 public enum DurableBackend
 {
-    /// <summary>The in-process test host's in-memory orchestration service.</summary>
+    /// <summary>The in-process test host's in-memory orchestration service (<see cref="SidecarDurableHost.InMemoryAsync"/>).</summary>
     InMemory,
 
     /// <summary>
@@ -40,6 +40,9 @@ internal sealed class PipelineHarness : IAsyncDisposable
 
     public ServiceProvider Services { get; }
 
+    /// <summary>The in-memory backend's warnings and errors, on the console.</summary>
+    private static readonly ILoggerFactory QuietLogs = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
+
     public DurableTaskClient Client { get; }
 
     public BlobStore Store => Services.GetRequiredService<BlobStore>();
@@ -61,8 +64,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
         }
         else
         {
-            DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(
-                Register, new DurableTaskTestHostOptions { ConfigureServices = s => PipelineTasks.AddActivities(s, services) });
+            SidecarDurableHost host = await SidecarDurableHost.InMemoryAsync(Register, s => PipelineTasks.AddActivities(s, services), QuietLogs);
             harness = new PipelineHarness(services, host, host.Client);
         }
 
