@@ -57,22 +57,24 @@ public sealed class SummarizeAuditChunk : IActivity<AuditPartialInput, int>
     {
         string results = _audits.Storage.ResultsContainer;
         string folder = item.ResultFolder;
-        switch (await _audits.Blobs.GetCompletionAsync(results, folder, cancellationToken).ConfigureAwait(false))
+
+        // The report first, as a read that may find nothing: one request for nearly every input.
+        if (await _audits.Blobs.TryReadAsync(results, BlobStore.Join(folder, BlobStore.ReportMarker), cancellationToken).ConfigureAwait(false) is { } report)
         {
-            case BlobStore.ReportMarker:
-                BinaryData report = await _audits.Blobs.ReadAsync(results, BlobStore.Join(folder, BlobStore.ReportMarker), cancellationToken: cancellationToken).ConfigureAwait(false);
-                AttackReport slim = ReportJson.Deserialize(report.ToString()) with { Trace = [] };
-                return new AuditPartialEntry(item.Name, folder, item.Label, ReportJson.Serialize(slim), null, null);
-            case BlobStore.ErrorMarker:
-                BinaryData error = await _audits.Blobs.ReadAsync(results, BlobStore.Join(folder, BlobStore.ErrorMarker), cancellationToken: cancellationToken).ConfigureAwait(false);
-                ErrorReport parsed = ErrorReport.Parse(error.ToString());
-                return new AuditPartialEntry(item.Name, folder, item.Label, null, parsed.Reason, parsed.Message);
-            default:
-                // Its run ended without a result (its failure could not be recorded, or the audit was stopped): it gets
-                // its error.json now, so every input ends with exactly one complete result folder.
-                var missing = new ErrorReport(item.Name, plan.Container, item.ETag, LoadAuditChunk.RetryableReason, NoResultMessage);
-                await _audits.Blobs.WriteResultFolderAsync(results, folder, [missing.ToFile()], cancellationToken).ConfigureAwait(false);
-                return new AuditPartialEntry(item.Name, folder, item.Label, null, missing.Reason, missing.Message);
+            AttackReport slim = ReportJson.Deserialize(report.ToString()) with { Trace = [] };
+            return new AuditPartialEntry(item.Name, folder, item.Label, ReportJson.Serialize(slim), null, null);
         }
+
+        if (await _audits.Blobs.TryReadAsync(results, BlobStore.Join(folder, BlobStore.ErrorMarker), cancellationToken).ConfigureAwait(false) is { } error)
+        {
+            ErrorReport parsed = ErrorReport.Parse(error.ToString());
+            return new AuditPartialEntry(item.Name, folder, item.Label, null, parsed.Reason, parsed.Message);
+        }
+
+        // Its run ended without a result (its failure could not be recorded, or the audit was stopped): it gets its
+        // error.json now, so every input ends with exactly one complete result folder.
+        var missing = new ErrorReport(item.Name, plan.Container, item.ETag, LoadAuditChunk.RetryableReason, NoResultMessage);
+        await _audits.Blobs.WriteResultFolderAsync(results, folder, [missing.ToFile()], cancellationToken).ConfigureAwait(false);
+        return new AuditPartialEntry(item.Name, folder, item.Label, null, missing.Reason, missing.Message);
     }
 }

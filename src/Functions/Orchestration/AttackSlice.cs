@@ -3,6 +3,7 @@ using AdvAudit.Functions.Settings;
 using AttackCore.Engine;
 using AttackCore.Models;
 using AttackCore.Models.Remote;
+using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,11 +13,14 @@ namespace AdvAudit.Functions.Orchestration;
 /// Activity: loads the checkpoint, attacks for one bounded slice (<see cref="SettingNames.AttackSliceQueries"/>
 /// iterations or <see cref="SettingNames.AttackSliceSeconds"/> seconds, whichever comes first), saves the next
 /// checkpoint under its own name and reports progress (see <see cref="ImageCheckpoint"/> for why retries are safe).
+/// When the attack ends in this slice, it writes the result at once (<see cref="FinalizeImage.FinishAsync"/>) instead
+/// of a state for <see cref="FinalizeImage"/> to read, and the checkpoint it returns carries the result.
 /// </summary>
 public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckpoint>
 {
     private readonly ModelProvider _models;
     private readonly CheckpointStore _checkpoints;
+    private readonly FinalizeImage _finalize;
     private readonly AttackDefaults _attack;
     private readonly ILogger<AttackSlice> _logger;
     private readonly ILogger<AttackRunner> _runnerLogger;
@@ -25,15 +29,17 @@ public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckp
     /// <summary>Initializes a new instance of the <see cref="AttackSlice"/> class.</summary>
     /// <param name="models">The served model.</param>
     /// <param name="checkpoints">The work container.</param>
+    /// <param name="finalize">Ends an image whose attack ends in the slice.</param>
     /// <param name="attack">The slice budget.</param>
     /// <param name="logger">The logger.</param>
     /// <param name="runnerLogger">The engine's logger.</param>
     /// <param name="timeProvider">The clock that bounds the slice.</param>
-    public AttackSlice(ModelProvider models, CheckpointStore checkpoints, IOptions<AttackDefaults> attack, ILogger<AttackSlice> logger, ILogger<AttackRunner> runnerLogger, TimeProvider timeProvider)
+    public AttackSlice(ModelProvider models, CheckpointStore checkpoints, FinalizeImage finalize, IOptions<AttackDefaults> attack, ILogger<AttackSlice> logger, ILogger<AttackRunner> runnerLogger, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(attack);
         _models = models ?? throw new ArgumentNullException(nameof(models));
         _checkpoints = checkpoints ?? throw new ArgumentNullException(nameof(checkpoints));
+        _finalize = finalize ?? throw new ArgumentNullException(nameof(finalize));
         _attack = attack.Value;
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _runnerLogger = runnerLogger ?? throw new ArgumentNullException(nameof(runnerLogger));
@@ -45,10 +51,20 @@ public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckp
     {
         ArgumentNullException.ThrowIfNull(input);
         int next = input.Slice + 1;
-        AttackBatch batch = await _checkpoints.LoadAsync(input, cancellationToken).ConfigureAwait(false);
+        AttackBatch batch;
+        try
+        {
+            batch = await _checkpoints.LoadAsync(input, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 404 && input.ResultFolder is { } folder)
+        {
+            // A retry after an attempt that ended the attack, wrote the result and deleted this slice's input.
+            return input with { Finished = true, Result = await _finalize.WrittenAsync(folder, cancellationToken).ConfigureAwait(false) };
+        }
+
         if (batch.IsAttackFinished)
         {
-            return input with { Finished = true };
+            return await EndAsync(input with { Finished = true }, batch, cancellationToken).ConfigureAwait(false);
         }
 
         ServedModel model = await _models.GetAsync(cancellationToken).ConfigureAwait(false);
@@ -64,6 +80,22 @@ public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckp
             remote = meter?.Counts;
         }
 
+        AttackProgress progress = batch.Progress();
+        Log.Sliced(_logger, input.WorkPrefix, next, progress.Queries, progress.LowestMargin, finished);
+        ImageCheckpoint after = input.WithRemote(remote) with
+        {
+            Slice = next,
+            Queries = progress.Queries,
+            LowestMargin = progress.LowestMargin,
+            Finished = finished,
+            AttackMs = batch.AttackMs,
+        };
+        if (finished && input.ResultFolder is not null)
+        {
+            // Its input (and the state before) are what is left to delete; a retry that finds its input gone reads the result.
+            return await EndAsync(after with { Slice = input.Slice, StateBlob = input.StateBlob }, batch, cancellationToken).ConfigureAwait(false) with { Slice = next };
+        }
+
         string stateBlob = input.StateBlobAfter(next);
         await _checkpoints.WriteStateAsync(stateBlob, batch, cancellationToken).ConfigureAwait(false);
         if (input.Slice >= 1)
@@ -72,17 +104,19 @@ public sealed partial class AttackSlice : IActivity<ImageCheckpoint, ImageCheckp
             await _checkpoints.DeleteAsync(input.StateBlobAfter(input.Slice - 1), cancellationToken).ConfigureAwait(false);
         }
 
-        AttackProgress progress = batch.Progress();
-        Log.Sliced(_logger, input.WorkPrefix, next, progress.Queries, progress.LowestMargin, finished);
-        return input.WithRemote(remote) with
+        return after with { StateBlob = stateBlob };
+    }
+
+    /// <summary>Writes the result of an attack that is over, when the checkpoint says where (else <see cref="FinalizeImage"/> does, as its own activity).</summary>
+    private async Task<ImageCheckpoint> EndAsync(ImageCheckpoint checkpoint, AttackBatch batch, CancellationToken cancellationToken)
+    {
+        if (checkpoint.ResultFolder is null)
         {
-            StateBlob = stateBlob,
-            Slice = next,
-            Queries = progress.Queries,
-            LowestMargin = progress.LowestMargin,
-            Finished = finished,
-            AttackMs = batch.AttackMs,
-        };
+            return checkpoint;
+        }
+
+        ImageAuditResult result = await _finalize.FinishAsync(batch, checkpoint.ToFinalizeInput(), checkpoint.WorkBlobs(), cancellationToken).ConfigureAwait(false);
+        return checkpoint with { Result = result };
     }
 
     private static partial class Log

@@ -2,11 +2,12 @@ using System.Text.Json;
 using AdvAudit.Functions.Settings;
 using AdvAudit.Functions.Storage;
 using AttackCore.Engine;
+using Azure;
 using Microsoft.Extensions.Options;
 
 namespace AdvAudit.Functions.Orchestration;
 
-/// <summary>What <see cref="PrepareImage"/> saves besides the attack state: the request and the image's job.</summary>
+/// <summary>What <see cref="PrepareImage"/> saved besides the attack state before state blobs held the job too: the request and the image's job (still read from a checkpoint of that time).</summary>
 /// <param name="Request">The attack request (settings with the blob's overrides applied).</param>
 /// <param name="Jobs">The batch's jobs (one image).</param>
 public sealed record CheckpointJob(AttackRequest Request, IReadOnlyList<ImageJob> Jobs);
@@ -38,17 +39,6 @@ public sealed class CheckpointStore
     /// <returns>The prefix.</returns>
     public static string PrefixOfAll(string instanceIdPrefix) => "runs/" + instanceIdPrefix;
 
-    /// <summary>Writes the job blob.</summary>
-    /// <param name="name">The blob name.</param>
-    /// <param name="job">The job.</param>
-    /// <param name="cancellationToken">Cancels the write.</param>
-    /// <returns>A task.</returns>
-    public async Task WriteJobAsync(string name, CheckpointJob job, CancellationToken cancellationToken)
-    {
-        await _store.EnsureContainerAsync(_container, cancellationToken).ConfigureAwait(false);
-        await _store.WriteAsync(_container, name, BinaryData.FromObjectAsJson(job, Json), "application/json", cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>
     /// Writes the batch as it stands after a slice: the attack state and the jobs (which gain an attempt each time an
     /// attack of the plan ends), in one blob.
@@ -58,7 +48,7 @@ public sealed class CheckpointStore
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>A task.</returns>
     public Task WriteStateAsync(string name, AttackBatch batch, CancellationToken cancellationToken) =>
-        _store.WriteAsync(_container, name, BinaryData.FromBytes(AttackBatchSerializer.ToBytes(batch)), "application/octet-stream", cancellationToken);
+        WriteAsync(name, BinaryData.FromBytes(AttackBatchSerializer.ToBytes(batch)), "application/octet-stream", cancellationToken);
 
     /// <summary>Loads the batch a checkpoint refers to.</summary>
     /// <param name="checkpoint">The checkpoint.</param>
@@ -73,9 +63,26 @@ public sealed class CheckpointStore
             return AttackBatchSerializer.FromBytes(stateData.ToArray());
         }
 
-        BinaryData jobData = await _store.ReadAsync(_container, checkpoint.JobBlob, cancellationToken: cancellationToken).ConfigureAwait(false);
-        CheckpointJob job = jobData.ToObjectFromJson<CheckpointJob>(Json) ?? throw new InvalidDataException($"{checkpoint.JobBlob} is empty.");
+        string jobBlob = checkpoint.JobBlob ?? throw new InvalidDataException($"The checkpoint of {checkpoint.WorkPrefix} names neither a state nor a job blob.");
+        BinaryData jobData = await _store.ReadAsync(_container, jobBlob, cancellationToken: cancellationToken).ConfigureAwait(false);
+        CheckpointJob job = jobData.ToObjectFromJson<CheckpointJob>(Json) ?? throw new InvalidDataException($"{jobBlob} is empty.");
         return new AttackBatch(job.Request, job.Jobs, state: null);
+    }
+
+    /// <summary>Deletes work blobs (a finished run's, <see cref="ImageCheckpoint.WorkBlobs"/>), the last one after the others.</summary>
+    /// <param name="blobs">The blob names; the last is the one a retry of the finishing activity reads, so while it exists a retry redoes the whole end.</param>
+    /// <param name="cancellationToken">Cancels the calls.</param>
+    /// <returns>A task.</returns>
+    public async Task DeleteAsync(IReadOnlyList<string> blobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(blobs);
+        if (blobs.Count == 0)
+        {
+            return;
+        }
+
+        await _store.DeleteIfExistAsync(_container, blobs.Take(blobs.Count - 1), cancellationToken).ConfigureAwait(false);
+        await _store.DeleteIfExistsAsync(_container, blobs[^1], cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes one blob of the work container if it exists.</summary>
@@ -83,6 +90,20 @@ public sealed class CheckpointStore
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task.</returns>
     public Task DeleteAsync(string name, CancellationToken cancellationToken) => _store.DeleteIfExistsAsync(_container, name, cancellationToken);
+
+    // The container is created with the first blob that finds it missing, not checked before every write.
+    private async Task WriteAsync(string name, BinaryData content, string contentType, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _store.WriteAsync(_container, name, content, contentType, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            await _store.EnsureContainerAsync(_container, cancellationToken).ConfigureAwait(false);
+            await _store.WriteAsync(_container, name, content, contentType, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Deletes a run's whole folder.</summary>
     /// <param name="prefix">The run's prefix.</param>

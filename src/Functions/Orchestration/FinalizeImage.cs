@@ -14,8 +14,8 @@ namespace AdvAudit.Functions.Orchestration;
 
 /// <summary>
 /// Activity: loads the last checkpoint, shrinks and verifies the adversarial image (<see cref="AttackRunner.Finish"/>),
-/// writes the result folder (clean.png, adversarial.png, perturbation.png, report.html, then report.json last),
-/// removes a stale error.json of an earlier version, and deletes the run's checkpoints.
+/// writes the result folder (clean.png, adversarial.png, perturbation.png and report.html at once, while a stale
+/// error.json of an earlier version is removed, then report.json last), and deletes the run's checkpoints.
 /// </summary>
 public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditResult>
 {
@@ -51,7 +51,6 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
     public async Task<ImageAuditResult> ExecuteAsync(FinalizeInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        string folder = input.ResultFolder;
         AttackBatch batch;
         try
         {
@@ -60,10 +59,28 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
         catch (RequestFailedException e) when (e.Status == 404)
         {
             // A retry after an attempt that wrote the results and deleted the checkpoints: report what was written.
-            BinaryData written = await _store.ReadAsync(_storage.ResultsContainer, BlobStore.Join(folder, BlobStore.ReportMarker), cancellationToken: cancellationToken).ConfigureAwait(false);
-            return Summarize(ReportJson.Deserialize(written.ToString()), folder);
+            return await WrittenAsync(input.ResultFolder, cancellationToken).ConfigureAwait(false);
         }
 
+        return await FinishAsync(batch, input, input.Checkpoint.WorkBlobs(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends an image whose attack is over: shrinks and verifies the adversarial image, writes the result folder and
+    /// deletes the run's work blobs. <see cref="PrepareImage"/> and <see cref="AttackSlice"/> call it themselves when
+    /// the attack ends in their own call, which saves an activity and a state blob per image.
+    /// </summary>
+    /// <param name="batch">The batch, attack stage over.</param>
+    /// <param name="input">The checkpoint the batch belongs to (its remote counts so far) and where the result goes.</param>
+    /// <param name="workBlobs">The work blobs to delete once the result is written, the one a retry would read last.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>The result.</returns>
+    internal async Task<ImageAuditResult> FinishAsync(AttackBatch batch, FinalizeInput input, IReadOnlyList<string> workBlobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(workBlobs);
+        string folder = input.ResultFolder;
         if (input.OnlyIfCurrent && input.Source is { } source && await CurrentVersion.SupersededAsync(_store, source, cancellationToken).ConfigureAwait(false) is string newer)
         {
             // A late result of an older version must not replace the newer version's result or error.json.
@@ -93,14 +110,22 @@ public sealed partial class FinalizeImage : IActivity<FinalizeInput, ImageAuditR
 
         result = await EvaluateTransferAsync(result, input.Checkpoint.TransferModels, folder, cancellationToken).ConfigureAwait(false);
         List<ResultFile> files = [.. ResultFolder.Files(result).Select(ResultFile.From)];
-        await _store.WriteResultFolderAsync(_storage.ResultsContainer, folder, files, cancellationToken).ConfigureAwait(false);
-
         // An earlier version of the same path may have been rejected; its error.json no longer describes this folder.
-        await _store.DeleteIfExistsAsync(_storage.ResultsContainer, BlobStore.Join(folder, BlobStore.ErrorMarker), cancellationToken).ConfigureAwait(false);
-        await _checkpoints.DeleteRunAsync(input.Checkpoint.WorkPrefix, cancellationToken).ConfigureAwait(false);
+        await _store.WriteResultFolderAsync(_storage.ResultsContainer, folder, files, [BlobStore.ErrorMarker], cancellationToken).ConfigureAwait(false);
+        await _checkpoints.DeleteAsync(workBlobs, cancellationToken).ConfigureAwait(false);
         ImageAuditResult summary = Summarize(result.Report, folder);
         Log.Finished(_logger, folder, summary.Outcome, summary.Queries, summary.CleanLabel, summary.AdversarialLabel);
         return summary;
+    }
+
+    /// <summary>The result a finished attempt wrote, for a retry that finds the run's work blobs already deleted.</summary>
+    /// <param name="folder">The result folder.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The result its report.json describes.</returns>
+    internal async Task<ImageAuditResult> WrittenAsync(string folder, CancellationToken cancellationToken)
+    {
+        BinaryData written = await _store.ReadAsync(_storage.ResultsContainer, BlobStore.Join(folder, BlobStore.ReportMarker), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return Summarize(ReportJson.Deserialize(written.ToString()), folder);
     }
 
     private static ImageAuditResult Summarize(AttackReport report, string folder) => new()

@@ -5,8 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace AdvAudit.Functions.Orchestration;
 
 /// <summary>
-/// The per-image audit (<see cref="OrchestratorNames.ImageAudit"/>): <see cref="PrepareImage"/>, then
-/// <see cref="AttackSlice"/> activities until the attack stage is over, then <see cref="FinalizeImage"/>.
+/// The per-image audit (<see cref="OrchestratorNames.ImageAudit"/>): <see cref="PrepareImage"/> (which runs the first
+/// slice), then <see cref="AttackSlice"/> activities until the attack stage is over. The activity in which it ends
+/// writes the result folder and returns the result in its checkpoint (<see cref="ImageCheckpoint.Result"/>), so an
+/// attack that ends in the first slice takes one activity; <see cref="FinalizeImage"/> ends the rest (the slice bound
+/// reached, or a checkpoint saved without <see cref="ImageCheckpoint.ResultFolder"/>).
 /// </summary>
 /// <remarks>
 /// <para>It only coordinates: every blob and model call is in an activity, and only the small
@@ -45,26 +48,27 @@ public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkI
             return await RunStagesAsync(context, input, retry);
         }
 
-        // Admission: an upload writes no state until it holds a slot; renewed at the start of every execution.
-        for (int wait = 0; !await context.CallActivityAsync<bool>(nameof(AcquireImageSlot), context.InstanceId, retry); wait++)
-        {
-            if (wait == SlotTriesPerExecution)
-            {
-                context.ContinueAsNew(input with { SlotWaits = input.SlotWaits + wait }, preserveUnprocessedEvents: false);
-                return null;
-            }
-
-            await context.CreateTimer(SlotWait(context.InstanceId, input.SlotWaits + wait), CancellationToken.None);
-        }
-
         ImageAuditResult? result;
         try
         {
+            // Admission: an upload writes no state until it holds a slot; renewed at the start of every execution.
+            for (int wait = 0; !await context.CallActivityAsync<bool>(nameof(AcquireImageSlot), context.InstanceId, retry); wait++)
+            {
+                if (wait == SlotTriesPerExecution)
+                {
+                    context.ContinueAsNew(input with { SlotWaits = input.SlotWaits + wait }, preserveUnprocessedEvents: false);
+                    return null;
+                }
+
+                await context.CreateTimer(SlotWait(context.InstanceId, input.SlotWaits + wait), CancellationToken.None);
+            }
+
             result = await RunStagesAsync(context, input with { SlotWaits = 0 }, retry);
         }
         catch (TaskFailedException e)
         {
-            // Every retry spent: the upload still ends with a result (error.json), and its checkpoints are deleted.
+            // Every retry spent (on the slot or a stage): the upload still ends with a result (error.json), and its
+            // checkpoints are deleted; releasing a slot it never got does nothing.
             string message = e.FailureDetails?.ErrorMessage ?? e.Message;
             await context.CallActivityAsync<bool>(nameof(RecordUploadFailure), new UploadFailureInput(input with { Checkpoint = null }, message, CheckpointStore.PrefixFor(context.InstanceId)), retry);
             Log.Failed(logger, input.Name, message);
@@ -118,6 +122,13 @@ public sealed partial class ImageAuditOrchestrator : TaskOrchestrator<ImageWorkI
         {
             checkpoint = await context.CallActivityAsync<ImageCheckpoint>(nameof(AttackSlice), checkpoint, retry);
             context.SetCustomStatus(new AuditStatus(checkpoint.Queries, checkpoint.LowestMargin, checkpoint.Slice));
+        }
+
+        if (checkpoint.Result is { } ended)
+        {
+            // The activity in which the attack ended wrote the result folder itself.
+            Log.Done(logger, input.Name, ended.Outcome, ended.Queries);
+            return ended;
         }
 
         if (!checkpoint.Finished && checkpoint.Slice <= checkpoint.MaxQueries)

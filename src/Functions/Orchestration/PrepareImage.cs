@@ -5,6 +5,7 @@ using AdvAudit.Functions.Upload;
 using AttackCore.Engine;
 using AttackCore.Gradients;
 using AttackCore.Imaging;
+using AttackCore.Models;
 using AttackCore.Models.Remote;
 using Azure;
 using Microsoft.Extensions.Logging;
@@ -14,14 +15,17 @@ namespace AdvAudit.Functions.Orchestration;
 
 /// <summary>
 /// Activity: reads the upload (the exact version the event named), decodes it with limits, classifies it, starts the
-/// attack (an audit's resolved request, or the app settings overridden by the blob's metadata, see <see cref="AttackOverrides"/>) and saves
-/// the first checkpoint. A bad image or bad options get <c>error.json</c> and no checkpoint; the upload stays as it is.
+/// attack (an audit's resolved request, or the app settings overridden by the blob's metadata, see <see cref="AttackOverrides"/>),
+/// runs its first slice and saves the checkpoint; an attack that ends in that slice (or has nothing to attack) gets its
+/// result folder at once (<see cref="FinalizeImage.FinishAsync"/>). A bad image or bad options get <c>error.json</c>
+/// and no checkpoint; the upload stays as it is.
 /// </summary>
 public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResult>
 {
     private readonly ModelProvider _models;
     private readonly BlobStore _store;
     private readonly CheckpointStore _checkpoints;
+    private readonly FinalizeImage _finalize;
     private readonly StorageOptions _storage;
     private readonly AttackDefaults _attack;
     private readonly TriggerOptions _trigger;
@@ -33,13 +37,14 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
     /// <param name="models">The served model.</param>
     /// <param name="store">Blob access.</param>
     /// <param name="checkpoints">The work container.</param>
+    /// <param name="finalize">Ends an image whose attack ends here.</param>
     /// <param name="storage">Container names.</param>
     /// <param name="attack">Attack settings.</param>
     /// <param name="trigger">The upload size limit.</param>
     /// <param name="logger">The logger.</param>
     /// <param name="runnerLogger">The engine's logger.</param>
     /// <param name="timeProvider">The clock.</param>
-    public PrepareImage(ModelProvider models, BlobStore store, CheckpointStore checkpoints, IOptions<StorageOptions> storage, IOptions<AttackDefaults> attack, IOptions<TriggerOptions> trigger, ILogger<PrepareImage> logger, ILogger<AttackRunner> runnerLogger, TimeProvider timeProvider)
+    public PrepareImage(ModelProvider models, BlobStore store, CheckpointStore checkpoints, FinalizeImage finalize, IOptions<StorageOptions> storage, IOptions<AttackDefaults> attack, IOptions<TriggerOptions> trigger, ILogger<PrepareImage> logger, ILogger<AttackRunner> runnerLogger, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(attack);
@@ -47,6 +52,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         _models = models ?? throw new ArgumentNullException(nameof(models));
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _checkpoints = checkpoints ?? throw new ArgumentNullException(nameof(checkpoints));
+        _finalize = finalize ?? throw new ArgumentNullException(nameof(finalize));
         _storage = storage.Value;
         _attack = attack.Value;
         _trigger = trigger.Value;
@@ -74,6 +80,7 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         AttackRequest request;
         PreparedImage image;
         AttackBatch batch;
+        AttackRunner runner;
         using RemoteQueryMeter? meter = model.Classifier is RemoteClassifier ? RemoteClassifier.Measure() : null;
         IReadOnlyList<string>? surrogateNames = null;
         try
@@ -92,7 +99,8 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
             }
 
             IReadOnlyList<IGradientModel>? surrogates = await _models.SurrogatesForAsync(request, surrogateNames, model, cancellationToken).ConfigureAwait(false);
-            batch = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(request), surrogates).Begin([image], request);
+            runner = new AttackRunner(model.Classifier, model.Info, _runnerLogger, _time, model.GradientsFor(request), surrogates);
+            batch = runner.Begin([image], request);
         }
         catch (Exception e) when (surrogateNames is not null && e is AttackCore.Models.ModelSpecException or AttackCore.Models.ModelUnavailableException)
         {
@@ -120,28 +128,45 @@ public sealed partial class PrepareImage : IActivity<ImageWorkItem, PrepareResul
         var checkpoint = new ImageCheckpoint
         {
             WorkPrefix = prefix,
-            JobBlob = prefix + "job.json",
             SlicesPerExecution = _attack.SlicesPerExecution,
             MaxQueries = request.Attacks.Sum(a => a.MaxQueries),
             TransferModels = (input.TransferModels ?? AttackOverrides.TransferModelsOf(input.Metadata) ?? _models.DefaultTransferBlobNames) is { Count: > 0 } transfer ? transfer : null,
             SurrogateModels = surrogateNames,
+            ResultFolder = input.ResultFolder,
+            Source = new BlobVersion(input.Container, input.Name, input.ETag),
+            OnlyIfCurrent = input.WorkId is null,
         };
-        await _checkpoints.WriteJobAsync(checkpoint.JobBlob, new CheckpointJob(request, batch.Jobs), cancellationToken).ConfigureAwait(false);
-        if (batch.State is not null)
+        if (!batch.IsAttackFinished)
         {
-            checkpoint = checkpoint with { StateBlob = checkpoint.StateBlobAfter(0) };
-            await _checkpoints.WriteStateAsync(checkpoint.StateBlob, batch, cancellationToken).ConfigureAwait(false);
+            // The first slice at once: an image whose attack ends in it needs no state blob and no other activity.
+            using ((model.Classifier as BatchingClassifier)?.Enlist())
+            {
+                runner.Advance(batch, _attack.SliceBudget(), cancellationToken);
+            }
+
+            checkpoint = checkpoint with { Slice = 1 };
         }
 
         AttackProgress progress = batch.Progress();
         Log.Prepared(_logger, input.Container, input.Name, batch.Jobs[0].Clean.TrueClass.Label, progress.Queries);
-        return new PrepareResult(checkpoint.WithRemote(meter?.Counts) with
+        checkpoint = checkpoint.WithRemote(meter?.Counts) with
         {
             Queries = progress.Queries,
             LowestMargin = progress.LowestMargin,
             Finished = batch.IsAttackFinished,
             AttackMs = batch.AttackMs,
-        });
+        };
+        if (checkpoint.Finished)
+        {
+            // Nothing was saved, so a retry starts from the upload again and comes to the same result.
+            ImageAuditResult result = await _finalize.FinishAsync(batch, checkpoint.ToFinalizeInput(), [], cancellationToken).ConfigureAwait(false);
+            return new PrepareResult(checkpoint with { Result = result });
+        }
+
+        // The state blob holds the request and the job too.
+        checkpoint = checkpoint with { StateBlob = checkpoint.StateBlobAfter(checkpoint.Slice) };
+        await _checkpoints.WriteStateAsync(checkpoint.StateBlob, batch, cancellationToken).ConfigureAwait(false);
+        return new PrepareResult(checkpoint);
     }
 
     private async Task<PrepareResult> RejectAsync(ImageWorkItem input, string reason, string message, CancellationToken cancellationToken)

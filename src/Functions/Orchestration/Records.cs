@@ -17,15 +17,19 @@ namespace AdvAudit.Functions.Orchestration;
 /// attack continues bit for bit from any saved state, every state a slice can write lies on the same trajectory, so a
 /// duplicate never changes the final result. The orchestration only moves on to a name an activity reported, so a
 /// half-finished attempt is never read. Slice <c>k</c> deletes state <c>k - 1</c> (never its own input, which a retry
-/// still needs); <see cref="FinalizeImage"/> deletes the whole prefix.</para>
+/// still needs), so at the end only the last two states (and the job blob, when there is no state) are left, which
+/// <see cref="FinalizeImage"/> deletes by name (<see cref="WorkBlobs"/>).</para>
 /// </remarks>
 public sealed record ImageCheckpoint
 {
     /// <summary>Gets the folder of this run in the work container (ends with <c>/</c>).</summary>
     public required string WorkPrefix { get; init; }
 
-    /// <summary>Gets the blob with the request and the image's job (JSON), written once by <see cref="PrepareImage"/>.</summary>
-    public required string JobBlob { get; init; }
+    /// <summary>
+    /// Gets the blob with the request and the image's job (JSON), written once by <see cref="PrepareImage"/> when there
+    /// is no attack state; <see langword="null"/> otherwise, since every state blob holds the request and the job too.
+    /// </summary>
+    public string? JobBlob { get; init; }
 
     /// <summary>Gets the latest attack state blob, or <see langword="null"/> when nothing is attacked (the clean image already meets the goal).</summary>
     public string? StateBlob { get; init; }
@@ -69,11 +73,62 @@ public sealed record ImageCheckpoint
     /// </summary>
     public RemoteQueryCounts? Remote { get; init; }
 
+    /// <summary>
+    /// Gets where the result goes (see <see cref="Upload.ResultPaths.FolderFor"/>), so the activity in which the attack ends
+    /// writes it at once (<see cref="FinalizeImage.FinishAsync"/>); <see langword="null"/> in a checkpoint saved before
+    /// that, which <see cref="FinalizeImage"/> ends as its own activity.
+    /// </summary>
+    public string? ResultFolder { get; init; }
+
+    /// <summary>Gets the input blob version the result belongs to (see <see cref="FinalizeInput.Source"/>).</summary>
+    public BlobVersion? Source { get; init; }
+
+    /// <summary>Gets a value indicating whether the result is written only while <see cref="Source"/> is current (see <see cref="FinalizeInput.OnlyIfCurrent"/>).</summary>
+    public bool OnlyIfCurrent { get; init; }
+
+    /// <summary>
+    /// Gets the image's result when the activity that returned this checkpoint ended the attack and wrote the result
+    /// folder: the orchestration ends with it. <see langword="null"/> while the attack goes on.
+    /// </summary>
+    public ImageAuditResult? Result { get; init; }
+
+    /// <summary>Gets what <see cref="FinalizeImage"/> needs to end this run (<see cref="ResultFolder"/> set).</summary>
+    /// <returns>The input.</returns>
+    /// <exception cref="InvalidOperationException">The checkpoint has no result folder.</exception>
+    public FinalizeInput ToFinalizeInput() =>
+        new(this, ResultFolder ?? throw new InvalidOperationException($"The checkpoint of {WorkPrefix} names no result folder.")) { Source = Source, OnlyIfCurrent = OnlyIfCurrent };
+
     /// <summary>Gets the checkpoint with <paramref name="more"/> added to <see cref="Remote"/>.</summary>
     /// <param name="more">What the remote model did in one activity, or <see langword="null"/> for a local model.</param>
     /// <returns>The checkpoint.</returns>
     public ImageCheckpoint WithRemote(RemoteQueryCounts? more) =>
         more is { } m ? this with { Remote = (Remote ?? default).Plus(m) } : this;
+
+    /// <summary>
+    /// Gets the work blobs this run can have left, the one <see cref="CheckpointStore.LoadAsync"/> reads last: the job
+    /// blob, or the states after the last two slices.
+    /// </summary>
+    /// <returns>The blob names.</returns>
+    public IReadOnlyList<string> WorkBlobs()
+    {
+        var blobs = new List<string>(3);
+        if (StateBlob is not null && Slice >= 1)
+        {
+            blobs.Add(StateBlobAfter(Slice - 1));
+        }
+
+        if (JobBlob is not null)
+        {
+            blobs.Add(JobBlob);
+        }
+
+        if (StateBlob is not null)
+        {
+            blobs.Add(StateBlob);
+        }
+
+        return blobs;
+    }
 
     /// <summary>Gets the name of the state blob after <paramref name="slice"/> slices.</summary>
     /// <param name="slice">The slices done.</param>

@@ -129,6 +129,24 @@ public sealed class BlobStore
         return await _read.ExecuteAsync(async ct => (await blob.DownloadContentAsync(options, ct).ConfigureAwait(false)).Value.Content, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Reads a blob, or <see langword="null"/> when it (or its container) does not exist: one request where <see cref="ExistsAsync"/> and <see cref="ReadAsync"/> take two.</summary>
+    /// <param name="container">The container.</param>
+    /// <param name="name">The blob name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The content, or <see langword="null"/>.</returns>
+    /// <exception cref="StorageUnavailableException">Storage was unreachable through every retry.</exception>
+    public async Task<BinaryData?> TryReadAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await ReadAsync(container, name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Writes (or overwrites) one blob.</summary>
     /// <param name="container">The container.</param>
     /// <param name="name">The blob name.</param>
@@ -199,9 +217,17 @@ public sealed class BlobStore
     public Task DeleteIfExistsAsync(string container, string name, CancellationToken cancellationToken = default) =>
         _write.ExecuteAsync(async ct => { await _service.GetBlobContainerClient(container).GetBlobClient(name).DeleteIfExistsAsync(cancellationToken: ct).ConfigureAwait(false); }, cancellationToken).AsTask();
 
+    /// <summary>Deletes blobs, where they exist, all at once.</summary>
+    /// <param name="container">The container.</param>
+    /// <param name="names">The blob names.</param>
+    /// <param name="cancellationToken">Cancels the calls.</param>
+    /// <returns>A task.</returns>
+    public Task DeleteIfExistAsync(string container, IEnumerable<string> names, CancellationToken cancellationToken = default) =>
+        Task.WhenAll(names.Select(name => DeleteIfExistsAsync(container, name, cancellationToken)));
+
     /// <summary>
-    /// Writes a result folder so that it is complete or absent: every file but the marker first, then the marker
-    /// (<see cref="ReportMarker"/> or <see cref="ErrorMarker"/>), which must be among <paramref name="files"/>.
+    /// Writes a result folder so that it is complete or absent: every file but the marker first (at once), then the
+    /// marker (<see cref="ReportMarker"/> or <see cref="ErrorMarker"/>), which must be among <paramref name="files"/>.
     /// </summary>
     /// <param name="container">The results container.</param>
     /// <param name="prefix">The folder, e.g. <c>a/b</c> for the input <c>a/b.png</c>.</param>
@@ -209,17 +235,31 @@ public sealed class BlobStore
     /// <param name="cancellationToken">Cancels the writes; a folder cut short has no marker and counts as absent.</param>
     /// <returns>A task.</returns>
     /// <exception cref="ArgumentException">No marker among the files.</exception>
-    public async Task WriteResultFolderAsync(string container, string prefix, IReadOnlyList<ResultFile> files, CancellationToken cancellationToken = default)
+    public Task WriteResultFolderAsync(string container, string prefix, IReadOnlyList<ResultFile> files, CancellationToken cancellationToken = default) =>
+        WriteResultFolderAsync(container, prefix, files, [], cancellationToken);
+
+    /// <summary>
+    /// Writes a result folder as <see cref="WriteResultFolderAsync(string, string, IReadOnlyList{ResultFile}, CancellationToken)"/>
+    /// does, and deletes files of the folder that no longer describe it.
+    /// </summary>
+    /// <param name="container">The results container.</param>
+    /// <param name="prefix">The folder.</param>
+    /// <param name="files">The files, one of them the marker.</param>
+    /// <param name="stale">File names (an earlier version's <see cref="ErrorMarker"/>) deleted, where they exist, with the other files and before the marker.</param>
+    /// <param name="cancellationToken">Cancels the calls; a folder cut short has no marker and counts as absent.</param>
+    /// <returns>A task.</returns>
+    /// <exception cref="ArgumentException">No marker among the files.</exception>
+    public async Task WriteResultFolderAsync(string container, string prefix, IReadOnlyList<ResultFile> files, IReadOnlyList<string> stale, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(stale);
         ArgumentNullException.ThrowIfNull(files);
         ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
         ResultFile marker = files.FirstOrDefault(f => ResultFolder.IsMarker(f.Name))
             ?? throw new ArgumentException($"A result folder needs {ReportMarker} or {ErrorMarker}, written last as its completion marker.", nameof(files));
-        foreach (ResultFile file in files.Where(f => !ReferenceEquals(f, marker)))
-        {
-            await WriteAsync(container, Join(prefix, file.Name), file.Content, file.ContentType, cancellationToken).ConfigureAwait(false);
-        }
-
+        IEnumerable<Task> before = files.Where(f => !ReferenceEquals(f, marker))
+            .Select(file => WriteAsync(container, Join(prefix, file.Name), file.Content, file.ContentType, cancellationToken))
+            .Concat(stale.Where(name => name != marker.Name).Select(name => DeleteIfExistsAsync(container, Join(prefix, name), cancellationToken)));
+        await Task.WhenAll(before).ConfigureAwait(false);
         await WriteAsync(container, Join(prefix, marker.Name), marker.Content, marker.ContentType, cancellationToken).ConfigureAwait(false);
         StorageLog.WroteFolder(_logger, container, prefix, files.Count, marker.Name);
     }

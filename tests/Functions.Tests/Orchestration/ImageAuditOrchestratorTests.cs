@@ -27,7 +27,7 @@ public sealed class ImageAuditOrchestratorTests
         public ConcurrentQueue<string> Slots { get; } = new();
     }
 
-    private static async Task<(DurableTaskTestHost Host, Recorded Calls)> StartAsync(int slicesPerExecution, int finishAfter, Func<ImageWorkItem, PrepareResult>? prepare = null, int failFirstSlices = 0, int busySlotTries = 0)
+    private static async Task<(DurableTaskTestHost Host, Recorded Calls)> StartAsync(int slicesPerExecution, int finishAfter, Func<ImageWorkItem, PrepareResult>? prepare = null, int failFirstSlices = 0, int busySlotTries = 0, bool slotFails = false, bool sliceWritesResult = false)
     {
         var calls = new Recorded([], new(), new());
         int failures = 0, slotTries = 0;
@@ -35,6 +35,11 @@ public sealed class ImageAuditOrchestratorTests
         {
             tasks.AddActivityFunc<string, bool>(nameof(AcquireImageSlot), (_, _) =>
             {
+                if (slotFails)
+                {
+                    throw new IOException("slot container unreachable");
+                }
+
                 bool got = Interlocked.Increment(ref slotTries) > busySlotTries;
                 calls.Slots.Enqueue(got ? "acquired" : "busy");
                 return got;
@@ -64,7 +69,15 @@ public sealed class ImageAuditOrchestratorTests
 
                 int next = c.Slice + 1;
                 calls.Slices.Enqueue(next);
-                return c with { Slice = next, StateBlob = c.StateBlobAfter(next), Queries = c.Queries + 3, LowestMargin = 1.0 / next, Finished = next >= finishAfter };
+                ImageCheckpoint after = c with { Slice = next, StateBlob = c.StateBlobAfter(next), Queries = c.Queries + 3, LowestMargin = 1.0 / next, Finished = next >= finishAfter };
+                return sliceWritesResult && after.Finished
+                    ? after with { Result = new ImageAuditResult { Outcome = ImageOutcome.NotFooled, ResultFolder = "r/a.png", Queries = (int)after.Queries } }
+                    : after;
+            });
+            tasks.AddActivityFunc<UploadFailureInput, bool>(nameof(RecordUploadFailure), (_, f) =>
+            {
+                calls.Slots.Enqueue("error.json: " + f.Message);
+                return true;
             });
             tasks.AddActivityFunc<FinalizeInput, ImageAuditResult>(nameof(FinalizeImage), (_, f) =>
             {
@@ -185,5 +198,54 @@ public sealed class ImageAuditOrchestratorTests
 
         Assert.InRange(sut.TotalSeconds, seconds, seconds + 1);
         Assert.Equal(sut, ImageAuditOrchestrator.SlotWait("img-abc", waits));
+    }
+
+    [Fact]
+    public async Task RunAsync_TheSliceThatEndsTheAttackWroteTheResult_ItIsTheOutput_NoFinalize()
+    {
+        (DurableTaskTestHost host, Recorded calls) = await StartAsync(slicesPerExecution: 10, finishAfter: 2, sliceWritesResult: true);
+        await using (host)
+        {
+            OrchestrationMetadata done = await RunAsync(host);
+
+            Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+            ImageAuditResult result = done.ReadOutputAs<ImageAuditResult>()!;
+            Assert.Equal((ImageOutcome.NotFooled, 7), (result.Outcome, result.Queries));
+            Assert.Equal([1, 2], calls.Slices);
+            Assert.Empty(calls.Finalized);
+            Assert.Equal(["acquired", "released"], calls.Slots);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_PrepareEndedTheAttack_NoSliceNoFinalize()
+    {
+        (DurableTaskTestHost host, Recorded calls) = await StartAsync(10, 7, prepare: _ => new PrepareResult(Start(10) with
+        {
+            Finished = true,
+            Result = new ImageAuditResult { Outcome = ImageOutcome.Fooled, ResultFolder = "r/a.png", Success = true, Queries = 12 },
+        }));
+        await using (host)
+        {
+            OrchestrationMetadata done = await RunAsync(host);
+
+            Assert.Equal((ImageOutcome.Fooled, 12), (done.ReadOutputAs<ImageAuditResult>()!.Outcome, done.ReadOutputAs<ImageAuditResult>()!.Queries));
+            Assert.Empty(calls.Slices);
+            Assert.Empty(calls.Finalized);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_SlotCannotBeAcquiredThroughEveryRetry_TheUploadGetsErrorJson()
+    {
+        (DurableTaskTestHost host, Recorded calls) = await StartAsync(10, 1, slotFails: true);
+        await using (host)
+        {
+            OrchestrationMetadata done = await RunAsync(host);
+
+            Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+            Assert.Equal(ImageOutcome.Failed, done.ReadOutputAs<ImageAuditResult>()!.Outcome);
+            Assert.Collection(calls.Slots, s => Assert.StartsWith("error.json: ", s, StringComparison.Ordinal), s => Assert.Equal("released", s));
+        }
     }
 }

@@ -25,6 +25,9 @@ public sealed class StaleResultTests
         TestServices.QuickFashionAudit(s);
         s[SettingNames.AttackMaxQueries] = "200";
         s[SettingNames.AttackEps] = "0.1";
+
+        // Short slices, so that PrepareImage's first one does not end the attack (and write the result) by itself.
+        s[SettingNames.AttackSliceQueries] = "5";
     });
 
     private static async Task<ImageWorkItem> UploadAsync(PipelineHarness h, byte[] content)
@@ -34,11 +37,21 @@ public sealed class StaleResultTests
         return new ImageWorkItem { Container = h.Storage.UploadsContainer, Name = Name, ETag = InstanceIds.NormalizeETag(info.ETag), ResultFolder = Folder, Length = info.Length };
     }
 
-    /// <summary>Prepares and attacks one version to the point where only its final write is left.</summary>
-    private static async Task<ImageCheckpoint?> AttackAsync(PipelineHarness h, ImageWorkItem item)
+    /// <summary>
+    /// Prepares and attacks one version to the point where only its final write is left: the checkpoint loses its
+    /// result folder after PrepareImage, so the slice that ends the attack leaves the write to FinalizeImage (both end
+    /// an image through the same <see cref="FinalizeImage.FinishAsync"/>), which the test calls when it chooses.
+    /// </summary>
+    private static async Task<ImageCheckpoint?> AttackAsync(PipelineHarness h, ImageWorkItem item, bool keepResultFolder = false)
     {
         PrepareResult prepared = await h.Services.GetRequiredService<PrepareImage>().ExecuteAsync(item, CancellationToken.None);
-        ImageCheckpoint? checkpoint = prepared.Checkpoint;
+        if (prepared.Checkpoint is null)
+        {
+            return null;
+        }
+
+        Assert.Null(prepared.Checkpoint.Result);
+        ImageCheckpoint checkpoint = keepResultFolder ? prepared.Checkpoint : prepared.Checkpoint with { ResultFolder = null };
         while (checkpoint is { Finished: false } && checkpoint.Slice <= checkpoint.MaxQueries)
         {
             checkpoint = await h.Services.GetRequiredService<AttackSlice>().ExecuteAsync(checkpoint, CancellationToken.None);
@@ -141,5 +154,27 @@ public sealed class StaleResultTests
         AttackReport report = await ReportAsync(h);
         Assert.Equal(v2.ETag, report.Input.Version);
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Other)), report.Input.Sha256);
+    }
+
+    [AzuriteFact]
+    public async Task OlderVersionsLastSliceAfterTheNewerWasWritten_WritesNothing_AndTheNewerReportStays()
+    {
+        await using PipelineHarness h = await StartAsync("stale5");
+        ImageWorkItem v1 = await UploadAsync(h, Good);
+        ImageCheckpoint older = (await h.Services.GetRequiredService<PrepareImage>().ExecuteAsync(v1, CancellationToken.None)).Checkpoint!;
+        Assert.Null(older.Result);
+        ImageWorkItem v2 = await UploadAsync(h, Other);
+        ImageCheckpoint newer = (await AttackAsync(h, v2))!;
+        Assert.NotEqual(CurrentVersion.SupersededOutcome, (await FinalizeAsync(h, v2, newer)).Outcome);
+
+        // v1's slices go on; the one that ends its attack finds v2 current and writes nothing.
+        while (older.Result is null && older.Slice <= older.MaxQueries)
+        {
+            older = await h.Services.GetRequiredService<AttackSlice>().ExecuteAsync(older, CancellationToken.None);
+        }
+
+        Assert.Equal(CurrentVersion.SupersededOutcome, older.Result!.Outcome);
+        Assert.Equal(v2.ETag, (await ReportAsync(h)).Input.Version);
+        Assert.Equal(0, await h.Store.DeletePrefixAsync(h.Storage.AttackWorkContainer, older.WorkPrefix));
     }
 }
