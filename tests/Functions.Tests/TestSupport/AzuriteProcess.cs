@@ -16,14 +16,16 @@ internal sealed class AzuriteProcess : IAsyncDisposable
     private readonly string _script;
     private readonly string _data;
     private readonly int[] _ports;
+    private readonly bool _inMemory;
     private Process? _process;
     private TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
 
-    private AzuriteProcess(string script, int[] ports)
+    private AzuriteProcess(string script, int[] ports, bool inMemory)
     {
         _script = script;
         _ports = ports;
+        _inMemory = inMemory;
         Port = ports[0];
         _data = Path.Combine(Path.GetTempPath(), "advaudit-azurite-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_data);
@@ -58,13 +60,18 @@ internal sealed class AzuriteProcess : IAsyncDisposable
 
     /// <summary>Starts Azurite's blob service, or its blob, queue and table services, on free ports.</summary>
     /// <param name="queueAndTable">Whether to run the queue and table services too (a durable backend needs them).</param>
+    /// <param name="inMemory">
+    /// Whether to keep the data in memory only (<c>--inMemoryPersistence</c>; lost when the process stops, so not for a
+    /// restart): a test with tens of thousands of blobs, which Azurite's metadata store scans on most requests, gets
+    /// an account of its own that neither slows the shared Azurite's other tests nor is slowed by theirs.
+    /// </param>
     /// <returns>The running service.</returns>
-    public static async Task<AzuriteProcess> StartAsync(bool queueAndTable = false)
+    public static async Task<AzuriteProcess> StartAsync(bool queueAndTable = false, bool inMemory = false)
     {
         string script = Script ?? throw new InvalidOperationException(Unavailable);
         var azurite = queueAndTable
-            ? new AzuriteProcess(Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(script))!, "azurite.js"), [FreePort(), FreePort(), FreePort()])
-            : new AzuriteProcess(script, [FreePort()]);
+            ? new AzuriteProcess(Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(script))!, "azurite.js"), [FreePort(), FreePort(), FreePort()], inMemory)
+            : new AzuriteProcess(script, [FreePort()], inMemory);
         try
         {
             await azurite.StartAgainAsync();
@@ -85,10 +92,15 @@ internal sealed class AzuriteProcess : IAsyncDisposable
     {
         var start = new ProcessStartInfo("node")
         {
-            ArgumentList = { _script, "--skipApiVersionCheck", "--loose", "--location", _data, "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            ArgumentList = { _script, "--skipApiVersionCheck", "--loose", "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (string arg in _inMemory ? ["--inMemoryPersistence"] : (string[])["--location", _data])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         if (_ports.Length > 1)
         {
             foreach (string arg in (string[])["--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(System.Globalization.CultureInfo.InvariantCulture)])
