@@ -13,7 +13,6 @@ using Azure.Core;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -25,7 +24,7 @@ namespace AttackBench;
 /// <c>pipeline</c>: the pipeline's own cost. The same images and attack settings go once through the CLI's engine
 /// (<see cref="AttackRunner.Run"/> on all images in one batch, as <c>advaudit attack --batch N</c> runs them) and once
 /// through a bulk audit in the real orchestration: the app's services over Azurite, its orchestrators and activities in
-/// the in-process durable test host, at most <c>--activities</c> activities at once (host.json's
+/// the in-memory durable backend of the tests, at most <c>--activities</c> activities at once (host.json's
 /// <c>maxConcurrentActivityFunctions</c>), one shared model behind the batching front. Prints images/s and queries/s of
 /// both and where the pipeline's activity slots spent their time.
 /// </summary>
@@ -49,12 +48,6 @@ internal static class PipelineBench
         string? eps = a.Last("--eps");
         string seed = a.Last("--seed") ?? "0";
         string connection = a.Last("--connection") ?? "UseDevelopmentStorage=true";
-        if (Environment.ProcessorCount < activities)
-        {
-            // The in-process durable host runs at most ProcessorCount activities (and orchestration work items) at once.
-            throw new ArgumentException($"the in-process durable host runs at most Environment.ProcessorCount ({Environment.ProcessorCount}) activities at once, fewer than --activities {activities}; run with DOTNET_PROCESSOR_COUNT={activities} (or more) so it can run as many as the Functions host would.");
-        }
-
         string[] models = (a.Last("--models") ?? "fashion,mobilenet-v2").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
         var md = new Markdown(output);
@@ -105,7 +98,7 @@ internal static class PipelineBench
         activityRows.ForEach(md.Row);
         md.Line();
         md.Line("CLI: AttackRunner.Run over all images in one batch (decode, attack, minimization, 8-bit verification, reports; no files written), model loaded before timing. " +
-                "Pipeline: from POST /api/audits (a manifest of the uploaded names) to the audit orchestration's completion: listing, every image's PrepareImage, AttackSlice and FinalizeImage (result folder written to Azurite), and the summary; model loaded and the path warmed by a one-image audit before timing. " +
+                "Pipeline: from POST /api/audits (a manifest of the uploaded names) to the audit orchestration's completion: listing, every image's activities (PrepareImage, which runs the first slice and writes the result folder when the attack ends in it; AttackSlice and FinalizeImage otherwise), and the summary; model loaded and the path warmed by a one-image audit before timing. " +
                 "slots: the pipeline's activity slots (activities x wall), split into time in blob requests, the rest of activity time (engine, decode, PNG, serialization), and slots no activity held (durable scheduling and replay, and the tail when fewer images than slots remain). " +
                 "images per model call: mean images in one call of the ONNX model (the CLI's engine; the pipeline's batching front, all activities together). durable time between an image's activities: per image orchestration, from its first activity's request for a slot to its last activity's end, the share no activity of it ran. The best of the rounds of each; never asserted.");
         return 0;
@@ -148,17 +141,8 @@ internal static class PipelineBench
             var cli = new CountedClassifier(onnx);
             var runner = new AttackRunner(cli, ModelDescription.From(onnx));
             _ = runner.Run([PreparedImage.Load(files[0].Name, files[0].Bytes, served.Spec)], request);   // warm-up
-            await using DurableTaskTestHost host = await DurableTaskTestHost.StartAsync(
-                tasks => PipelineTasks.Register(tasks, typeof(TimedActivity<,,>)),
-                new DurableTaskTestHostOptions
-                {
-                    LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning)),
-                    ConfigureServices = s =>
-                    {
-                        PipelineTasks.AddActivities(s, app);
-                        s.AddSingleton(meter);
-                    },
-                }).ConfigureAwait(false);
+            using ILoggerFactory logs = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning));
+            await using SidecarDurableHost host = await meter.StartHostAsync(app, logs, activities).ConfigureAwait(false);
             AuditApi api = app.GetRequiredService<AuditApi>();
             await AuditAsync(api, host.Client, new { blobs = new[] { files[0].Name }, options = new { maxQueries = 20 } }).ConfigureAwait(false);   // warm-up
 

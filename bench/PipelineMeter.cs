@@ -3,7 +3,10 @@ using System.Diagnostics;
 using AdvAudit.Functions.Orchestration;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using AdvAudit.Functions.Tests.TestSupport;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace AttackBench;
 
@@ -14,6 +17,21 @@ namespace AttackBench;
 /// </summary>
 internal sealed class PipelineMeter(int activitySlots) : IDisposable
 {
+    /// <summary>
+    /// Starts the tests' in-memory durable backend with the app's orchestrators and its activities timed by this
+    /// meter, at most <paramref name="limit"/> activities (and orchestration episodes) at once.
+    /// </summary>
+    public Task<SidecarDurableHost> StartHostAsync(IServiceProvider app, ILoggerFactory logs, int limit) =>
+        SidecarDurableHost.InMemoryAsync(
+            tasks => PipelineTasks.Register(tasks, typeof(TimedActivity<,,>)),
+            s =>
+            {
+                PipelineTasks.AddActivities(s, app);
+                s.AddSingleton(this);
+            },
+            logs,
+            limit);
+
     private readonly SemaphoreSlim _slots = new(activitySlots, activitySlots);
     private readonly ConcurrentDictionary<string, Totals> _activities = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Span> _instances = new(StringComparer.Ordinal);

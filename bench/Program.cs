@@ -20,6 +20,7 @@ const string Usage = """
                     [--attacks gfcs,square,simba-dct,gfcs:maxQueries=100>square] [--max-queries 10000] [--seed 0] [--provider auto|cpu|cuda]
       bench pipeline [--models fashion,mobilenet-v2] [--images 8] [--rounds 2] [--max-queries 300] [--eps E] [--seed 0] [--slice-queries 500]
                     [--activities 8] [--connection UseDevelopmentStorage=true]
+      bench audit-scale [--images 1000,10000] [--max-queries 20] [--concurrency 32] [--chunk 500] [--connection UseDevelopmentStorage=true]
     Prints markdown tables to stdout. Build with -c Release before trusting any timing.
     """;
 
@@ -45,6 +46,7 @@ try
         "transfer" => TransferBench.Run(args[1..], Console.Out),
         "gfcs" => GfcsBench.Run(args[1..], Console.Out),
         "pipeline" => PipelineBench.Run(args[1..], Console.Out),
+        "audit-scale" => AuditScaleBench.Run(args[1..], Console.Out),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }
